@@ -1,0 +1,30 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DEMO   ?= demo-room
+
+.PHONY: demo test soak bench lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Synaq needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m room_server.demo_room --data $(DEMO)
+
+test: $(VENV)/.installed
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q
+
+soak: $(VENV)/.installed
+	$(PY) -m pytest -q -m soak --run-soak tests/
+
+bench: $(VENV)/.installed
+	$(PY) bench/load.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) build *.egg-info

@@ -1,0 +1,1 @@
+"""The room server: one room's sitting, its clock and every answer, kept in one SQLite file."""
