@@ -1,0 +1,203 @@
+"""Creating a room: `room-server init` and the demo room.
+
+One SQLite file, a copy of each pack (so the room cannot change under a sitting), the roster
+with logins, ИКТ, seats, variants and scrypt-hashed passwords, the proctor key and the room's
+Ed25519 signing key. The clear passwords go only to `login-slips.csv` (owner-readable) for
+printing the slips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import hmac
+import os
+import secrets
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from content.loader import load_pack
+from content.model import TestPack
+
+from . import storage as st
+from .roster import RosterRow, read_roster
+from .sitting import assign_variants
+
+PROCTOR_KEY_FILE = "proctor.key"
+SIGNING_KEY_FILE = "signing.key"
+SLIPS_FILE = "login-slips.csv"
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off a slip by a child
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**12, 8, 1  # ~8 ms a check: slow to guess, fast for 500 logins
+
+
+class SetupError(Exception):
+    """A room cannot be made; the message says why, in full."""
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        got = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got.hex(), digest)
+
+
+def new_password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(6))
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """A file only its owner can read (the proctor key, the signing key, the slips)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+
+
+@dataclass
+class NewRoom:
+    data_dir: Path
+    students: int
+    proctor_key: str
+    logins: list[dict]  # login, password, surname, name, seat, class
+
+
+def load_packs(pack_paths: list[str]) -> dict[str, TestPack]:
+    packs: dict[str, TestPack] = {}
+    for path in pack_paths:
+        pack, problems = load_pack(path)
+        if pack is None:
+            lines = "\n".join(f"  {p}" for p in problems) or "  (not a test pack)"
+            raise SetupError(f"the test pack {path} has problems:\n{lines}")
+        if pack.language in packs:
+            raise SetupError(f"two packs for the language {pack.language}: {packs[pack.language].path} and {path}")
+        packs[pack.language] = pack
+    grades = {p.grade for p in packs.values()}
+    if len(grades) > 1:
+        raise SetupError("grade 4 and grade 9 sit in separate rooms: the packs given have grades " + ", ".join(map(str, sorted(grades))))
+    variant_sets = {tuple(v.id for v in p.variants) for p in packs.values()}
+    if len(variant_sets) > 1:
+        raise SetupError("the packs of one room must have the same variants")
+    return packs
+
+
+async def init_room(data_dir: str | Path, roster_path: str | Path, pack_paths: list[str], *,
+                    school: str = "", room: str = "1", sitting: str = "1") -> NewRoom:
+    data_dir = Path(data_dir)
+    if (data_dir / st.DB_NAME).exists():
+        raise SetupError(f"{data_dir} already holds a room; choose an empty folder")
+    packs = load_packs(pack_paths)
+    grade = next(iter(packs.values())).grade
+    rows = read_roster(roster_path, grade=grade, languages=set(packs))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return await _create(data_dir, rows, packs, school=school, room=room, sitting=sitting)
+
+
+def _seats(rows: list[RosterRow]) -> list[int]:
+    """The roster's seats where given; the others fill the free numbers in roster order."""
+    taken = {r.seat for r in rows if r.seat is not None}
+    free = (n for n in range(1, 10_000) if n not in taken)
+    return [r.seat if r.seat is not None else next(free) for r in rows]
+
+
+async def _create(data_dir: Path, rows: list[RosterRow], packs: dict[str, TestPack], *,
+                  school: str, room: str, sitting: str) -> NewRoom:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    grade = next(iter(packs.values())).grade
+    variants = [v.id for v in next(iter(packs.values())).variants]
+    seats = _seats(rows)
+    variant_of = assign_variants(seats, variants)
+    passwords = [new_password() for _ in rows]
+    loop = asyncio.get_running_loop()
+    hashes = await asyncio.gather(*(loop.run_in_executor(None, hash_password, p) for p in passwords))
+
+    for language, pack in packs.items():
+        target = data_dir / "packs" / pack.id
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(Path(pack.path).parent if Path(pack.path).is_file() else pack.path, target)
+
+    proctor_key = secrets.token_urlsafe(24)
+    write_private(data_dir / PROCTOR_KEY_FILE, (proctor_key + "\n").encode())
+    signing_key = Ed25519PrivateKey.generate()
+    write_private(data_dir / SIGNING_KEY_FILE, signing_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+
+    storage = await st.Storage.open(data_dir, create=True)
+    logins = []
+    try:
+        now = st.now_ms()
+        async with storage.transaction() as db:
+            meta = {
+                "school": school, "room": str(room), "sitting": str(sitting), "grade": str(grade),
+                "created_ms": str(now), "sitting_state": "not_open",
+                "proctor_key_sha256": hashlib.sha256(proctor_key.encode()).hexdigest(),
+                "room_id": secrets.token_hex(8),
+            }
+            await db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+            for language, pack in packs.items():
+                await db.execute("INSERT INTO packs (language, pack_id, folder) VALUES (?, ?, ?)",
+                                 (language, pack.id, f"packs/{pack.id}"))
+            used_ikt: set[str] = set()
+            for index, (row, seat, password_hash) in enumerate(zip(rows, seats, hashes), start=1):
+                login = f"m{grade}-{index:03d}"
+                ikt = _new_ikt(used_ikt)
+                cursor = await db.execute(
+                    "INSERT INTO students (iin, surname, name, patronymic, grade, class, language, seat, variant,"
+                    " login, ikt, password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row.iin, row.surname, row.name, row.patronymic, row.grade, row.class_name, row.language,
+                     seat, variant_of[seat], login, ikt, password_hash))
+                student_id = cursor.lastrowid
+                await db.execute("INSERT INTO attendance (student_id) VALUES (?)", (student_id,))
+                await db.execute("INSERT INTO attempts (student_id) VALUES (?)", (student_id,))
+                logins.append({"login": login, "password": passwords[index - 1], "surname": row.surname,
+                               "name": row.name, "patronymic": row.patronymic, "seat": seat,
+                               "class": f"{row.grade}{row.class_name}", "ikt": ikt})
+            await storage.audit(db, now, "server", None, "room_created",
+                                {"students": len(rows), "packs": sorted(p.id for p in packs.values())})
+    finally:
+        await storage.close()
+    write_slips_file(data_dir / SLIPS_FILE, logins)
+    return NewRoom(data_dir, len(rows), proctor_key, logins)
+
+
+def _new_ikt(used: set[str]) -> str:
+    while True:
+        ikt = f"{secrets.randbelow(10**7):07d}"
+        if ikt not in used:
+            used.add(ikt)
+            return ikt
+
+
+def write_slips_file(path: Path, logins: list[dict]) -> None:
+    fields = ["login", "password", "surname", "name", "patronymic", "class", "seat", "ikt"]
+    lines = [",".join(fields)]
+    for row in logins:
+        lines.append(",".join(_csv_cell(row[f]) for f in fields))
+    write_private(path, ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def _csv_cell(value) -> str:
+    text = str(value)
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
+
+
+def read_slips_file(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def read_proctor_key(data_dir: Path) -> str:
+    return (Path(data_dir) / PROCTOR_KEY_FILE).read_text().strip()
