@@ -12,6 +12,7 @@ import math
 import os
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from content import content_root
@@ -532,11 +533,11 @@ def _read_short_key(fields: _Fields) -> tuple[str | None, object, float]:
     elif (isinstance(key, list) and key
           and all(isinstance(form, str) and form.strip() for form in key)):
         answer_type, value = "text", tuple(key)
+    elif isinstance(key, list) and key and all(isinstance(form, str) for form in key):
+        fields.problem("key", "an accepted answer is empty")
     else:
         fields.problem("key", 'must be a number (key = 25) or a non-empty list of accepted '
                               f'answers (key = ["Алматы"]), not {_describe(key)}')
-        if isinstance(key, list) and any(isinstance(f, str) and not f.strip() for f in key):
-            fields.problem("key", "an accepted answer is empty")
     tolerance = 0.0
     if fields.has("tolerance"):
         raw = fields.table["tolerance"]
@@ -592,6 +593,14 @@ def _read_item(table: dict, index: int, path: str, problems: list[Problem]) -> I
             answer_type, key, tolerance = _read_short_key(fields)
     elif kind in ITEM_KINDS:
         fields.problem("key", "is missing (required)")
+    if kind in ITEM_KINDS:
+        # A field of another kind (options on a short item) is a slip worth naming as such.
+        for name in table:
+            if name in _ANY_ITEM_FIELDS and name not in fields.allowed:
+                owners = [k for k in ITEM_KINDS if name in _ITEM_FIELDS[k]]
+                fields.problem(name, f"a {kind} item has no '{name}' (only {' and '.join(owners)} "
+                                     "items do)")
+        fields.allowed = _ANY_ITEM_FIELDS
     fields.finish()
     if len(problems) > before:
         return None
@@ -616,15 +625,40 @@ def _read_stimulus(table: dict, index: int, path: str, problems: list[Problem]) 
     return Stimulus(stimulus_id, text, title)
 
 
+def _raw_text(table: dict, name: str) -> str | None:
+    """A field's value when it is usable text: cross-checks between files rely on these even
+    when the item itself is broken, so one flaw is not reported again as a missing item."""
+    value = table.get(name)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+@dataclass
+class _Placed:
+    """An item or stimulus as written, with what could be built from it (None if broken)."""
+
+    path: str
+    id: str | None
+    kind: str | None  # items only
+    stimulus: str | None  # items only
+    built: Item | Stimulus | None
+
+
 def _read_items_file(doc: dict, path: str, problems: list[Problem]):
     """(variant, subject, stimuli, items) of one items file; variant/subject None if unusable."""
     fields = _Fields(doc, path, FILE, problems, _ITEMS_FILE_FIELDS)
     variant = fields.text("variant")
     subject = fields.text("subject")
-    stimuli = [_read_stimulus(t, i, path, problems) for i, t in enumerate(fields.tables("stimulus", required=False))]
-    items = [_read_item(t, i, path, problems) for i, t in enumerate(fields.tables("item"))]
+    stimuli = [
+        _Placed(path, _raw_text(t, "id"), None, None, _read_stimulus(t, i, path, problems))
+        for i, t in enumerate(fields.tables("stimulus", required=False))
+    ]
+    items = [
+        _Placed(path, _raw_text(t, "id"), _raw_text(t, "kind"), _raw_text(t, "stimulus"),
+                _read_item(t, i, path, problems))
+        for i, t in enumerate(fields.tables("item"))
+    ]
     fields.finish()
-    return variant, subject, [s for s in stimuli if s], [i for i in items if i]
+    return variant, subject, stimuli, items
 
 
 def load_pack(path: str | os.PathLike) -> tuple[TestPack | None, list[Problem]]:
@@ -644,11 +678,12 @@ def load_pack(path: str | os.PathLike) -> tuple[TestPack | None, list[Problem]]:
     subjects: list[Subject] = header["subjects"]
     subject_ids = [s.id for s in subjects]
 
-    # (variant, subject) -> stimuli and items in file order, each with its file.
-    stimuli: dict[tuple[str, str], list[tuple[str, Stimulus]]] = {}
-    items: dict[tuple[str, str], list[tuple[str, Item]]] = {}
+    # (variant, subject) -> stimuli and items in file order.
+    stimuli: dict[tuple[str, str], list[_Placed]] = {}
+    items: dict[tuple[str, str], list[_Placed]] = {}
     item_files: dict[str, str] = {}
     stimulus_files: dict[tuple[str, str], str] = {}
+    unplaced = False  # some file's variant or subject is unknown: coverage would mislead
     for file in _content_files(root):
         if file == pack_file or pack_root_above(file.parent) != root:
             continue  # a nested pack's files are that pack's business
@@ -656,11 +691,12 @@ def load_pack(path: str | os.PathLike) -> tuple[TestPack | None, list[Problem]]:
         file_doc, file_problems = load_file(file)
         if file_doc is None:
             problems.extend(file_problems)  # it may well be an items file: say so here
+            unplaced = True
             continue
         if file_kind(file_doc) != "items":
             continue  # questionnaires, notes and the like are checked on their own
         variant, subject, file_stimuli, file_items = _read_items_file(file_doc, file_path, problems)
-        known = True
+        known = variant is not None and subject is not None
         if variant is not None and header["variants"] is not None and variant not in variant_ids:
             problems.append(Problem(file_path, FILE, "variant",
                                     f"unknown variant '{variant}': pack.toml lists "
@@ -672,6 +708,8 @@ def load_pack(path: str | os.PathLike) -> tuple[TestPack | None, list[Problem]]:
                                     f"{', '.join(subject_ids)}"))
             known = False
         for stimulus in file_stimuli:
+            if stimulus.id is None:
+                continue
             if (variant, stimulus.id) in stimulus_files:
                 problems.append(Problem(file_path, stimulus.id, "id",
                                         f"duplicate stimulus id '{stimulus.id}' in variant {variant} "
@@ -679,39 +717,37 @@ def load_pack(path: str | os.PathLike) -> tuple[TestPack | None, list[Problem]]:
             else:
                 stimulus_files[(variant, stimulus.id)] = file_path
         for item in file_items:
+            if item.id is None:
+                continue
             if item.id in item_files:
                 problems.append(Problem(file_path, item.id, "id",
                                         f"duplicate item id '{item.id}' (also in {item_files[item.id]})"))
             else:
                 item_files[item.id] = file_path
-        if variant is None or subject is None or not known:
+        if not known:
+            unplaced = True
             continue
-        stimuli.setdefault((variant, subject), []).extend((file_path, s) for s in file_stimuli)
-        items.setdefault((variant, subject), []).extend((file_path, i) for i in file_items)
+        stimuli.setdefault((variant, subject), []).extend(file_stimuli)
+        items.setdefault((variant, subject), []).extend(file_items)
 
     # Stimuli are shown beside items of the same variant and subject.
-    for place, placed_items in items.items():
-        here = {s.id for _, s in stimuli.get(place, [])}
+    for place in sorted(set(items) | set(stimuli)):
+        here = {s.id for s in stimuli.get(place, []) if s.id}
         used = set()
-        for file_path, item in placed_items:
+        for item in items.get(place, []):
             if item.stimulus is None:
                 continue
             used.add(item.stimulus)
             if item.stimulus not in here:
-                problems.append(Problem(file_path, item.id, "stimulus",
+                problems.append(Problem(item.path, item.id or "item", "stimulus",
                                         f"unknown stimulus '{item.stimulus}' (variant {place[0]}, "
                                         f"subject {place[1]} has {', '.join(sorted(here)) or 'none'})"))
-        for file_path, stimulus in stimuli.get(place, []):
-            if stimulus.id not in used:
-                problems.append(Problem(file_path, stimulus.id, "id",
-                                        "no item uses this stimulus"))
-    for place, placed_stimuli in stimuli.items():
-        if place not in items:
-            for file_path, stimulus in placed_stimuli:
-                problems.append(Problem(file_path, stimulus.id, "id", "no item uses this stimulus"))
+        for stimulus in stimuli.get(place, []):
+            if stimulus.id and stimulus.id not in used:
+                problems.append(Problem(stimulus.path, stimulus.id, "id", "no item uses this stimulus"))
 
     # Every variant has every subject, with the kinds the subject needs.
-    if header["variants"] is not None and header["subjects_sound"]:
+    if header["variants"] is not None and header["subjects_sound"] and not unplaced:
         for variant in variant_ids:
             for subject in subjects:
                 placed = items.get((variant, subject.id), [])
@@ -719,7 +755,7 @@ def load_pack(path: str | os.PathLike) -> tuple[TestPack | None, list[Problem]]:
                     problems.append(Problem(pack_path, subject.id, "items",
                                             f"variant {variant} has no items for subject '{subject.id}'"))
                     continue
-                kinds = {item.kind for _, item in placed}
+                kinds = {item.kind for item in placed}
                 for kind in subject.needs_kinds:
                     if kind not in kinds:
                         problems.append(Problem(pack_path, subject.id, "needs_kinds",
@@ -734,8 +770,8 @@ def load_pack(path: str | os.PathLike) -> tuple[TestPack | None, list[Problem]]:
         Variant(variant, tuple(
             SubjectItems(
                 subject.id,
-                tuple(s for _, s in stimuli.get((variant, subject.id), [])),
-                tuple(i for _, i in items.get((variant, subject.id), [])),
+                tuple(s.built for s in stimuli.get((variant, subject.id), [])),
+                tuple(i.built for i in items.get((variant, subject.id), [])),
             )
             for subject in subjects
         ))
