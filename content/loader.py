@@ -38,6 +38,7 @@ QUESTION_KINDS: tuple[str, ...] = ("choice", "multi", "text")
 QUESTIONS_MIN, QUESTIONS_MAX = 12, 15
 QUESTIONNAIRE_MINUTES_MIN, QUESTIONNAIRE_MINUTES_MAX = 10, 15
 PACK_FILE = "pack.toml"
+MAX_OPTIONS = 26  # options are lettered A-Z
 
 # Ids travel in URLs, file names and exports: keep them to plain characters.
 _ID = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -575,12 +576,16 @@ def _read_item(table: dict, index: int, path: str, problems: list[Problem]) -> I
         options = fields.text_list("options", what="option", label=option_letter)
         if options is not None and len(options) < 2:
             fields.problem("options", f"a {kind} item needs at least 2 options, not {len(options)}")
+        if options is not None and len(options) > MAX_OPTIONS:
+            fields.problem("options", f"at most {MAX_OPTIONS} options (A–Z), not {len(options)}")
     elif kind == "matching":
         left = fields.text_list("left", what="left", label=lambda i: i + 1)
         right = fields.text_list("right", what="right", label=option_letter)
         for name, column in (("left", left), ("right", right)):
             if column is not None and not column:
                 fields.problem(name, "is empty: a matching item needs entries on both sides")
+            elif column is not None and len(column) > MAX_OPTIONS:
+                fields.problem(name, f"at most {MAX_OPTIONS} entries, not {len(column)}")
     answer_type, key, tolerance = None, None, 0.0
     if kind in ITEM_KINDS and fields.has("key"):
         if kind == "single":

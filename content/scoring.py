@@ -123,6 +123,9 @@ class SubjectScore:
     score: int
     max_score: int
 
+    def as_dict(self) -> dict:
+        return asdict(self)
+
 
 @dataclass(frozen=True)
 class AttemptScore:

@@ -4,7 +4,6 @@ reference dispatch, and every shipped pack and questionnaire loading cleanly."""
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
 
