@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import msgpack
@@ -19,7 +19,7 @@ import msgpack
 PROTOCOL_VERSION = 1
 WS_PATH = "/ws"
 SERVICE_TYPE = "_synaq._tcp.local."
-MAX_FRAME_BYTES = 64 * 1024  # one frame; a whole test's items go out in several frames
+MAX_FRAME_BYTES = 64 * 1024  # a frame from a client; the server's replies may be larger
 MAX_ARRAY_LEN = 1024
 MAX_MAP_LEN = 256
 MAX_STR_LEN = 16 * 1024
@@ -536,6 +536,12 @@ def encode(msg: Message, re: int | None = None) -> bytes:
     wire = msg.to_wire()
     if re is not None:
         wire["re"] = re
+    return msgpack.packb(wire, use_bin_type=True)
+
+
+def encode_request(msg: Message, request_id: int) -> bytes:
+    wire = msg.to_wire()
+    wire["id"] = request_id
     return msgpack.packb(wire, use_bin_type=True)
 
 

@@ -115,6 +115,7 @@ MIGRATIONS: list[str] = [
         value BLOB,
         PRIMARY KEY (pseudonym, question)
     ) WITHOUT ROWID;
+    CREATE TABLE questionnaire_pseudonyms (pseudonym TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TABLE protocol_form (id INTEGER PRIMARY KEY CHECK (id = 1), fields TEXT NOT NULL, saved_ms INTEGER NOT NULL);
     CREATE TABLE audit (
         id INTEGER PRIMARY KEY,

@@ -1,0 +1,225 @@
+"""`room-server`: init, serve, demo, sim, content check, print, export, verify.
+
+Every failure a user can cause ends with a plain message and exit code 1 or 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+DEFAULT_PORT = 8765
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["content", "check"]:
+        from content.check import main as check_main
+        return check_main(argv[2:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.run(args) or 0
+    except KeyboardInterrupt:
+        return 130
+    except UserError as exc:
+        print(f"room-server: {exc}", file=sys.stderr)
+        return 1
+
+
+class UserError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="room-server", description="Synaq room server")
+    sub = parser.add_subparsers(dest="command")
+
+    init = sub.add_parser("init", help="create a room: its database, the pack, the roster")
+    init.add_argument("--data", required=True, help="the room's folder (new or empty)")
+    init.add_argument("--roster", required=True, help="the roster CSV")
+    init.add_argument("--pack", required=True, action="append", help="a test pack folder (repeat for kk and ru)")
+    init.add_argument("--school", default="", help="the school's name")
+    init.add_argument("--room", default="1", help="the room number")
+    init.add_argument("--sitting", default="1", help="the sitting (stream) number")
+    init.set_defaults(run=cmd_init)
+
+    serve = sub.add_parser("serve", help="serve the room and advertise it on the LAN")
+    _server_args(serve)
+    serve.set_defaults(run=cmd_serve)
+
+    demo = sub.add_parser("demo", help="a demo room (grade 9, 30 students), open at once, served")
+    _server_args(demo)
+    demo.add_argument("--no-open", action="store_true", help="leave the sitting for the proctor to open")
+    demo.set_defaults(run=cmd_demo)
+
+    sim = sub.add_parser("sim", help="simulated students taking the whole sitting")
+    sim.add_argument("--server", required=True, help="HOST:PORT")
+    sim.add_argument("--logins", required=True, help="a CSV with login,password columns")
+    sim.add_argument("--students", type=int, default=None, help="how many (default: every login)")
+    sim.add_argument("--think", type=float, default=1.0, help="seconds between a student's answers")
+    sim.add_argument("--acks", help="write one JSON line per acknowledged answer")
+    sim.add_argument("--skip", type=int, default=0, help="leave out the first N logins")
+    sim.add_argument("--no-break", action="store_true", help="do not wait for a break")
+    sim.set_defaults(run=cmd_sim)
+
+    content = sub.add_parser("content", help="content tools: room-server content check PATH...")
+    content.add_argument("action", choices=["check"])
+    content.add_argument("paths", nargs="*")
+
+    printing = sub.add_parser("print", help="print slips, seating, acts or protocol to a PDF")
+    printing.add_argument("what", choices=["slips", "seating", "acts", "protocol"])
+    printing.add_argument("--data", required=True)
+    printing.add_argument("--out", required=True)
+    printing.set_defaults(run=cmd_print)
+
+    export = sub.add_parser("export", help="write the signed results bundle (e.g. to a USB stick)")
+    export.add_argument("--data", required=True)
+    export.add_argument("--to", required=True)
+    export.set_defaults(run=cmd_export)
+
+    verify = sub.add_parser("verify", help="check a results bundle against its manifest and signature")
+    verify.add_argument("bundle")
+    verify.set_defaults(run=cmd_verify)
+    return parser
+
+
+def _server_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="the room's folder")
+    parser.add_argument("--host", default="0.0.0.0", help="the address to listen on (default: every interface)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--no-zeroconf", action="store_true", help="do not advertise (typed address only)")
+
+
+def cmd_init(args) -> int:
+    from content.model import Problem  # noqa: F401  (content loads before the room is made)
+    from .newroom import SetupError, init_room
+    from .roster import RosterError
+
+    try:
+        room = asyncio.run(init_room(args.data, args.roster, args.pack, school=args.school, room=args.room,
+                                     sitting=args.sitting))
+    except RosterError as exc:
+        print(f"room-server: the roster {exc.path} is refused; nothing was imported:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except SetupError as exc:
+        raise UserError(str(exc)) from None
+    print(f"Room created in {room.data_dir}: {room.students} students.")
+    print(f"Login slips: {room.data_dir / 'login-slips.csv'} (print them with 'room-server print slips').")
+    print(f"Proctor key: {room.proctor_key}")
+    return 0
+
+
+def _check_room(data: str) -> Path:
+    path = Path(data)
+    from .storage import DB_NAME
+    if not (path / DB_NAME).exists():
+        raise UserError(f"no room in {path} (create one with 'room-server init')")
+    return path
+
+
+def cmd_serve(args) -> int:
+    return asyncio.run(serve(_check_room(args.data), args.host, args.port, zeroconf=not args.no_zeroconf))
+
+
+async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, ready=None) -> int:
+    from aiohttp import web
+
+    from .app import ROOM, create_app
+    from .discovery import Advertiser, room_addresses
+    from .newroom import read_proctor_key
+    from .storage import Storage
+
+    addresses = room_addresses(host, port)
+    app = create_app(data_dir, addresses[0])
+    runner = web.AppRunner(app, handle_signals=False)
+    try:
+        await runner.setup()
+    except Exception as exc:
+        raise UserError(f"the room in {data_dir} cannot be opened: {exc}") from None
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise UserError(f"cannot listen on {host}:{port} ({exc.strerror}); is another server running? try --port") from None
+    room = app[ROOM]
+    advertiser = None
+    if zeroconf:
+        advertiser = Advertiser(host, port, {"school": room.meta.get("school", ""), "room": room.meta.get("room", ""),
+                                             "grade": room.meta.get("grade", ""), "sitting": room.meta.get("sitting", "")})
+        try:
+            await advertiser.start()
+        except Exception as exc:  # multicast may be unavailable: the typed address still works
+            print(f"Zeroconf is not available here ({exc}); students type the address.", flush=True)
+            advertiser = None
+    print(f"Synaq room server: school {room.meta.get('school') or '-'}, room {room.meta.get('room')}, "
+          f"grade {room.meta.get('grade')}, {len(room.students)} students.", flush=True)
+    print("Students connect to: " + "  ".join(addresses), flush=True)
+    print(f"Proctor key: {read_proctor_key(data_dir)}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows
+            pass
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        if advertiser is not None:
+            await advertiser.stop()
+        await runner.cleanup()
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import make_demo_room
+    from .newroom import SetupError
+
+    data = Path(args.data)
+    try:
+        asyncio.run(make_demo_room(data, open_sitting=not args.no_open))
+    except SetupError as exc:
+        raise UserError(str(exc)) from None
+    print(f"Demo logins: {data / 'demo-logins.csv'}", flush=True)
+    return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf))
+
+
+def cmd_sim(args) -> int:
+    from .sim import run_sim
+
+    return asyncio.run(run_sim(args.server, args.logins, students=args.students, think=args.think,
+                               acks=args.acks, skip=args.skip, take_break=not args.no_break))
+
+
+def cmd_print(args) -> int:
+    from . import paperwork
+    return paperwork.cli_print(_check_room(args.data), args.what, Path(args.out))
+
+
+def cmd_export(args) -> int:
+    from . import paperwork
+    return paperwork.cli_export(_check_room(args.data), Path(args.to))
+
+
+def cmd_verify(args) -> int:
+    from . import paperwork
+    return paperwork.cli_verify(Path(args.bundle))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

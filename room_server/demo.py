@@ -1,0 +1,77 @@
+"""The demo room: the sample grade 9 packs, 30 students with real Kazakh names, open at once."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+from content.loader import shipped_packs
+
+from . import storage as st
+from .roster import iin_check_digit
+
+SURNAMES = [
+    ("Әбілқасымов", "Әбілқасымова"), ("Жұмабаев", "Жұмабаева"), ("Сейітқали", "Сейітқали"),
+    ("Нұрланов", "Нұрланова"), ("Қайратов", "Қайратова"), ("Өмірзақов", "Өмірзақова"),
+    ("Серікбаев", "Серікбаева"), ("Тоқтаров", "Тоқтарова"), ("Ұзақбаев", "Ұзақбаева"),
+    ("Есенғали", "Есенғали"), ("Бекмұхамедов", "Бекмұхамедова"), ("Құрманғалиев", "Құрманғалиева"),
+    ("Мұратов", "Мұратова"), ("Дәулетов", "Дәулетова"), ("Ғабдуллин", "Ғабдуллина"),
+]
+BOYS = ["Әлихан", "Нұрсұлтан", "Ерасыл", "Дәулет", "Арман", "Бауыржан", "Ернұр", "Мұхаммед", "Асқар",
+        "Санжар", "Іңкәр", "Темірлан", "Ақжол", "Жандос", "Рүстем"]
+GIRLS = ["Аружан", "Айгерім", "Әсем", "Мөлдір", "Жансая", "Інжу", "Томирис", "Аяулым", "Ұлпан", "Дариға",
+         "Гүлнұр", "Сәуле", "Нұрай", "Әйгерім", "Ақерке"]
+FATHERS = ["Серікұлы", "Болатұлы", "Қанатұлы", "Ерланұлы", "Мұратұлы", ""]
+FATHERS_F = ["Серікқызы", "Болатқызы", "Қанатқызы", "Ерланқызы", "Мұратқызы", ""]
+
+
+def demo_iin(rng: random.Random, girl: bool) -> str:
+    while True:
+        year = rng.choice([10, 11])
+        first11 = f"{year:02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{6 if girl else 5}{rng.randint(0, 9999):04d}"
+        check = iin_check_digit(first11)
+        if check is not None:
+            return first11 + str(check)
+
+
+def demo_roster(path: Path, count: int = 30, seed: int = 2026) -> None:
+    rng = random.Random(seed)
+    rows = [["ИИН", "Фамилия", "Имя", "Отчество", "Класс", "Литер", "Язык тестирования"]]
+    for index in range(count):
+        girl = index % 2 == 1
+        surname = SURNAMES[index % len(SURNAMES)][1 if girl else 0]
+        name = (GIRLS if girl else BOYS)[index // 2 % 15]
+        father = rng.choice(FATHERS_F if girl else FATHERS)
+        language = "ru" if index % 5 == 4 else "kk"  # a room seats both languages
+        rows.append([demo_iin(rng, girl), surname, name, father, "9", "ӘБ"[index % 2], language])
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f, delimiter=";").writerows(rows)
+
+
+async def make_demo_room(data: Path, *, open_sitting: bool = True, students: int = 30) -> None:
+    """Creates the demo room once; a second run serves the same room."""
+    from .newroom import init_room
+
+    if (data / st.DB_NAME).exists():
+        return
+    data.mkdir(parents=True, exist_ok=True)
+    roster = data / "demo-roster.csv"
+    demo_roster(roster, students)
+    packs = [str(p) for p in shipped_packs() if p.name in ("g9-kk", "g9-ru")]
+    room = await init_room(data, roster, packs, school="Demo school No. 1", room="12", sitting="1")
+    with open(data / "demo-logins.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["login", "password", "surname", "name", "seat"])
+        for row in room.logins:
+            writer.writerow([row["login"], row["password"], row["surname"], row["name"], row["seat"]])
+    if open_sitting:
+        storage = await st.Storage.open(data)
+        try:
+            now = st.now_ms()
+            async with storage.transaction() as db:
+                await db.execute("UPDATE meta SET value = 'open' WHERE key = 'sitting_state'")
+                await db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_ms', ?)", (str(now),))
+                await storage.audit(db, now, "server", None, "sitting_opened", {"demo": True})
+        finally:
+            await storage.close()

@@ -1,0 +1,75 @@
+"""Advertising the room on the LAN with zeroconf (mDNS / DNS-SD).
+
+School Wi-Fi often blocks multicast, so the typed address (`room_addresses`) is always
+shown too. The service's TXT record says which room this is, so a student picks the right
+one when several rooms advertise.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import ifaddr
+from zeroconf import IPVersion, ServiceInfo
+from zeroconf.asyncio import AsyncZeroconf
+
+from .protocol import PROTOCOL_VERSION, SERVICE_TYPE
+
+
+def lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses a student's computer could reach (not loopback)."""
+    found = []
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if isinstance(ip.ip, str):
+                address = ipaddress.ip_address(ip.ip)
+                if not address.is_loopback and not address.is_link_local:
+                    found.append(ip.ip)
+    return sorted(set(found))
+
+
+def room_addresses(host: str, port: int) -> list[str]:
+    """What to type on a student's computer where discovery fails."""
+    if host in ("", "0.0.0.0", "::"):
+        hosts = lan_addresses() or ["127.0.0.1"]
+    else:
+        hosts = [host]
+    return [f"{h}:{port}" for h in hosts]
+
+
+class Advertiser:
+    """Registers the room's service; one AsyncZeroconf for the process."""
+
+    def __init__(self, host: str, port: int, txt: dict[str, str]):
+        self.host = host
+        self.port = port
+        self.txt = {**txt, "v": str(PROTOCOL_VERSION)}
+        self.zeroconf: AsyncZeroconf | None = None
+        self.info: ServiceInfo | None = None
+
+    async def start(self) -> None:
+        addresses = lan_addresses() if self.host in ("", "0.0.0.0", "::") else [self.host]
+        if not addresses:
+            return  # no LAN: nothing to advertise on; the typed address still works
+        label = f"Synaq {self.txt.get('school', '')} {self.txt.get('room', '')}".strip()
+        name = f"{_dns_label(label)}-{socket.gethostname()[:20]}-{self.port}.{SERVICE_TYPE}"
+        self.info = ServiceInfo(
+            SERVICE_TYPE, name, port=self.port, properties=self.txt,
+            parsed_addresses=addresses, server=f"synaq-{self.port}-{socket.gethostname()[:20]}.local.",
+        )
+        interfaces = addresses if self.host not in ("", "0.0.0.0", "::") else None
+        self.zeroconf = AsyncZeroconf(ip_version=IPVersion.V4Only, **({"interfaces": interfaces} if interfaces else {}))
+        await (await self.zeroconf.async_register_service(self.info, allow_name_change=True))
+
+    async def stop(self) -> None:
+        if self.zeroconf is not None:
+            if self.info is not None:
+                await self.zeroconf.async_unregister_service(self.info)
+            await self.zeroconf.async_close()
+            self.zeroconf = None
+
+
+def _dns_label(text: str) -> str:
+    """Service instance names may be UTF-8, but keep them short and free of dots."""
+    return text.replace(".", " ")[:40] or "Synaq"
