@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(PY) -m room_server.demo_room --data $(DEMO)
+	$(PY) -m proctor_tui.demo --data $(DEMO)
 
 test: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
