@@ -88,6 +88,7 @@ class Attempt:
     questionnaire_started_ms: int | None = None
     questionnaire_done: bool = False
     last_seen_ms: int | None = None
+    offline_at_deadline: bool = False
     # in memory only
     latest: dict = field(default_factory=dict)  # item -> (seq, value) of the latest answer
     next_seq: int = 1
@@ -151,7 +152,8 @@ class RoomService:
                         row["extra_ms"], row["subject_index"], json.loads(row["closed_subjects"]), row["current_item"],
                         json.loads(row["break_slots"]), row["break_started_ms"], row["finished_ms"],
                         row["finish_reason"], bool(row["annulled"]), row["journal_key"],
-                        row["questionnaire_started_ms"], bool(row["questionnaire_done"]), row["last_seen_ms"])
+                        row["questionnaire_started_ms"], bool(row["questionnaire_done"]), row["last_seen_ms"],
+                        bool(row["offline_at_deadline"]))
             a.offline_since_ms = row["last_seen_ms"]
             self.attempts[a.student_id] = a
         for row in await self.storage.fetchall(
@@ -243,7 +245,7 @@ class RoomService:
             await self.storage.audit(db, now, actor, student_id, kind, data)
         a = self.attempts[student_id]
         for name, value in changes.items():
-            setattr(a, name, bool(value) if name in ("annulled", "questionnaire_done") else value)
+            setattr(a, name, bool(value) if name in ("annulled", "questionnaire_done", "offline_at_deadline") else value)
         self._mark(student_id)
         self._event(now, actor, student_id, kind, data)
 
@@ -493,10 +495,7 @@ class RoomService:
             # lost the server still counts (see sitting.late_answer_counts).
             if a.finish_reason != "time_over":
                 raise ProtocolError(ErrorCode.WRONG_STATE, "the test is finished; answers are closed")
-            deadline = a.finished_ms or now
-            offline_before = a.offline_since_ms is not None and a.offline_since_ms <= deadline or \
-                (a.last_seen_ms is not None and a.last_seen_ms <= deadline and peer is not None)
-            counted = late_answer_counts(msg.made_ms, clock.limit_ms, clock.elapsed_ms(now), offline_before)
+            counted = late_answer_counts(msg.made_ms, clock.limit_ms, clock.elapsed_ms(now), a.offline_at_deadline)
             if not counted:
                 await self.storage.save_answer(AnswerRecord(student.id, msg.seq, msg.item, msg.value, msg.made_ms, False, student.login))
                 raise ProtocolError(ErrorCode.TIME_OVER, "the time was over when this answer was made; it does not count")
@@ -587,10 +586,11 @@ class RoomService:
         await self._finish(student.id, "finished", student.login)
         peer.send(self.result_message(student.id), re)
 
-    async def _finish(self, student_id: int, reason: str, actor: str) -> None:
+    async def _finish(self, student_id: int, reason: str, actor: str, **changes: Any) -> None:
         a = self.attempts[student_id]
         await self._set(student_id, actor, "finished", {"reason": reason, **self.score(student_id).as_dict()},
-                        state=State.FINISHED, finished_ms=now_ms(), finish_reason=reason, break_started_ms=None)
+                        state=State.FINISHED, finished_ms=now_ms(), finish_reason=reason, break_started_ms=None,
+                        **changes)
         a.check = None
 
     def score(self, student_id: int):
@@ -968,7 +968,8 @@ class RoomService:
         for student_id, a in list(self.attempts.items()):
             if a.state in IN_TEST and self.clock_of(student_id).is_over(now):
                 # The deadline: the server finishes the attempt itself, online or not.
-                await self._finish(student_id, "time_over", "server")
+                await self._finish(student_id, "time_over", "server",
+                                   offline_at_deadline=int(student_id not in self.online))
                 peer = self.online.get(student_id)
                 if peer is not None:
                     peer.send(self.result_message(student_id))

@@ -127,6 +127,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX audit_by_student ON audit(student_id, id);
     """,
+    # 2: whether the student's app was cut off from the server when time ran out, which
+    # decides whether answers it sends later can count (see sitting.late_answer_counts)
+    """
+    ALTER TABLE attempts ADD COLUMN offline_at_deadline INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
