@@ -290,12 +290,29 @@ class RoomClient:
         login_ok = await self.request(p.Login(login, password, "MODO", device))
         await self._after_login(login_ok)
         self._ready.set()
+        if self.waiting_count():
+            asyncio.get_running_loop().create_task(self.flush_answers())
         return login_ok
 
     async def _after_login(self, login_ok: p.LoginOk) -> None:
         self.login_ok = login_ok
         attempt = login_ok.attempt
         self.clock.update(attempt["elapsed_ms"], attempt["remaining_ms"], attempt["state"] not in ("testing", "on_break"))
+        if attempt.get("journal_key"):
+            self._load_journal(attempt["journal_key"])
+
+    def _load_journal(self, key: bytes) -> None:
+        """Answers left unsent when the app was closed come back as pending."""
+        if self.journal is None:
+            return
+        if not self.journal.unlocked:
+            self.journal.unlock(key)
+        for entry in self.journal.pending():
+            if entry["seq"] not in self.answers:
+                state = AnswerState(entry["seq"], entry["item"], entry["value"], entry["made_ms"])
+                self.answers[state.seq] = state
+                self.latest_by_item[state.item] = state
+        self.next_seq = max(self.next_seq, max(self.answers, default=0) + 1)
 
     async def confirm_data(self) -> None:
         await self.request(p.ConfirmData())
@@ -315,13 +332,7 @@ class RoomClient:
             mine = self.latest_by_item.get(item)
             if mine is None or mine.state == ACKED:
                 self.latest_by_item[item] = AnswerState(0, item, value, 0, ACKED)
-        if self.journal is not None:
-            self.journal.unlock(test.journal_key)
-            for entry in self.journal.pending():
-                if entry["seq"] not in self.answers:
-                    state = AnswerState(entry["seq"], entry["item"], entry["value"], entry["made_ms"])
-                    self.answers[state.seq] = state
-                    self.latest_by_item[state.item] = state
+        self._load_journal(test.journal_key)
         known = max(self.answers, default=0)
         self.next_seq = max(self.next_seq, test.next_seq, known + 1)
 

@@ -285,6 +285,9 @@ class RoomService:
             "elapsed_ms": clock.elapsed_ms(now),
             "total_minutes": pack.timing.total_minutes,
             "questionnaire_done": a.questionnaire_done,
+            # The app's journal of unsent answers opens with this key, also after the
+            # deadline, so answers made in time while offline can still be sent.
+            "journal_key": a.journal_key,
         }
 
     def student_view(self, student: Student) -> dict:
