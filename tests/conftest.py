@@ -280,3 +280,23 @@ class RawSocket:
 
 def monotonic_deadline(seconds: float) -> float:
     return time.monotonic() + seconds
+
+
+# --- the soak runs: long fault, fuzz and load cases that `make soak` runs -------------------
+
+def pytest_addoption(parser):
+    parser.addoption("--run-soak", action="store_true", default=False,
+                     help="run the long @pytest.mark.soak cases (make soak)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "soak: a long run (minutes); only with --run-soak, as `make soak` does")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-soak"):
+        return
+    skip = pytest.mark.skip(reason="a soak case: run it with --run-soak (make soak)")
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(skip)
