@@ -102,12 +102,12 @@ def read_roster(path: str | Path, *, grade: int, languages: set[str]) -> list[Ro
         raw = path.read_bytes()
     except OSError as exc:
         raise RosterError(str(path), [f"cannot read the file ({exc.strerror})"]) from None
+    if b"\x00" in raw:  # an .xlsx (a zip) or another binary file, whatever its bytes decode to
+        raise RosterError(str(path), ["this is not a CSV file (it has binary content); save the sheet as CSV"])
     try:
         text = decode_bytes(raw)
     except UnicodeDecodeError:
         raise RosterError(str(path), ["the file is neither UTF-8 nor Windows-1251 text"]) from None
-    if "\x00" in text:
-        raise RosterError(str(path), ["this is not a CSV file (it has binary content); save the sheet as CSV"])
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         raise RosterError(str(path), ["the file is empty"])
