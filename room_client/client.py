@@ -26,6 +26,9 @@ from .journal import Journal
 log = logging.getLogger("synaq.client")
 
 PENDING, SENT, ACKED = "pending", "sent", "acked"
+FLUSH_IN_FLIGHT = 32  # answers a flush keeps in flight at once (the server allows 64)
+# Refusals that mean "not now" rather than "never": the answer stays pending.
+RETRY_CODES = frozenset({ErrorCode.TOO_FAST, ErrorCode.INTERNAL, ErrorCode.SLOW_DOWN})
 CLIENT_NAME = "synaq-client/1"
 
 
@@ -69,6 +72,7 @@ class AnswerState:
     made_ms: int
     state: str = PENDING
     counted: bool = True
+    retries: int = 0  # resends after a "not now" refusal (too fast, internal)
 
 
 @dataclass
@@ -155,8 +159,11 @@ class RoomClient:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         try:
-            self._ws = await self._session.ws_connect(self.url, heartbeat=p.HEARTBEAT_S, timeout=aiohttp.ClientWSTimeout(ws_close=2),
-                                                      max_msg_size=4 * 1024 * 1024, autoping=True)
+            # Bounded: a link that silently drops packets would otherwise hold a connect
+            # attempt for minutes of TCP retries, long after the link came back.
+            self._ws = await asyncio.wait_for(
+                self._session.ws_connect(self.url, heartbeat=p.HEARTBEAT_S, timeout=aiohttp.ClientWSTimeout(ws_close=2),
+                                         max_msg_size=4 * 1024 * 1024, autoping=True), timeout)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
             raise Offline(f"cannot reach the room at {self.address} ({exc.__class__.__name__})") from None
         self._reader = asyncio.create_task(self._read(self._ws), name="client-reader")
@@ -257,6 +264,7 @@ class RoomClient:
             self.clock.update(msg.elapsed_ms, msg.remaining_ms, msg.paused or msg.state not in ("testing", "on_break"))
         elif isinstance(msg, p.LoginOk):  # after the proctor approved a waiting login
             await self._after_login(msg)
+            self._ready.set()  # answers are sent from now on, not left pending
         elif isinstance(msg, p.Error) and msg.code in (ErrorCode.REPLACED, ErrorCode.REFUSED, ErrorCode.REMOVED):
             self.reconnect = False  # the server ended this connection on purpose
         self._emit(msg)
@@ -357,9 +365,16 @@ class RoomClient:
         return sum(1 for a in self.answers.values() if a.state != ACKED)
 
     async def flush_answers(self) -> None:
-        """Sends every unacknowledged answer, oldest first."""
+        """Sends every unacknowledged answer, oldest first, a bounded number at a time
+        (the server refuses more than MAX_IN_FLIGHT waiting answers per connection)."""
         pending = sorted((a for a in self.answers.values() if a.state == PENDING), key=lambda a: a.seq)
-        await asyncio.gather(*(self._send_answer(a) for a in pending), return_exceptions=True)
+        gate = asyncio.Semaphore(FLUSH_IN_FLIGHT)
+
+        async def send(answer: AnswerState) -> None:
+            async with gate:
+                await self._send_answer(answer)
+
+        await asyncio.gather(*(send(a) for a in pending), return_exceptions=True)
 
     async def _send_answer(self, state: AnswerState) -> None:
         if state.state != PENDING:
@@ -374,6 +389,15 @@ class RoomClient:
             state.state = PENDING
             return
         except ServerError as exc:
+            if exc.code in RETRY_CODES:
+                # Not refused, only not now (too many in flight, a disk hiccup): it stays
+                # pending and goes again after a pause, or with the next flush.
+                state.state = PENDING
+                if self.online and state.retries < 20:
+                    state.retries += 1
+                    await asyncio.sleep(exc.retry_after_s or min(0.2 * state.retries, 2.0))
+                    await self._send_answer(state)
+                return
             # Refused for good (time over, removed, a bad value): it will never count.
             state.state = ACKED
             state.counted = False
