@@ -7,7 +7,6 @@ import asyncio
 import random
 import socket
 import sqlite3
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -278,8 +277,22 @@ class RawSocket:
         return await self.reply()
 
 
-def monotonic_deadline(seconds: float) -> float:
-    return time.monotonic() + seconds
+def sample_value(hint) -> Any:
+    """A value of a message field's declared type."""
+    import types
+    import typing
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return sample_value([a for a in typing.get_args(hint) if a is not type(None)][0])
+    return {str: "Әлия қ", int: 1, float: 2.5, bool: True, bytes: b"\x00\x01key", list: [1, "ә", {"a": [2]}],
+            dict: {"a": 1, "б": [True, None]}}.get(hint, {"x": ["any", 1]})
+
+
+def sample_message(cls) -> p.Message:
+    import dataclasses
+    import typing
+    hints = typing.get_type_hints(cls)
+    return cls(**{f.name: sample_value(hints[f.name]) for f in dataclasses.fields(cls)})
 
 
 # --- the soak runs: long fault, fuzz and load cases that `make soak` runs -------------------

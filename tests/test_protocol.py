@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
 
 import msgpack
@@ -11,23 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import sample_message as build
+from conftest import sample_value as sample
 from room_server import protocol as p
 from room_server.protocol import ErrorCode, ProtocolError
-
-
-def sample(hint) -> object:
-    """A value of the field's declared type."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return sample(args[0])
-    return {str: "Әлия қ", int: 7, float: 2.5, bool: True, bytes: b"\x00\x01key", list: [1, "ә", {"a": [2]}],
-            dict: {"a": 1, "б": [True, None]}}.get(hint, {"x": ["any", 1]})
-
-
-def build(cls):
-    hints = typing.get_type_hints(cls)
-    return cls(**{f.name: sample(hints[f.name]) for f in dataclasses.fields(cls)})
 
 
 ALL = sorted(p.MESSAGES)
