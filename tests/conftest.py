@@ -111,6 +111,24 @@ def db_answers(data_dir: Path, student_id: int) -> dict[str, Any]:
     return {row["item"]: msgpack.unpackb(row["value"], raw=False) for row in rows}
 
 
+def db_snapshot(data_dir: Path) -> dict[str, list[tuple]]:
+    """Everything saved, for "nothing changed" checks; leaves out what the server writes on
+    its own (its heartbeat in meta, the students' last-seen times)."""
+    con = sqlite3.connect(Path(data_dir) / "room.sqlite", timeout=5)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        snapshot = {}
+        for table in tables:
+            columns = [r[1] for r in con.execute(f"PRAGMA table_info({table})") if r[1] != "last_seen_ms"]
+            rows = con.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+            if table == "meta":
+                rows = [r for r in rows if r[0] != "alive_ms"]
+            snapshot[table] = sorted(rows, key=repr)
+        return snapshot
+    finally:
+        con.close()
+
+
 def find_key(value: Any, name: str, path: str = "") -> list[str]:
     """Every path in a nested structure where a map has the key `name`."""
     hits = []
