@@ -1,10 +1,170 @@
-"""Print and export requests from the console (PDFs, the USB bundle)."""
+"""Print and export, from the command line and from the console.
+
+`room-server print slips|seating|acts|protocol --data DIR --out FILE`, `room-server export
+--data DIR --to PATH` and `room-server verify BUNDLE` land in the cli_* functions; the
+console's Print, Export and ListDrives messages land in `handle`. Both read the room through
+one read-only snapshot (snapshot.py), so they work with the server running or stopped; the
+forms are in pdf.py and the bundle in bundle.py.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from pathlib import Path
+
+from . import bundle as bn
+from . import pdf
 from . import protocol as p
+from .newroom import SLIPS_FILE, read_slips_file
 from .protocol import ErrorCode, ProtocolError
+from .signing import SigningKeyError, fingerprint_for_paper, room_fingerprint
+from .snapshot import SnapshotError, read_snapshot
+
+WHAT = ("slips", "seating", "acts", "protocol")
+DEFAULT_NAMES = {"slips": "login-slips.pdf", "seating": "seating-annex4.pdf", "acts": "acts-annex1-2.pdf",
+                 "protocol": "protocol-annex3.pdf"}
+
+
+class PaperworkError(Exception):
+    """A form or bundle cannot be made; the message says why, for the administrator."""
+
+
+def make_pdf(data_dir: Path, what: str) -> bytes:
+    """The PDF for one of slips, seating, acts, protocol (blocking)."""
+    if what not in WHAT:
+        raise PaperworkError(f"cannot print {what!r}: choose one of {', '.join(WHAT)}")
+    try:
+        snap = read_snapshot(data_dir)
+        if what == "slips":
+            path = Path(data_dir) / SLIPS_FILE
+            try:
+                logins = read_slips_file(path)
+            except FileNotFoundError:
+                raise PaperworkError(f"the login slips file {path} is missing: the clear passwords exist only "
+                                     "there, so the slips cannot be printed") from None
+            except (OSError, UnicodeError, ValueError) as exc:
+                raise PaperworkError(f"the login slips file {path} cannot be read: {exc}") from None
+            return pdf.slips_pdf(snap, logins)
+        if what == "seating":
+            return pdf.seating_pdf(snap)
+        if what == "acts":
+            return pdf.acts_pdf(snap)
+        return pdf.protocol_pdf(snap, room_fingerprint(data_dir))
+    except (SnapshotError, SigningKeyError, pdf.FormError) as exc:
+        raise PaperworkError(str(exc)) from None
+
+
+def print_to(data_dir: Path, what: str, out: Path) -> Path:
+    """Writes the PDF to `out` (a file, or a folder to put it in under its usual name)."""
+    out = Path(out)
+    if out.is_dir():
+        out = out / DEFAULT_NAMES.get(what, f"{what}.pdf")
+    if out.suffix.lower() != ".pdf":
+        raise PaperworkError(f"{out}: the output must be a .pdf file")
+    if not out.parent.is_dir():
+        raise PaperworkError(f"the folder {out.parent} does not exist")
+    data = make_pdf(data_dir, what)
+    try:
+        bn.write_file_safely(out, data)
+    except OSError as exc:
+        raise PaperworkError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return out
+
+
+def export_to(data_dir: Path, to: Path) -> bn.ExportResult:
+    try:
+        return bn.export_bundle(data_dir, to)
+    except (SnapshotError, SigningKeyError, pdf.FormError) as exc:
+        raise PaperworkError(str(exc)) from None
+
+
+# ------------------------------------------------------------------------- command line
+
+def cli_print(data_dir: Path, what: str, out: Path) -> int:
+    try:
+        path = print_to(data_dir, what, out)
+    except PaperworkError as exc:
+        print(f"room-server: {exc}", file=sys.stderr)
+        return 1
+    print(f"Wrote {path}")
+    return 0
+
+
+def cli_export(data_dir: Path, to: Path) -> int:
+    try:
+        result = export_to(data_dir, to)
+    except (PaperworkError, bn.ExportError) as exc:
+        print(f"room-server: export refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"Bundle written and checked: {result.path}")
+    print(f"  {result.files} files, {result.bytes} bytes; signed by the room's key {fingerprint_for_paper(result.fingerprint)}")
+    print("  It is safe to remove the stick once the system says so (eject it first).")
+    return 0
+
+
+def cli_verify(bundle: Path) -> int:
+    report = bn.verify_bundle(bundle)
+    if report.ok:
+        m = report.manifest
+        print(f"OK: {bundle}: {report.files} files, {report.bytes} bytes match the manifest; the signature is valid.")
+        print(f"  School {m.get('school', '')}, room {m.get('room', '')}, sitting {m.get('sitting', '')}, "
+              f"grade {m.get('grade', '')}, {m.get('students', '?')} students, snapshot {m.get('snapshot_at', '')}.")
+        print(f"  Key {fingerprint_for_paper(report.fingerprint)}")
+        print("  Compare this fingerprint with the one on the signed paper protocol (Annex 3).")
+        return 0
+    print(f"NOT OK: {bundle}: {len(report.problems)} problem(s):", file=sys.stderr)
+    for problem in report.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 1
+
+
+# ------------------------------------------------------------------------- the console
+
+_EXPORT_CODES = {"target": ErrorCode.BAD_FIELD, "read_only": ErrorCode.BAD_FIELD, "no_space": ErrorCode.BAD_FIELD,
+                 "write": ErrorCode.INTERNAL, "check": ErrorCode.INTERNAL}
 
 
 async def handle(room, msg: p.Message) -> p.Message:
-    raise ProtocolError(ErrorCode.NOT_FOUND, "printing and export are not available in this build")
+    """The console's Export, Print and ListDrives, run off the event loop (students keep
+    answering while a bundle is written)."""
+    data_dir = Path(room.data_dir)
+    if isinstance(msg, p.ListDrives):
+        return p.Drives(await asyncio.to_thread(bn.list_drives))
+    if isinstance(msg, p.Print):
+        if msg.what not in WHAT:
+            raise ProtocolError(ErrorCode.BAD_FIELD, f"print: 'what' must be one of {', '.join(WHAT)}")
+        if not msg.to.strip():
+            raise ProtocolError(ErrorCode.BAD_FIELD, "print: 'to' must name a PDF file or a folder")
+        try:
+            path = await asyncio.to_thread(print_to, data_dir, msg.what, Path(msg.to))
+        except PaperworkError as exc:
+            code = ErrorCode.NOT_FOUND if "no acts" in str(exc) else ErrorCode.BAD_FIELD
+            raise ProtocolError(code, str(exc)) from None
+        await _audit(room, "printed", {"what": msg.what, "path": str(path)})
+        return p.Printed(str(path.resolve()))
+    if isinstance(msg, p.Export):
+        if not msg.to.strip():
+            raise ProtocolError(ErrorCode.BAD_FIELD, "export: 'to' must name a folder (a USB stick)")
+        try:
+            result = await asyncio.to_thread(export_to, data_dir, Path(msg.to))
+        except bn.ExportError as exc:
+            raise ProtocolError(_EXPORT_CODES.get(exc.kind, ErrorCode.INTERNAL), str(exc)) from None
+        except PaperworkError as exc:
+            raise ProtocolError(ErrorCode.INTERNAL, str(exc)) from None
+        await _audit(room, "exported", {"bundle": str(result.path), "files": result.files, "bytes": result.bytes})
+        return p.Exported(str(result.path.resolve()), result.files, result.bytes)
+    raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{msg.TYPE} is not a paperwork message")
+
+
+async def _audit(room, kind: str, data: dict) -> None:
+    """The audit log records each print and export (after its snapshot, so in the next one)."""
+    storage = getattr(room, "storage", None)
+    if storage is None:
+        return
+    from .storage import now_ms
+    try:
+        async with storage.transaction() as db:
+            await storage.audit(db, now_ms(), "proctor", None, kind, data)
+    except Exception:  # the export is done; a failed audit line must not turn it into an error
+        pass

@@ -1,0 +1,806 @@
+"""The results bundle: what goes in it, how it is written to a USB stick, how it is checked.
+
+A bundle is one folder (see docs/bundle.md) whose `manifest.json` lists every other file with
+its size and SHA-256, signed with the room's Ed25519 key (`signature.json`); the public key is
+beside them (`public-key.pem`) and its fingerprint is printed on the paper protocol.
+
+Writing is made for cheap sticks that may be full, read-only or pulled out: the whole bundle
+is built in memory from one snapshot, the space is estimated before anything is written, every
+file goes to a temporary name, is flushed, fsynced and renamed, inside a `.partial` folder
+that is renamed to its final name only after the whole bundle was read back from the stick and
+checked against the manifest. A failure removes the partial folder; an earlier bundle is never
+touched (a second export gets a suffix).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import errno
+import hashlib
+import io
+import json
+import os
+import re
+import secrets
+import shutil
+import stat
+import sys
+import unicodedata
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import pdf
+from .newroom import SLIPS_FILE
+from .signing import (fingerprint, fingerprint_for_paper, load_public_pem, load_signing_key, public_pem,
+                      verify_signature)
+from .snapshot import Snapshot, StudentRecord, answered_count, iso_time, local_time, read_snapshot
+
+FORMAT = "synaq-bundle/1"
+MANIFEST = "manifest.json"
+SIGNATURE = "signature.json"
+PUBLIC_KEY = "public-key.pem"
+PARTIAL = ".partial"
+TMP = ".tmp"
+
+QTI_NS = "http://www.imsglobal.org/xsd/imsqti_result_v2p1"
+QTI_SCHEMA = "http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_result_v2p1.xsd"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+class ExportError(Exception):
+    """The bundle was not written; the message says why and what to do. `kind` is one of
+    target, read_only, no_space, write, check."""
+
+    def __init__(self, message: str, kind: str = "write"):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    files: int  # every file in the bundle, manifest and signature included
+    bytes: int
+    fingerprint: str
+
+
+# ------------------------------------------------------------------------- names
+
+_TRANSLIT = {
+    "а": "a", "ә": "a", "б": "b", "в": "v", "г": "g", "ғ": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh",
+    "з": "z", "и": "i", "й": "i", "к": "k", "қ": "q", "л": "l", "м": "m", "н": "n", "ң": "n", "о": "o",
+    "ө": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ұ": "u", "ү": "u", "ф": "f", "х": "kh",
+    "һ": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "і": "i", "ь": "", "э": "e",
+    "ю": "yu", "я": "ya", "№": "N",
+}
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+def safe_name(text: str, *, max_len: int = 40, fallback: str = "x") -> str:
+    """A name part valid on FAT32, exFAT, NTFS and every OS: ASCII letters, digits, '-' and '_'.
+    Kazakh and Russian are transliterated, everything else becomes '-'."""
+    out = []
+    for ch in unicodedata.normalize("NFC", str(text)):
+        low = ch.lower()
+        if low in _TRANSLIT:
+            t = _TRANSLIT[low]
+            out.append(t.capitalize() if ch != low and t else t)
+            continue
+        ch = unicodedata.normalize("NFKD", ch)
+        ch = "".join(c for c in ch if not unicodedata.combining(c))
+        out.append(ch if re.fullmatch(r"[A-Za-z0-9_-]*", ch) else "-")
+    name = re.sub(r"-{2,}", "-", "".join(out)).strip("-_.")[:max_len].strip("-_.")
+    if not name or name.lower() in _WINDOWS_RESERVED:
+        name = (name + "_" if name else "") + fallback
+    return name
+
+
+def bundle_base_name(snap: Snapshot) -> str:
+    """MODO_<school>_room-<room>_<date>_sitting-<n>."""
+    date = local_time(snap.date_ms, "%Y-%m-%d") or "undated"
+    return "_".join(["MODO", safe_name(snap.school or "school", max_len=40, fallback="school"),
+                     "room-" + safe_name(snap.room or "1", max_len=10, fallback="1"), date,
+                     "sitting-" + safe_name(snap.sitting or "1", max_len=10, fallback="1")])
+
+
+def _free_name(target: Path, base: str) -> str:
+    """The base name, or base_2, base_3...: never a folder (or a leftover) that exists.
+    FAT is case-insensitive, so names are compared without case."""
+    try:
+        taken = {p.name.casefold() for p in target.iterdir()}
+    except OSError:
+        taken = set()
+    for n in range(1, 1000):
+        name = base if n == 1 else f"{base}_{n}"
+        if name.casefold() not in taken and (name + PARTIAL).casefold() not in taken:
+            return name
+    raise ExportError(f"{target} already holds 999 bundles named {base}; choose another folder", "target")
+
+
+# ------------------------------------------------------------------------- the contents
+
+def _csv(rows: list[list[Any]]) -> bytes:
+    """CSV for Excel in a Kazakh or Russian locale: UTF-8 with BOM, ';' between cells, CRLF."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+_NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")  # Excel in ru/kk reads a decimal comma
+    if isinstance(value, (list, dict)):
+        value = json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    # A typed cell beginning with = + - @ would run as a formula in a spreadsheet.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.match(text):
+        text = "'" + text
+    return text
+
+
+def _jsonl(rows: list[dict]) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False, sort_keys=False) + "\n" for r in rows).encode("utf-8")
+
+
+def results_csv(snap: Snapshot) -> bytes:
+    subjects = snap.subject_ids()
+    head = ["ikt", "login", "iin", "surname", "name", "patronymic", "class", "language", "seat", "variant",
+            "attendance", "state", "finish_reason", "annulled", "started", "finished", "answered", "items"]
+    for sid, _ in subjects:
+        head += [f"{sid}_score", f"{sid}_max"]
+    head += ["total", "max_total", "percent"]
+    rows: list[list[Any]] = [head]
+    for s in snap.students:
+        pack = snap.packs.get(s.language)
+        answered, total = answered_count(s, pack) if pack is not None and s.sat else (None, None)
+        row = [s.ikt, s.login, s.iin, s.surname, s.name, s.patronymic, s.class_label, s.language, s.seat, s.variant,
+               s.attendance_status, s.state, s.attempt.get("finish_reason") or "", s.annulled,
+               local_time(s.attempt.get("started_ms"), "%Y-%m-%d %H:%M:%S"),
+               local_time(s.attempt.get("finished_ms"), "%Y-%m-%d %H:%M:%S"), answered, total]
+        by_subject = {x.subject: x for x in s.score.subjects} if s.score else {}
+        for sid, _ in subjects:
+            x = by_subject.get(sid)
+            row += [x.score if x else None, x.max_score if x else None]
+        row += [s.score.total if s.score else None, s.score.max_total if s.score else None,
+                float(s.score.percent) if s.score else None]
+        rows.append(row)
+    return _csv(rows)
+
+
+def answers_jsonl(snap: Snapshot) -> bytes:
+    rows = []
+    for s in snap.students:
+        pack = snap.packs.get(s.language)
+        variant = None
+        if pack is not None:
+            try:
+                variant = pack.variant(s.variant)
+            except KeyError:
+                variant = None
+        for a in s.answers:
+            rows.append({
+                "ikt": s.ikt, "login": s.login, "seq": a["seq"], "item": a["item"],
+                "subject": variant.subject_of(a["item"]) if variant else None,
+                "value": a["value"], "counted": a["counted"],
+                "scored": a["counted"] and s.latest_seq.get(a["item"]) == a["seq"],
+                "made_ms": a["made_ms"], "received_ms": a["received_ms"], "received_at": iso_time(a["received_ms"]),
+            })
+    return _jsonl(rows)
+
+
+def attendance_csv(snap: Snapshot) -> bytes:
+    rows: list[list[Any]] = [["ikt", "login", "surname", "name", "patronymic", "class", "seat", "attendance",
+                              "marked_present", "reason", "document", "slip_handed", "slip_collected", "state",
+                              "annulled"]]
+    for s in snap.students:
+        a = s.attendance
+        rows.append([s.ikt, s.login, s.surname, s.name, s.patronymic, s.class_label, s.seat, s.attendance_status,
+                     a.get("present"), a.get("reason", ""), a.get("document", ""), bool(a.get("slip_handed")),
+                     bool(a.get("slip_collected")), s.state, s.annulled])
+    return _csv(rows)
+
+
+def act_file_name(incident: dict) -> str:
+    return f"acts/act-{int(incident['id']):03d}-{safe_name(incident.get('kind', 'other'), max_len=10)}.pdf"
+
+
+def incidents_csv(snap: Snapshot) -> bytes:
+    rows: list[list[Any]] = [["id", "kind", "at", "ikt", "login", "student_name", "seat", "variant", "room",
+                              "decision", "item_found", "impostor_name", "ministry_rep", "description", "fields",
+                              "act_file"]]
+    for i in snap.incidents:
+        s = snap.student(i["student_id"])
+        f = i["fields"]
+        rows.append([i["id"], i["kind"], local_time(i["at_ms"], "%Y-%m-%d %H:%M:%S"), f.get("ikt") or (s.ikt if s else ""),
+                     s.login if s else "", f.get("student_name", ""), f.get("seat", ""), f.get("variant", ""),
+                     f.get("room", ""), f.get("decision", ""), f.get("item_found", ""), f.get("impostor_name", ""),
+                     f.get("ministry_rep", ""), f.get("description", ""), f, act_file_name(i)])
+    return _csv(rows)
+
+
+def audit_jsonl(snap: Snapshot) -> bytes:
+    logins = {s.id: s.login for s in snap.students}
+    return _jsonl([{"id": a["id"], "at_ms": a["at_ms"], "at": iso_time(a["at_ms"]), "actor": a["actor"],
+                    "student": logins.get(a["student_id"]) if a["student_id"] is not None else None,
+                    "kind": a["kind"], "data": a["data"]} for a in snap.audit])
+
+
+def questionnaire_csv(snap: Snapshot) -> bytes:
+    """Pseudonym, question, answer: no student id, login, name, seat or time."""
+    rows: list[list[Any]] = [["pseudonym", "question", "value"]]
+    for q in sorted(snap.questionnaire, key=lambda r: (r["pseudonym"], r["question"])):
+        rows.append([q["pseudonym"], q["question"], q["value"]])
+    return _csv(rows)
+
+
+# ------------------------------------------------------------------------- QTI 2.1 results
+
+def _qti_id(text: str) -> str:
+    """A QTI identifier (an NCName): letters, digits, '-', '_', '.', starting with a letter or '_'."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", str(text))
+    return cleaned if re.match(r"[A-Za-z_]", cleaned) else "_" + cleaned
+
+
+def _variable(parent: ET.Element, tag: str, identifier: str, base_type: str, values: list[str],
+              cardinality: str = "single") -> ET.Element:
+    var = ET.SubElement(parent, tag, {"identifier": identifier, "cardinality": cardinality, "baseType": base_type})
+    holder = ET.SubElement(var, "candidateResponse") if tag == "responseVariable" else var
+    for v in values:
+        ET.SubElement(holder, "value").text = v
+    return var
+
+
+def _response(item, value: Any) -> tuple[str, str, list[str]]:
+    """(cardinality, baseType, values) of a stored answer."""
+    if item.kind == "single":
+        return "single", "identifier", [str(value)] if isinstance(value, str) and value else []
+    if item.kind == "multiple":
+        return "multiple", "identifier", [str(v) for v in value] if isinstance(value, list) else []
+    if item.kind == "matching":
+        pairs = [f"L{k} {v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))] if isinstance(value, dict) else []
+        return "multiple", "directedPair", pairs
+    return "single", "string", [str(value)] if value not in (None, "") else []
+
+
+def qti_xml(snap: Snapshot, s: StudentRecord) -> bytes:
+    """An IMS QTI 2.1 assessmentResult for one student: context, testResult, one itemResult per item."""
+    from content.scoring import score_item
+
+    ET.register_namespace("", QTI_NS)
+    ET.register_namespace("xsi", XSI_NS)
+    root = ET.Element("assessmentResult", {f"{{{XSI_NS}}}schemaLocation": f"{QTI_NS} {QTI_SCHEMA}"})
+    context = ET.SubElement(root, "context", {"sourcedId": s.ikt})
+    ET.SubElement(context, "sessionIdentifier", {"sourceID": "urn:kz:modo:ikt", "identifier": s.ikt})
+    ET.SubElement(context, "sessionIdentifier",
+                  {"sourceID": f"urn:synaq:room:{snap.meta.get('room_id', '')}:login", "identifier": s.login})
+    pack = snap.packs.get(s.language)
+    stamp = iso_time(s.attempt.get("finished_ms") or s.attempt.get("started_ms") or snap.taken_ms)
+    test_id = _qti_id(f"{pack.id if pack else s.language}-{s.variant}")
+    test = ET.SubElement(root, "testResult", {"identifier": test_id, "datestamp": stamp})
+    started, finished = s.attempt.get("started_ms"), s.attempt.get("finished_ms")
+    if started:
+        seconds = max(0, ((finished or snap.taken_ms) - started) // 1000)
+        _variable(test, "responseVariable", "duration", "duration", [f"PT{seconds}S"])
+    status = "completed" if s.state in ("finished", "questionnaire", "done", "removed") else (
+        "incomplete" if s.sat else "not_attempted")
+    _variable(test, "outcomeVariable", "completionStatus", "identifier", [status])
+    _variable(test, "outcomeVariable", "STATE", "identifier", [_qti_id(s.state)])
+    _variable(test, "outcomeVariable", "ATTENDANCE", "identifier", [s.attendance_status])
+    _variable(test, "outcomeVariable", "ANNULLED", "boolean", ["true" if s.annulled else "false"])
+    if s.attempt.get("finish_reason"):
+        _variable(test, "outcomeVariable", "FINISH_REASON", "identifier", [_qti_id(s.attempt["finish_reason"])])
+    if s.score is not None:
+        _variable(test, "outcomeVariable", "SCORE", "float", [str(s.score.total)])
+        _variable(test, "outcomeVariable", "MAXSCORE", "float", [str(s.score.max_total)])
+        _variable(test, "outcomeVariable", "PERCENT", "float", [str(s.score.percent)])
+        for x in s.score.subjects:
+            _variable(test, "outcomeVariable", _qti_id(f"SCORE_{x.subject}"), "float", [str(x.score)])
+            _variable(test, "outcomeVariable", _qti_id(f"MAXSCORE_{x.subject}"), "float", [str(x.max_score)])
+    if pack is not None and s.sat:
+        try:
+            items = pack.variant(s.variant).items()
+        except KeyError:
+            items = []
+        received = {}
+        for a in s.answers:
+            if a["counted"] and s.latest_seq.get(a["item"]) == a["seq"]:
+                received[a["item"]] = a["received_ms"]
+        for index, item in enumerate(items, start=1):
+            value = s.latest.get(item.id)
+            answered = item.id in s.latest
+            result = ET.SubElement(root, "itemResult", {
+                "identifier": _qti_id(item.id), "sequenceIndex": str(index),
+                "datestamp": iso_time(received.get(item.id)) or stamp,
+                "sessionStatus": "final" if s.state not in ("testing", "on_break") else (
+                    "pendingResponseProcessing" if answered else "initial"),
+            })
+            cardinality, base_type, values = _response(item, value)
+            _variable(result, "responseVariable", "RESPONSE", base_type, values, cardinality)
+            _variable(result, "outcomeVariable", "SCORE", "float", [str(score_item(item, value))])
+            _variable(result, "outcomeVariable", "MAXSCORE", "float", [str(item.points)])
+    # ElementTree names the default namespace on every tag; put it on the root only.
+    for el in root.iter():
+        if not el.tag.startswith("{"):
+            el.tag = f"{{{QTI_NS}}}{el.tag}"
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+# ------------------------------------------------------------------------- building
+
+README = """Synaq results bundle ({format})
+School: {school}
+Room: {room}   Sitting: {sitting}   Grade: {grade}   Date: {date}
+Snapshot taken: {taken}   Sitting state then: {state}
+
+results.csv        results per student and subject (UTF-8 with BOM, ';' separated, decimal comma)
+answers.jsonl      every answer the server committed, one JSON object a line, with times
+qti/<login>.xml    IMS QTI 2.1 assessmentResult per student
+attendance.csv     attendance, absence reasons, login slips handed and collected
+incidents.csv      incidents; acts/ holds each act as a PDF (Annexes 1 and 2)
+seating.pdf        seating sheet (Annex 4)       protocol.pdf   testing protocol (Annex 3)
+audit.jsonl        the room's audit log
+questionnaire.csv  questionnaire answers under random pseudonyms only
+manifest.json      every file's size and SHA-256; signature.json signs it (Ed25519),
+                   public-key.pem is the room's key. Its fingerprint is printed on the paper protocol:
+                   {fingerprint}
+Check the bundle:  room-server verify <this folder>
+"""
+
+
+def build_files(snap: Snapshot, key) -> dict[str, bytes]:
+    """Every file of the bundle but the manifest and its signature, by relative path."""
+    fp = fingerprint(key.public_key())
+    files: dict[str, bytes] = {}
+    files["README.txt"] = README.format(
+        format=FORMAT, school=snap.school, room=snap.room, sitting=snap.sitting, grade=snap.grade,
+        date=local_time(snap.date_ms, "%Y-%m-%d"), taken=iso_time(snap.taken_ms), state=snap.sitting_state,
+        fingerprint=fingerprint_for_paper(fp)).replace("\n", "\r\n").encode("utf-8")
+    files["results.csv"] = results_csv(snap)
+    files["answers.jsonl"] = answers_jsonl(snap)
+    files["attendance.csv"] = attendance_csv(snap)
+    files["incidents.csv"] = incidents_csv(snap)
+    for incident in snap.incidents:
+        files[act_file_name(incident)] = pdf.act_pdf(snap, incident)
+    files["seating.pdf"] = pdf.seating_pdf(snap)
+    files["protocol.pdf"] = pdf.protocol_pdf(snap, fp)
+    files["audit.jsonl"] = audit_jsonl(snap)
+    files["questionnaire.csv"] = questionnaire_csv(snap)
+    for s in snap.students:
+        files[f"qti/{safe_name(s.login, max_len=40, fallback=s.ikt)}.xml"] = qti_xml(snap, s)
+    files[PUBLIC_KEY] = public_pem(key.public_key())
+    return files
+
+
+def make_manifest(snap: Snapshot, files: dict[str, bytes], key, bundle_name: str) -> tuple[bytes, bytes]:
+    fp = fingerprint(key.public_key())
+    manifest = {
+        "format": FORMAT,
+        "bundle": bundle_name,
+        "school": snap.school, "room": snap.room, "sitting": snap.sitting, "grade": snap.grade,
+        "room_id": snap.meta.get("room_id", ""),
+        "sitting_state": snap.sitting_state,
+        "snapshot_ms": snap.taken_ms, "snapshot_at": iso_time(snap.taken_ms),
+        "students": len(snap.students),
+        "key": {"algorithm": "Ed25519", "fingerprint": fp, "public_key": PUBLIC_KEY},
+        "files": [{"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                  for path, data in sorted(files.items())],
+    }
+    manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    signature = {
+        "algorithm": "Ed25519",
+        "signed_file": MANIFEST,
+        "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+        "key_fingerprint": fp,
+        "signature": base64.b64encode(key.sign(manifest_bytes)).decode("ascii"),
+    }
+    return manifest_bytes, (json.dumps(signature, indent=1) + "\n").encode("utf-8")
+
+
+# ------------------------------------------------------------------------- writing
+
+def free_bytes(path: Path) -> int:
+    return shutil.disk_usage(path).free
+
+
+def _cluster(path: Path) -> int:
+    try:
+        st = os.statvfs(path)
+        return max(512, st.f_frsize or st.f_bsize or 4096)
+    except (AttributeError, OSError):
+        return 32 * 1024  # Windows: the largest common FAT32 cluster, to be safe
+
+
+def estimate_bytes(files: dict[str, bytes], cluster: int) -> int:
+    """Space the bundle takes on the stick: every file rounded up to whole clusters, one
+    cluster per folder, and a margin for directory entries and the file system's own needs."""
+    folders = {str(Path(p).parent) for p in files} | {"."}
+    data = sum(max(1, -(-len(b) // cluster)) * cluster for b in files.values())
+    return data + (len(folders) + 1) * cluster + 64 * 1024
+
+
+def _is_read_only(path: Path) -> bool:
+    try:
+        if os.statvfs(path).f_flag & getattr(os, "ST_RDONLY", 1):
+            return True
+    except (AttributeError, OSError):
+        pass
+    return not os.access(path, os.W_OK)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Makes a rename durable; not every OS or file system lets a folder be fsynced."""
+    if sys.platform == "win32":
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_file_safely(path: Path, data: bytes) -> None:
+    """Temporary name, write, flush, fsync, rename; then fsync the folder."""
+    tmp = path.with_name(path.name + TMP)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def _drop_cache(path: Path) -> None:
+    """Asks the OS to forget its cached copy, so the read-back comes from the stick itself."""
+    if not hasattr(os, "posix_fadvise"):
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def _human(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n / 1000:.0f} KB"
+
+
+def export_bundle(data_dir: Path, target: Path, *, snapshot: Snapshot | None = None) -> ExportResult:
+    """Writes a new, checked bundle into the folder `target` (a stick's mount point)."""
+    target = Path(target)
+    if not target.exists():
+        raise ExportError(f"{target} does not exist (is the USB stick plugged in and mounted?)", "target")
+    if not target.is_dir():
+        raise ExportError(f"{target} is not a folder", "target")
+    if _is_read_only(target):
+        raise ExportError(f"{target} is read-only: nothing was written (is the stick's lock switch on?)", "read_only")
+    snap = snapshot or read_snapshot(data_dir)
+    key = load_signing_key(data_dir)
+    name = _free_name(target, bundle_base_name(snap))
+    files = build_files(snap, key)
+    manifest, signature = make_manifest(snap, files, key, name)
+    everything = dict(files)
+    everything[MANIFEST] = manifest
+    everything[SIGNATURE] = signature
+    total = sum(len(b) for b in everything.values())
+    needed = estimate_bytes(everything, _cluster(target))
+    free = free_bytes(target)
+    if needed > free:
+        raise ExportError(f"not enough space on {target}: the bundle needs about {_human(needed)}, "
+                          f"only {_human(free)} is free; nothing was written", "no_space")
+
+    partial = target / f"{name}{PARTIAL}"
+    if partial.exists():
+        partial = target / f"{name}-{secrets.token_hex(3)}{PARTIAL}"
+    written = 0
+    try:
+        try:
+            partial.mkdir()
+        except FileExistsError:
+            raise ExportError(f"{partial} appeared while exporting; try again", "write") from None
+        for rel, data in everything.items():
+            path = partial / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_file_safely(path, data)
+            written += len(data)
+        for rel in everything:
+            _drop_cache(partial / rel)
+        report = verify_bundle(partial, expect_name=name)
+        if not report.ok:
+            raise ExportError(f"the bundle read back from {target} does not match what was written "
+                              f"({'; '.join(report.problems[:3])}); the stick may be failing: try another",
+                              "check")
+        final = target / name
+        if final.exists():  # someone made it meanwhile: never replace a bundle
+            final = target / _free_name(target, bundle_base_name(snap))
+        os.rename(partial, final)
+        _fsync_dir(target)
+    except OSError as exc:
+        _remove(partial)
+        raise _classify(exc, target, total - written) from None
+    except BaseException:
+        _remove(partial)
+        raise
+    return ExportResult(final, len(everything), total, fingerprint(key.public_key()))
+
+
+def _remove(path: Path) -> None:
+    def retry(func, p, _exc):
+        try:
+            os.chmod(p, stat.S_IWRITE)
+            func(p)
+        except OSError:
+            pass
+    if path.exists():
+        shutil.rmtree(path, onexc=retry) if sys.version_info >= (3, 12) else shutil.rmtree(path, onerror=retry)
+
+
+def _classify(exc: OSError, target: Path, remaining: int) -> ExportError:
+    """A write failure in words; ENOSPC is not the only way a full stick says so (FUSE's FAT
+    driver answers EPERM), so the free space decides."""
+    try:
+        free = free_bytes(target)
+    except OSError:
+        free = None
+    full = exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.EFBIG) or (
+        free is not None and free < max(remaining, 64 * 1024))
+    if full:
+        return ExportError(f"the drive {target} became full while writing; the partial bundle was removed "
+                           f"(free now: {_human(free or 0)}). Free some space or use a larger stick.", "no_space")
+    if exc.errno in (errno.EROFS, errno.EACCES):
+        return ExportError(f"{target} is read-only or not writable ({exc.strerror}); the partial bundle was removed",
+                           "read_only")
+    return ExportError(f"writing to {target} failed: {exc.strerror or exc}; the partial bundle was removed. "
+                       "Was the stick pulled out?", "write")
+
+
+# ------------------------------------------------------------------------- verifying
+
+@dataclass
+class VerifyReport:
+    bundle: Path
+    problems: list[str] = field(default_factory=list)
+    files: int = 0
+    bytes: int = 0
+    fingerprint: str = ""
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _relative_files(root: Path) -> set[str]:
+    found = set()
+    for dirpath, _dirs, names in os.walk(root):
+        for n in names:
+            found.add((Path(dirpath) / n).relative_to(root).as_posix())
+    return found
+
+
+def verify_bundle(bundle: Path, *, expect_name: str | None = None) -> VerifyReport:
+    """Checks every file against the manifest and the manifest against its signature.
+    Problems name what is missing, extra or altered."""
+    bundle = Path(bundle)
+    report = VerifyReport(bundle)
+    problems = report.problems
+    if not bundle.is_dir():
+        problems.append(f"{bundle} is not a folder")
+        return report
+    try:
+        manifest_bytes = (bundle / MANIFEST).read_bytes()
+    except FileNotFoundError:
+        problems.append(f"missing: {MANIFEST} (without it nothing can be checked)")
+        return report
+    try:
+        manifest = json.loads(manifest_bytes.decode("utf-8"))
+        entries = manifest["files"]
+        if not isinstance(entries, list):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        problems.append(f"altered: {MANIFEST} is not a valid manifest (it was edited or damaged)")
+        return report
+    report.manifest = manifest
+    if manifest.get("format") != FORMAT:
+        problems.append(f"{MANIFEST}: unknown format {manifest.get('format')!r} (expected {FORMAT})")
+
+    # The signature.
+    key = None
+    try:
+        key = load_public_pem((bundle / PUBLIC_KEY).read_bytes())
+        report.fingerprint = fingerprint(key)
+    except FileNotFoundError:
+        problems.append(f"missing: {PUBLIC_KEY} (the room's public key; the signature cannot be checked)")
+    except ValueError as exc:
+        problems.append(f"altered: {PUBLIC_KEY} is {exc}")
+    declared = (manifest.get("key") or {}).get("fingerprint") if isinstance(manifest.get("key"), dict) else None
+    if key is not None and declared and declared != report.fingerprint:
+        problems.append(f"altered: {PUBLIC_KEY} is not the key the manifest names "
+                        f"({fingerprint_for_paper(report.fingerprint)} instead of {fingerprint_for_paper(declared)})")
+    try:
+        sig = json.loads((bundle / SIGNATURE).read_bytes().decode("utf-8"))
+        signature = base64.b64decode(sig["signature"], validate=True)
+        sig_fp = sig.get("key_fingerprint", "")
+        sig_hash = sig.get("manifest_sha256", "")
+    except FileNotFoundError:
+        problems.append(f"missing: {SIGNATURE} (the manifest is not signed)")
+        sig = None
+    except (ValueError, KeyError, TypeError):
+        problems.append(f"altered: {SIGNATURE} is damaged (not a valid signature file)")
+        sig = None
+    if sig is not None and key is not None:
+        if sig_hash and sig_hash != hashlib.sha256(manifest_bytes).hexdigest():
+            problems.append(f"altered: {MANIFEST} was changed after it was signed (the signature does not match it)")
+        elif sig_fp and sig_fp != report.fingerprint:
+            problems.append(f"altered: {SIGNATURE} was made with another key ({fingerprint_for_paper(sig_fp)}), "
+                            f"not the room's key {fingerprint_for_paper(report.fingerprint)}")
+        elif not verify_signature(key, signature, manifest_bytes):
+            problems.append(f"altered: {SIGNATURE} is not a valid signature of {MANIFEST} (the signature was "
+                            "replaced or the manifest edited)")
+
+    # Every file.
+    listed: set[str] = set()
+    for entry in entries:
+        try:
+            rel, size, digest = str(entry["path"]), int(entry["size"]), str(entry["sha256"])
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"altered: {MANIFEST} has a damaged entry {entry!r}")
+            continue
+        if rel.startswith("/") or ".." in Path(rel).parts or "\\" in rel or rel in (MANIFEST, SIGNATURE):
+            problems.append(f"altered: {MANIFEST} names a path outside the bundle: {rel}")
+            continue
+        listed.add(rel)
+        path = bundle / rel
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            problems.append(f"missing: {rel}")
+            continue
+        except OSError as exc:
+            problems.append(f"unreadable: {rel} ({exc.strerror or exc})")
+            continue
+        report.files += 1
+        report.bytes += len(data)
+        if len(data) != size:
+            problems.append(f"altered: {rel} (size {len(data)} bytes, the manifest says {size})")
+        elif hashlib.sha256(data).hexdigest() != digest:
+            problems.append(f"altered: {rel} (its content differs from the manifest's SHA-256)")
+    for rel in sorted(_relative_files(bundle) - listed - {MANIFEST, SIGNATURE}):
+        problems.append(f"extra: {rel} (not in the manifest)")
+    if expect_name is not None and manifest.get("bundle") != expect_name:
+        problems.append(f"{MANIFEST}: names bundle {manifest.get('bundle')!r}, expected {expect_name!r}")
+    for name in (MANIFEST, SIGNATURE):
+        if (bundle / name).is_file():
+            report.files += 1
+            report.bytes += (bundle / name).stat().st_size
+    return report
+
+
+# ------------------------------------------------------------------------- drives
+
+def list_drives() -> list[dict]:
+    """Removable drives this computer sees: [{path, label, free_bytes, removable}]."""
+    try:
+        if sys.platform.startswith("linux"):
+            return linux_drives()
+        if sys.platform == "darwin":
+            return mac_drives()
+        if sys.platform == "win32":
+            return windows_drives()
+    except OSError:
+        return []
+    return []
+
+
+def _drive(path: Path, label: str, removable: bool) -> dict | None:
+    try:
+        free = shutil.disk_usage(path).free
+    except OSError:
+        return None
+    return {"path": str(path), "label": label, "free_bytes": int(free), "removable": removable}
+
+
+def _unescape_mount(text: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
+
+
+def _block_removable(device: str, sys_block: Path) -> bool:
+    """Whether /dev/<device> (or the disk a partition belongs to) says it is removable."""
+    name = Path(device).name
+    candidates = [name, re.sub(r"p?\d+$", "", name)]
+    cls = sys_block.parent / "class" / "block" / name
+    try:
+        parent = cls.resolve().parent.name
+        candidates.append(parent)
+    except OSError:
+        pass
+    for candidate in candidates:
+        try:
+            if (sys_block / candidate / "removable").read_text().strip() == "1":
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def linux_drives(mounts: str | None = None, sys_block: Path = Path("/sys/block"),
+                 media_roots: tuple[str, ...] = ("/media/", "/run/media/", "/mnt/")) -> list[dict]:
+    """Mounts under /media, /run/media or /mnt, and mounts of removable block devices."""
+    if mounts is None:
+        mounts = Path("/proc/self/mounts").read_text(encoding="utf-8", errors="replace")
+    drives, seen = [], set()
+    for line in mounts.splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        device, point, fstype = _unescape_mount(parts[0]), _unescape_mount(parts[1]), parts[2]
+        if point in seen or fstype in ("autofs", "tmpfs", "proc", "sysfs", "devtmpfs", "squashfs"):
+            continue
+        under_media = any(point.startswith(root) for root in media_roots)
+        removable = device.startswith("/dev/") and _block_removable(device, sys_block)
+        if not (under_media or removable):
+            continue
+        drive = _drive(Path(point), Path(point).name, removable or under_media)
+        if drive is not None:
+            seen.add(point)
+            drives.append(drive)
+    return drives
+
+
+def mac_drives(volumes: Path = Path("/Volumes")) -> list[dict]:
+    drives = []
+    for entry in sorted(volumes.iterdir()):
+        if entry.is_symlink():  # the start-up disk is a link to /
+            continue
+        drive = _drive(entry, entry.name, True)
+        if drive is not None:
+            drives.append(drive)
+    return drives
+
+
+def windows_drives() -> list[dict]:
+    import ctypes
+
+    kernel = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    drives = []
+    mask = kernel.GetLogicalDrives()
+    for index in range(26):
+        if not mask & (1 << index):
+            continue
+        root = f"{chr(65 + index)}:\\"
+        if kernel.GetDriveTypeW(ctypes.c_wchar_p(root)) != 2:  # DRIVE_REMOVABLE
+            continue
+        name = ctypes.create_unicode_buffer(261)
+        ok = kernel.GetVolumeInformationW(ctypes.c_wchar_p(root), name, 261, None, None, None, None, 0)
+        drive = _drive(Path(root), name.value if ok else root, True)
+        if drive is not None:
+            drives.append(drive)
+    return drives
