@@ -1,0 +1,342 @@
+"""`proctor-tui`: the test administrator's console for one room.
+
+It reaches the room server only through `room_client`: one proctor connection that watches
+the room (a snapshot, then seat updates and audit events) and sends the administrator's
+actions. Every request runs in a worker; replies and failures come back as messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.message import Message
+from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
+
+from room_client.client import Connection, Offline, RoomClient, ServerError
+from room_server import protocol as p
+
+from .i18n import N_, set_language, t, translate_bindings
+from .messages import Failed, Replied
+from .model import RoomModel, local_time
+
+DEFAULT_SERVER = "127.0.0.1:8765"
+ROOM_EVENTS = {"sitting_opened", "sitting_closed", "paused", "resumed", "room_break_announced",
+               "room_break_ended", "server_outage"}
+
+ERROR_TEXT = {
+    "wrong_state": N_("Not possible now"),
+    "not_found": N_("Not found"),
+    "bad_field": N_("Check the form"),
+    "forbidden": N_("The proctor key was refused"),
+    "closed": N_("The sitting is closed"),
+    "offline": N_("The room server cannot be reached"),
+    "internal": N_("The server could not do it; nothing was changed"),
+}
+
+
+def error_text(exc: BaseException) -> str:
+    if isinstance(exc, ServerError):
+        head = t(ERROR_TEXT.get(exc.code, N_("The server refused")))
+        return f"{head}: {exc.reason}"
+    if isinstance(exc, (Offline, asyncio.TimeoutError, ConnectionError)):
+        return t(ERROR_TEXT["offline"])
+    return f"{type(exc).__name__}: {exc}"
+
+
+class ProctorApp(App[None]):
+    """One room, one administrator."""
+
+    CSS_PATH = "proctor.tcss"
+    TITLE = "Synaq"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("ctrl+q", "quit", N_("Quit"), id="quit", priority=True),
+    ]
+
+    revision: reactive[int] = reactive(0, init=False)
+    """Bumped whenever the room picture changes; screens watch it to redraw."""
+
+    event_count: reactive[int] = reactive(0, init=False)
+    """Bumped for each audit event pushed; the event log watches it."""
+
+    online: reactive[bool] = reactive(False, init=False)
+    """Whether the proctor connection is up."""
+
+    class Snapshot(Message):
+        """A fresh Room snapshot (on connect, after a reconnect, after a room-level change)."""
+
+        def __init__(self, room: p.Room) -> None:
+            super().__init__()
+            self.room = room
+
+    class SeatChanged(Message):
+        def __init__(self, seat: dict) -> None:
+            super().__init__()
+            self.seat = seat
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ProctorApp.SeatChanged) and message.seat.get("student") == self.seat.get("student")
+
+    class RoomEvent(Message):
+        def __init__(self, event: dict) -> None:
+            super().__init__()
+            self.event = event
+
+    class Link(Message):
+        def __init__(self, online: bool, reason: str = "", fatal: bool = False) -> None:
+            super().__init__()
+            self.online = online
+            self.reason = reason
+            self.fatal = fatal
+
+    Replied = Replied
+    Failed = Failed
+
+    def __init__(self, address: str, key: str, *, language: str = "kk", clock_text: str | None = None,
+                 client: RoomClient | None = None) -> None:
+        self.language = set_language(language)
+        super().__init__()
+        translate_bindings(self)
+        self.address = address
+        self.key = key
+        self.clock_text = clock_text
+        self.client = client or RoomClient(address, role="proctor", key=key, client_name="synaq-proctor/1")
+        self.model = RoomModel(frozen=clock_text is not None)
+        self.events: list[dict] = []  # newest first, as pushed since the console started
+        self.link_reason = ""
+        self.hello: p.HelloOk | None = None
+        self._requests: dict[Worker, tuple[DOMNode, str, p.Message]] = {}
+
+    # ------------------------------------------------------------------ time texts
+
+    def now_text(self, fmt: str = "%H:%M") -> str:
+        return self.clock_text if self.clock_text is not None else datetime.now().strftime(fmt)
+
+    def time_text(self, ms: int | None, fmt: str = "%H:%M") -> str:
+        """A server timestamp as the wall clock (the fixed text under test)."""
+        if ms is None:
+            return ""
+        return self.clock_text if self.clock_text is not None else local_time(ms, fmt)
+
+    def today_text(self) -> str:
+        return "2026-04-15" if self.clock_text is not None else datetime.now().strftime("%Y-%m-%d")
+
+    # ------------------------------------------------------------------ start
+
+    def get_default_screen(self):
+        from .screens.room import RoomScreen
+        return RoomScreen()
+
+    def on_mount(self) -> None:
+        self.run_link()
+
+    async def on_unmount(self) -> None:
+        await self.client.close()
+
+    @work(exclusive=True, group="link", exit_on_error=False)
+    async def run_link(self) -> None:
+        """Connects (retrying), watches the room, then turns the client's events into messages."""
+        delay = 0.3
+        while True:
+            try:
+                self.hello = await self.client.connect()
+                break
+            except Offline as exc:
+                self.post_message(self.Link(False, str(exc)))
+            except ServerError as exc:
+                self.post_message(self.Link(False, error_text(exc), fatal=True))
+                return
+            except asyncio.TimeoutError:
+                self.post_message(self.Link(False, t(ERROR_TEXT["offline"])))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 3.0)
+        self.post_message(self.Link(True))
+        await self._watch()
+        while True:
+            event = await self.client.events.get()
+            if isinstance(event, p.Seat):
+                self.post_message(self.SeatChanged(event.seat))
+            elif isinstance(event, p.EventOut):
+                self.post_message(self.RoomEvent(event.event))
+                if event.event.get("kind") in ROOM_EVENTS:
+                    await self._watch()
+            elif isinstance(event, Connection):
+                self.post_message(self.Link(event.online, event.reason))
+                if event.online:
+                    await self._watch()
+            elif isinstance(event, ServerError):
+                self.post_message(self.Link(False, error_text(event), fatal=event.code == "forbidden"))
+
+    async def _watch(self) -> None:
+        try:
+            room = await self.client.watch()
+        except (Offline, asyncio.TimeoutError):
+            return  # the reconnect brings a Connection event, and another watch
+        self.post_message(self.Snapshot(room))
+
+    # ------------------------------------------------------------------ the room picture
+
+    @on(Snapshot)
+    def _snapshot(self, message: Snapshot) -> None:
+        room = message.room
+        self.model.load(room.sitting, room.seats, room.address)
+        self.revision += 1
+
+    @on(SeatChanged)
+    def _seat(self, message: SeatChanged) -> None:
+        self.model.update(message.seat)
+        self.revision += 1
+
+    @on(RoomEvent)
+    def _event(self, message: RoomEvent) -> None:
+        self.events.insert(0, message.event)
+        del self.events[500:]
+        self.event_count += 1
+
+    @on(Link)
+    def _link(self, message: Link) -> None:
+        self.online = message.online
+        self.link_reason = message.reason
+        if message.fatal:
+            self.notify(message.reason, title=t("Cannot connect"), severity="error", timeout=30)
+        self.revision += 1
+
+    # ------------------------------------------------------------------ requests
+
+    def request(self, msg: p.Message, *, tag: str = "", reply_to: DOMNode | None = None,
+                done: str | None = None) -> Worker:
+        """Sends a proctor message; the reply comes back as Replied (or Failed) to `reply_to`."""
+        worker = self._send(msg, done)
+        self._requests[worker] = (reply_to or self, tag, msg)
+        return worker
+
+    @work(group="request", exit_on_error=False)
+    async def _send(self, msg: p.Message, done: str | None) -> p.Message:
+        reply = await self.client.act(msg)
+        if done:
+            self.notify(done, timeout=4)
+        return reply
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group == "link" and event.state == WorkerState.ERROR:
+            self.notify(error_text(worker.error), title=t("Connection"), severity="error")
+            return
+        if worker not in self._requests:
+            return
+        if event.state == WorkerState.SUCCESS:
+            target, tag, msg = self._requests.pop(worker)
+            target.post_message(Replied(tag, msg, worker.result))
+        elif event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            target, tag, msg = self._requests.pop(worker)
+            text = error_text(worker.error) if worker.error else t("Cancelled")
+            self.notify(text, title=t("Not done"), severity="error", timeout=8)
+            target.post_message(Failed(tag, msg, text))
+
+    # ------------------------------------------------------------------ screens
+
+    def action_show(self, name: str) -> None:
+        """The room (the base screen) or one of the others, numbered 1 to 6."""
+        from .screens.events import EventsScreen
+        from .screens.incidents import IncidentsScreen
+        from .screens.paperwork import ExportScreen, PrintScreen
+        from .screens.protocol import ProtocolScreen
+        from .screens.seating import SeatingScreen
+
+        screens = {"seating": SeatingScreen, "incidents": IncidentsScreen, "protocol": ProtocolScreen,
+                   "events": EventsScreen, "export": ExportScreen, "print": PrintScreen}
+        if name != "room" and isinstance(self.screen, screens.get(name, ())):
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        if name in screens:
+            self.push_screen(screens[name]())
+
+    # ------------------------------------------------------------------ lookups for screens
+
+    def student_label(self, student: int | None) -> str:
+        if student is None:
+            return ""
+        seat = self.model.seat(student)
+        if seat is None:
+            return f"#{student}"
+        return f"{seat.get('seat')}. {seat.get('surname', '')} {seat.get('name', '')}".strip()
+
+
+# ---------------------------------------------------------------------- the command
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="proctor-tui", description="Synaq: the test administrator's console")
+    parser.add_argument("--data", help="the room's folder on this laptop (reads its proctor.key)")
+    parser.add_argument("--server", help=f"HOST:PORT of the room server (default: found on the LAN, else {DEFAULT_SERVER})")
+    parser.add_argument("--key", help="the proctor key (from another machine)")
+    parser.add_argument("--lang", choices=["kk", "ru", "en"], default="kk", help="interface language")
+    parser.add_argument("--no-discovery", action="store_true", help="do not look for the room on the LAN")
+    return parser
+
+
+async def _reachable(address: str, key: str) -> tuple[bool, str]:
+    client = RoomClient(address, role="proctor", key=key, reconnect=False)
+    try:
+        hello = await client.connect(timeout=3)
+        return True, hello.room
+    except (Offline, ServerError, asyncio.TimeoutError, ValueError):
+        return False, ""
+    finally:
+        await client.close()
+
+
+async def find_server(explicit: str | None, key: str, *, discovery: bool = True) -> str:
+    """The typed address if given; else a room found on the LAN that takes this key; else the default."""
+    if explicit:
+        return explicit
+    if discovery:
+        try:
+            from room_client.discovery import discover
+            rooms = await discover(timeout=2.0, wait_for_first=True)
+        except Exception:  # multicast may be blocked: the default address is tried instead
+            rooms = []
+        for room in rooms:
+            ok, _ = await _reachable(room.address, key)
+            if ok:
+                return room.address
+    return DEFAULT_SERVER
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    key = args.key
+    if args.data:
+        key_file = Path(args.data) / "proctor.key"
+        try:
+            key = key or key_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            print(f"proctor-tui: cannot read the proctor key {key_file}: {exc.strerror}", file=sys.stderr)
+            return 1
+    if not key:
+        print("proctor-tui: give --data DIR (the room's folder) or --key KEY", file=sys.stderr)
+        return 2
+    try:
+        address = asyncio.run(find_server(args.server, key, discovery=not args.no_discovery and not args.server))
+        from room_client.client import parse_address
+        parse_address(address)
+    except ValueError as exc:
+        print(f"proctor-tui: {exc}", file=sys.stderr)
+        return 2
+    ProctorApp(address, key, language=args.lang).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

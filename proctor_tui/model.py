@@ -1,0 +1,201 @@
+"""The console's picture of the room: the server's Room snapshot kept current by Seat pushes.
+
+Plain Python (no Textual, no sockets): sorting, filtering, the summary line and the time
+texts are tested directly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .i18n import N_, t
+
+STATUS_TEXT = {
+    "absent": N_("absent"),
+    "not_logged_in": N_("not logged in"),
+    "awaiting_approval": N_("awaiting approval"),
+    "confirming": N_("confirming data"),
+    "rules": N_("reading the rules"),
+    "waiting": N_("waiting for start"),
+    "testing": N_("testing"),
+    "on_break": N_("on break"),
+    "finished": N_("finished"),
+    "questionnaire": N_("questionnaire"),
+    "done": N_("done"),
+    "removed": N_("removed"),
+}
+
+ALERT_TEXT = {
+    "second_login": N_("second login"),
+    "data_mistake": N_("data mistake"),
+    "offline": N_("offline > 1 min"),
+    "five_minutes": N_("5 min left"),
+}
+
+IN_TEST = ("testing", "on_break")
+AFTER_TEST = ("finished", "questionnaire", "done")
+LOGGED_IN = ("awaiting_approval", "confirming", "rules", "waiting", "testing", "on_break", "finished",
+             "questionnaire", "done")
+
+# The status filter: (id, label, predicate).
+FILTERS = {
+    "all": N_("everyone"),
+    "attention": N_("needs attention"),
+    "testing": N_("testing"),
+    "offline": N_("offline"),
+    "not_started": N_("not started"),
+    "finished": N_("finished"),
+}
+
+SORTS = {
+    "seat": N_("seat"),
+    "name": N_("name"),
+    "status": N_("status"),
+    "answered": N_("answered"),
+    "remaining": N_("time left"),
+}
+
+STATUS_ORDER = list(STATUS_TEXT)
+
+
+def needs_attention(seat: dict) -> bool:
+    return bool(seat.get("alerts")) or seat.get("status") == "awaiting_approval"
+
+
+def is_offline(seat: dict) -> bool:
+    """Logged in at some point, still expected to work, and not connected now."""
+    return not seat.get("online") and seat.get("status") in IN_TEST + ("confirming", "rules", "waiting")
+
+
+def matches(seat: dict, text: str, status_filter: str) -> bool:
+    if status_filter == "attention" and not needs_attention(seat):
+        return False
+    if status_filter == "testing" and seat.get("status") not in IN_TEST:
+        return False
+    if status_filter == "offline" and not is_offline(seat):
+        return False
+    if status_filter == "not_started" and seat.get("status") not in (
+            "not_logged_in", "awaiting_approval", "confirming", "rules", "waiting"):
+        return False
+    if status_filter == "finished" and seat.get("status") not in AFTER_TEST:
+        return False
+    text = text.strip().casefold()
+    if not text:
+        return True
+    haystack = " ".join(str(seat.get(k, "")) for k in ("seat", "ikt", "login", "surname", "name", "patronymic"))
+    return all(word in haystack.casefold() for word in text.split())
+
+
+def full_name(seat: dict) -> str:
+    return " ".join(x for x in (seat.get("surname"), seat.get("name"), seat.get("patronymic")) if x)
+
+
+def short_name(seat: dict) -> str:
+    """Surname and first name: what fits at 100 columns."""
+    return " ".join(x for x in (seat.get("surname"), seat.get("name")) if x)
+
+
+def format_remaining(ms: int) -> str:
+    seconds = max(0, (int(ms) + 999) // 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"
+
+
+def local_time(ms: int | None, fmt: str = "%H:%M") -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000).strftime(fmt)
+
+
+@dataclass
+class Summary:
+    registered: int = 0
+    present: int = 0
+    absent: int = 0
+    testing: int = 0
+    on_break: int = 0
+    finished: int = 0
+    offline: int = 0
+    removed: int = 0
+    attention: int = 0
+    slips_handed: int = 0
+    slips_collected: int = 0
+
+
+@dataclass
+class RoomModel:
+    sitting: dict = field(default_factory=dict)
+    seats: dict[int, dict] = field(default_factory=dict)  # student id -> SeatView
+    address: str = ""
+    received: dict[int, float] = field(default_factory=dict)  # student id -> monotonic time of the view
+    frozen: bool = False  # tests: show the server's remaining time as sent, never run forward
+    loaded: bool = False
+
+    def load(self, sitting: dict, seats: list[dict], address: str) -> None:
+        now = time.monotonic()
+        self.sitting = dict(sitting)
+        self.address = address
+        self.seats = {seat["student"]: seat for seat in seats}
+        self.received = {sid: now for sid in self.seats}
+        self.loaded = True
+
+    def update(self, seat: dict) -> None:
+        self.seats[seat["student"]] = seat
+        self.received[seat["student"]] = time.monotonic()
+
+    def seat(self, student: int | None) -> dict | None:
+        return self.seats.get(student) if student is not None else None
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.sitting.get("paused"))
+
+    def remaining_ms(self, seat: dict, now: float | None = None) -> int:
+        """The server's remaining time, run forward while the student's clock runs."""
+        remaining = int(seat.get("remaining_ms") or 0)
+        if self.frozen or self.paused or seat.get("status") not in IN_TEST:
+            return remaining
+        now = time.monotonic() if now is None else now
+        moved = int((now - self.received.get(seat["student"], now)) * 1000)
+        return max(0, remaining - moved)
+
+    def summary(self) -> Summary:
+        s = Summary(registered=len(self.seats))
+        for seat in self.seats.values():
+            status = seat.get("status")
+            if status == "absent":
+                s.absent += 1
+            elif seat.get("present") or status in LOGGED_IN or status == "removed":
+                s.present += 1
+            s.testing += status == "testing"
+            s.on_break += status == "on_break"
+            s.finished += status in AFTER_TEST
+            s.removed += status == "removed"
+            s.offline += is_offline(seat)
+            s.attention += needs_attention(seat)
+            s.slips_handed += bool(seat.get("slip_handed"))
+            s.slips_collected += bool(seat.get("slip_collected"))
+        return s
+
+    def rows(self, *, sort: str = "seat", reverse: bool = False, text: str = "", status_filter: str = "all") -> list[dict]:
+        seats = [seat for seat in self.seats.values() if matches(seat, text, status_filter)]
+        keys = {
+            "seat": lambda s: (s.get("seat", 0), s["student"]),
+            "name": lambda s: (full_name(s).casefold(), s.get("seat", 0)),
+            "status": lambda s: (STATUS_ORDER.index(s["status"]) if s.get("status") in STATUS_ORDER else 99,
+                                 s.get("seat", 0)),
+            "answered": lambda s: (s.get("answered", 0), s.get("seat", 0)),
+            "remaining": lambda s: (self.remaining_ms(s), s.get("seat", 0)),
+        }
+        return sorted(seats, key=keys.get(sort, keys["seat"]), reverse=reverse)
+
+
+def status_text(seat: dict) -> str:
+    return t(STATUS_TEXT.get(seat.get("status", ""), seat.get("status", "")))
+
+
+def alerts_text(seat: dict) -> str:
+    return ", ".join(t(ALERT_TEXT.get(a, a)) for a in seat.get("alerts", []))

@@ -1,0 +1,364 @@
+"""The main screen: the room live, the summary, and every control of the sitting."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from room_server import protocol as p
+
+from ..i18n import N_, t, translate_bindings
+from ..model import FILTERS, IN_TEST, SORTS, full_name
+from ..widgets.room_table import COLUMNS, RoomTable
+from ..widgets.status import AddressBar, NavBar, RoomHeader, SummaryBar
+from .dialogs import (ApproveDialog, AttendanceChoice, AttendanceDialog, ConfirmDialog, ExtraTimeChoice,
+                      ExtraTimeDialog, IncidentKindDialog, PauseChoice, PauseDialog)
+from .incident_forms import Annex1Form, Annex2Form, OtherIncidentForm
+
+SORT_KEYS = list(SORTS)
+FILTER_KEYS = list(FILTERS)
+ROOM_ACTIONS = {"open_sitting", "announce_break", "end_break", "pause", "resume", "close_sitting"}
+
+
+class StudentActions:
+    """Attendance and login slips: on the room screen and on the seating sheet."""
+
+    def selected(self) -> dict | None:
+        raise NotImplementedError
+
+    def _need_student(self) -> dict | None:
+        seat = self.selected()
+        if seat is None:
+            self.app.notify(t("Select a student in the table first."), severity="warning")
+        return seat
+
+    def action_attendance(self) -> None:
+        seat = self._need_student()
+        if seat is None:
+            return
+
+        def go(choice: AttendanceChoice | None) -> None:
+            if choice is not None:
+                self.app.request(p.Attendance(seat["student"], choice.present, choice.reason, choice.document),
+                                 tag="attendance", done=t("Attendance saved."))
+        self.app.push_screen(AttendanceDialog(seat), go)
+
+    def action_slip_handed(self) -> None:
+        seat = self._need_student()
+        if seat is not None:
+            handed = not seat.get("slip_handed")
+            self.app.request(p.Slips(seat["student"], handed=handed), tag="slips",
+                             done=t("Slip handed out.") if handed else t("Slip marked as not handed out."))
+
+    def action_slip_collected(self) -> None:
+        seat = self._need_student()
+        if seat is not None:
+            collected = not seat.get("slip_collected")
+            self.app.request(p.Slips(seat["student"], collected=collected), tag="slips",
+                             done=t("Slip collected.") if collected else t("Slip marked as not collected."))
+
+
+class RoomScreen(StudentActions, Screen):
+    """Who needs attention at a glance; each step of the procedure one key away."""
+
+    BINDINGS = [
+        Binding("o", "open_sitting", N_("Open sitting"), id="open_sitting"),
+        Binding("b", "announce_break", N_("Break"), id="announce_break"),
+        Binding("n", "end_break", N_("End break"), id="end_break"),
+        Binding("p", "pause", N_("Pause"), id="pause"),
+        Binding("r", "resume", N_("Resume"), id="resume"),
+        Binding("x", "extra_time", N_("Extra time"), id="extra_time"),
+        Binding("l", "second_login", N_("2nd login"), id="second_login"),
+        Binding("a", "attendance", N_("Attendance"), id="attendance"),
+        Binding("h", "slip_handed", N_("Slip handed"), id="slip_handed", show=False),
+        Binding("c", "slip_collected", N_("Slip collected"), id="slip_collected", show=False),
+        Binding("i", "incident", N_("Incident"), id="incident"),
+        Binding("s", "sort", N_("Sort"), id="sort", show=False),
+        Binding("f", "filter", N_("Filter"), id="filter", show=False),
+        Binding("slash", "search", N_("Search"), id="search", show=False),
+        Binding("C", "close_sitting", N_("Close sitting"), id="close_sitting"),
+        Binding("1", "app.show('seating')", N_("Seating sheet"), id="seating", show=False),
+        Binding("2", "app.show('incidents')", N_("Incidents"), id="incidents", show=False),
+        Binding("3", "app.show('protocol')", N_("Protocol"), id="protocol", show=False),
+        Binding("4", "app.show('events')", N_("Event log"), id="events", show=False),
+        Binding("5", "app.show('export')", N_("Export"), id="export", show=False),
+        Binding("6", "app.show('print')", N_("Print"), id="print", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.sort = "seat"
+        self.reverse = False
+        self.status_filter = "all"
+        self.search_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield RoomHeader(id="room-header")
+        yield AddressBar(id="address-bar")
+        yield NavBar(id="nav")
+        yield SummaryBar(id="summary")
+        with Horizontal(id="filters"):
+            yield Input(placeholder=t("Search: name, IKT, seat, login  (/)"), id="search", compact=True)
+            yield Static("", id="view-state")
+        yield RoomTable(id="room")
+        yield Static("", id="detail")
+        yield Footer()
+
+    @property
+    def table(self) -> RoomTable:
+        return self.query_one(RoomTable)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "revision", self._redraw, init=False)
+        self.set_interval(1.0, self._tick)
+        self.table.focus()
+        self._redraw()
+
+    def _tick(self) -> None:
+        if self.app.clock_text is None:
+            self._redraw()
+
+    def on_resize(self) -> None:
+        self.table._order = []  # names get longer or shorter with the width: rebuild
+        self._redraw()
+
+    def _redraw(self, *_: object) -> None:
+        app = self.app
+        model = app.model
+        sitting = model.sitting
+        self.set_class(model.paused, "-paused")
+        self.set_class(bool(sitting.get("room_break")), "-room-break")
+        self.set_class(not app.online, "-link-down")
+        self.set_class(sitting.get("state") == "closed", "-closed")
+        self.query_one(RoomHeader).show(app)
+        self.query_one(AddressBar).show(app)
+        self.query_one(SummaryBar).show(model.summary())
+        rows = model.rows(sort=self.sort, reverse=self.reverse, text=self.search_text, status_filter=self.status_filter)
+        self.table.show(rows, model, app.time_text)
+        arrow = "↓" if self.reverse else "↑"
+        self.query_one("#view-state", Static).update(
+            t("{shown} of {total} · f filter: {filter} · s sort: {sort} {arrow}", shown=len(rows),
+              total=len(model.seats), filter=t(FILTERS[self.status_filter]), sort=t(SORTS[self.sort]), arrow=arrow))
+        self._show_detail()
+        self.refresh_bindings()
+
+    def _show_detail(self) -> None:
+        seat = self.selected()
+        detail = self.query_one("#detail", Static)
+        if seat is None:
+            detail.update("")
+            return
+        parts = [f"{seat.get('seat')}. {full_name(seat)}", f"{t('IKT')} {seat.get('ikt')}",
+                 f"{t('login')} {seat.get('login')}", f"{t('class')} {seat.get('class')}",
+                 f"{t('language')} {seat.get('language')}"]
+        slips = t("slip handed (h)") if seat.get("slip_handed") else t("slip not handed (h)")
+        slips += ", " + (t("collected (c)") if seat.get("slip_collected") else t("not collected (c)"))
+        if seat.get("subject_title") and seat.get("status") in IN_TEST:
+            parts.append(t("subject: {subject}", subject=seat["subject_title"]))
+        parts.append(slips)
+        if seat.get("extra_minutes"):
+            parts.append(t("extra time {minutes} min", minutes=seat["extra_minutes"]))
+        if seat.get("status") == "absent":
+            parts.append(t("absent: {reason} ({document})", reason=seat.get("absent_reason", ""),
+                           document=seat.get("absent_document", "") or "—"))
+        if seat.get("data_mistake"):
+            parts.append(t("data mistake reported: {note}", note=seat["data_mistake"]))
+        if seat.get("annulled"):
+            parts.append(t("result annulled"))
+        if seat.get("status") in ("finished", "questionnaire", "done"):
+            parts.append(t("questionnaire filled") if seat.get("questionnaire_done") else t("questionnaire not filled"))
+        detail.update(" · ".join(parts))
+
+    def selected(self) -> dict | None:
+        return self.app.model.seat(self.table.selected_student())
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a column heading sorts by it (again: the other way)."""
+        key = {"seat": "seat", "name": "name", "status": "status", "answered": "answered",
+               "remaining": "remaining"}.get(str(event.column_key.value))
+        if key is None:
+            return
+        self.reverse = not self.reverse if key == self.sort else False
+        self.sort = key
+        self._redraw()
+
+    @on(Input.Changed, "#search")
+    def _search(self, event: Input.Changed) -> None:
+        self.search_text = event.value
+        self._redraw()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.table.focus()
+
+    # ------------------------------------------------------------------ which keys apply now
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action not in ROOM_ACTIONS:
+            return True
+        sitting = self.app.model.sitting
+        state = sitting.get("state")
+        if not self.app.model.loaded:
+            return False
+        if action == "open_sitting":
+            return state == "not_open"
+        if action == "close_sitting":
+            return state == "open"
+        if state != "open":
+            return False
+        if action == "announce_break":
+            return not sitting.get("room_break")
+        if action == "end_break":
+            return bool(sitting.get("room_break"))
+        if action == "pause":
+            return not sitting.get("paused")
+        if action == "resume":
+            return bool(sitting.get("paused"))
+        return True
+
+    # ------------------------------------------------------------------ the view
+
+    def action_sort(self) -> None:
+        self.sort = SORT_KEYS[(SORT_KEYS.index(self.sort) + 1) % len(SORT_KEYS)]
+        self.reverse = False
+        self._redraw()
+
+    def action_filter(self) -> None:
+        self.status_filter = FILTER_KEYS[(FILTER_KEYS.index(self.status_filter) + 1) % len(FILTER_KEYS)]
+        self._redraw()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    # ------------------------------------------------------------------ the sitting
+
+    def _confirm_then(self, title: str, body: str, confirm: str, msg: p.Message, done: str, *, danger=False) -> None:
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.app.request(msg, tag=msg.TYPE, done=done)
+        self.app.push_screen(ConfirmDialog(title, body, confirm, danger=danger), go)
+
+    def action_open_sitting(self) -> None:
+        summary = self.app.model.summary()
+        self._confirm_then(
+            t("Open the sitting?"),
+            t("Students who accepted the rules start at once and their clocks run. Present: {present} of "
+              "{registered}; not logged in yet: {missing}.", present=summary.present, registered=summary.registered,
+              missing=sum(1 for s in self.app.model.seats.values() if s.get("status") == "not_logged_in")),
+            t("Open the sitting"), p.OpenSitting(), t("The sitting is open."))
+
+    def action_announce_break(self) -> None:
+        self._confirm_then(
+            t("Announce a break?"),
+            t("Read aloud: \"You now have a 10-minute break; you may stand up, but do not talk about the test.\" "
+              "Each student may take it; the test clock keeps running."),
+            t("Announce the break"), p.AnnounceBreak(), t("The break is announced."))
+
+    def action_end_break(self) -> None:
+        self._confirm_then(
+            t("End the break?"),
+            t("Read aloud: \"Sit down, the break is over.\" Every student on break goes back to the test."),
+            t("End the break"), p.EndRoomBreak(), t("The break is over."))
+
+    def action_pause(self) -> None:
+        def go(choice: PauseChoice | None) -> None:
+            if choice is not None:
+                self.app.request(p.Pause(choice.reason, choice.note), tag="pause", done=t("The room is paused."))
+        self.app.push_screen(PauseDialog(), go)
+
+    def action_resume(self) -> None:
+        reason = self.app.model.sitting.get("pause_reason") or ""
+        self._confirm_then(
+            t("Resume the room?"),
+            t("The fault is fixed ({reason}). Every student's clock runs again from where it stopped.",
+              reason=t(dict(power=N_("power"), network=N_("network"), other=N_("other")).get(reason, reason))),
+            t("Resume"), p.Resume(), t("The room runs again."))
+
+    def action_close_sitting(self) -> None:
+        summary = self.app.model.summary()
+        still = summary.testing + summary.on_break
+        body = t("Students still testing ({count}) are finished now and see their result.", count=still)
+        body += "\n" + t("Login slips: handed out {handed}, collected {collected}. Count them before the students "
+                         "leave.", handed=summary.slips_handed, collected=summary.slips_collected)
+        if summary.slips_handed != summary.slips_collected:
+            body += "\n" + t("Not every slip handed out is collected yet.")
+        self._confirm_then(t("Close the sitting?"), body, t("Close the sitting"), p.CloseSitting(),
+                           t("The sitting is closed."), danger=True)
+
+    # ------------------------------------------------------------------ one student
+
+    def action_extra_time(self) -> None:
+        seat = self._need_student()
+        if seat is None:
+            return
+        if seat.get("status") not in IN_TEST:
+            self.app.notify(t("Extra time is for a student who is testing."), severity="warning")
+            return
+
+        def go(choice: ExtraTimeChoice | None) -> None:
+            if choice is not None:
+                self.app.request(p.ExtraTime(seat["student"], choice.minutes, choice.reason), tag="extra_time",
+                                 done=t("{minutes} min added for {name}.", minutes=choice.minutes, name=full_name(seat)))
+        self.app.push_screen(ExtraTimeDialog(seat), go)
+
+    def action_second_login(self) -> None:
+        seat = self._need_student()
+        if seat is None:
+            return
+        if seat.get("status") != "awaiting_approval":
+            self.app.notify(t("No second login is waiting for this student."), severity="warning")
+            return
+
+        def go(approve: bool | None) -> None:
+            if approve is not None:
+                self.app.request(p.ApproveLogin(seat["student"], approve), tag="approve_login",
+                                 done=t("Login approved.") if approve else t("Login refused."))
+        self.app.push_screen(ApproveDialog(seat), go)
+
+    def action_incident(self) -> None:
+        seat = self.selected()
+        app = self.app
+
+        def chosen(kind: str | None) -> None:
+            if kind is None:
+                return
+            if kind == "other":
+                app.push_screen(OtherIncidentForm(seat, time=app.now_text()), lambda f: self._record("other", seat, f))
+                return
+            if seat is None:
+                app.notify(t("Select the student in the table first."), severity="warning")
+                return
+            form = (Annex1Form if kind == "annex1" else Annex2Form)(seat, app.model.sitting, date=app.today_text(),
+                                                                    time=app.now_text())
+            app.push_screen(form, lambda f: self._record(kind, seat, f))
+        app.push_screen(IncidentKindDialog(seat), chosen)
+
+    def _record(self, kind: str, seat: dict | None, fields: dict | None) -> None:
+        if fields is None:
+            return
+        if kind == "other":
+            student = fields.pop("student", None)
+            self.app.request(p.Incident("other", student, fields), tag="incident", done=t("The incident is recorded."))
+            return
+        removes = kind == "annex1" or fields.get("decision") == "remove"
+        msg = p.Incident(kind, seat["student"], fields)
+        if not removes:
+            self.app.request(msg, tag="incident", done=t("The act is recorded."))
+            return
+        self._confirm_then(
+            t("Remove {name}?", name=full_name(seat)),
+            t("The act is recorded, the student's test ends now and the result is annulled. This cannot be undone."),
+            t("Record and remove"), msg, t("The act is recorded; the student is removed."), danger=True)
+
+
+__all__ = ["RoomScreen", "COLUMNS"]

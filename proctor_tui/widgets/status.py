@@ -1,0 +1,102 @@
+"""The lines above the room table: which room, the typed address, the screens, the counts."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from ..i18n import N_, t
+from ..model import Summary
+
+SITTING_TEXT = {"not_open": N_("not open yet"), "open": N_("open"), "closed": N_("closed")}
+PAUSE_TEXT = {"power": N_("power"), "network": N_("network"), "other": N_("other"), "server_outage": N_("server outage")}
+
+
+class RoomHeader(Static):
+    """School, room, sitting, grade and the clock."""
+
+    DEFAULT_CSS = """
+    RoomHeader { height: 1; background: $primary; color: $text; text-style: bold; padding: 0 1; }
+    """
+
+    def show(self, app) -> None:
+        sitting = app.model.sitting
+        hello = app.hello
+        school = sitting.get("school") or (hello.school if hello else "")
+        room = sitting.get("room") or (hello.room if hello else "")
+        grade = sitting.get("grade") or (hello.grade if hello else "")
+        left = t("Synaq · {school} · room {room} · sitting {sitting} · grade {grade}", school=school or "—",
+                 room=room or "—", sitting=sitting.get("sitting") or "—", grade=grade or "—")
+        right = app.now_text()
+        width = max(0, self.size.width - 2 - len(left) - len(right))
+        self.update(f"{left}{' ' * width}{right}" if width else f"{left}  {right}")
+
+
+class AddressBar(Static):
+    """The address students type where discovery fails, the sitting's state and the link."""
+
+    DEFAULT_CSS = """
+    AddressBar { height: 1; padding: 0 1; background: $boost; }
+    """
+
+    def show(self, app) -> None:
+        model = app.model
+        sitting = model.sitting
+        address = model.address or app.address
+        parts = [t("Students type: {address}", address=address)]
+        state = sitting.get("state")
+        if state:
+            text = t("Sitting: {state}", state=t(SITTING_TEXT.get(state, state)))
+            if state == "open" and sitting.get("opened_ms"):
+                text += " " + t("since {time}", time=app.time_text(sitting["opened_ms"]))
+            parts.append(text)
+        if sitting.get("paused"):
+            reason = sitting.get("pause_reason") or ""
+            parts.append(t("PAUSED ({reason})", reason=t(PAUSE_TEXT.get(reason, reason))))
+        if sitting.get("room_break"):
+            parts.append(t("BREAK announced"))
+        if not app.online:
+            parts.append(t("NO CONNECTION to {address}: {reason}", address=app.address,
+                           reason=app.link_reason or t("connecting")))
+        self.update("  ·  ".join(parts))
+
+
+NAV = [("seating", "1", N_("Seating sheet")), ("incidents", "2", N_("Incidents")), ("protocol", "3", N_("Protocol")),
+       ("events", "4", N_("Event log")), ("export", "5", N_("Export")), ("print", "6", N_("Print"))]
+
+
+class NavBar(Static):
+    """The other screens, by number key or by click."""
+
+    DEFAULT_CSS = """
+    NavBar { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    def on_mount(self) -> None:
+        pieces = []
+        for name, key, label in NAV:
+            pieces.append(Content.from_markup(f"[b]$key[/b] [@click=app.show('{name}')]$label[/]", key=key,
+                                              label=t(label)))
+        self.update(Content("  ").join(pieces))
+
+
+class SummaryBar(Static):
+    """Present, testing, on break, finished, offline (and what else a proctor counts)."""
+
+    DEFAULT_CSS = """
+    SummaryBar { height: auto; max-height: 2; padding: 0 1; text-style: bold; }
+    """
+
+    def show(self, s: Summary) -> None:
+        parts = [
+            t("Present {n}", n=s.present), t("Testing {n}", n=s.testing), t("On break {n}", n=s.on_break),
+            t("Finished {n}", n=s.finished), t("Offline {n}", n=s.offline), t("Absent {n}", n=s.absent),
+        ]
+        if s.removed:
+            parts.append(t("Removed {n}", n=s.removed))
+        parts.append(t("Slips out {handed}, back {collected}", handed=s.slips_handed, collected=s.slips_collected))
+        if s.attention:
+            parts.append(t("Need attention {n}", n=s.attention))
+        self.update(" · ".join(parts))
+        self.set_class(s.attention > 0, "-attention")
+        self.set_class(s.offline > 0, "-offline")
