@@ -170,7 +170,7 @@ async def handle_frame(room: RoomService, conn: Connection, data: bytes) -> None
         else:
             await proctor_message(room, conn, msg, re)
     except ProtocolError as exc:
-        reply_error(conn, exc, re)
+        reply_error(conn, exc, re if re is not None else exc.request_id)
     except Exception:
         log.exception("handling a frame from %s", conn.address)
         conn.send(p.Error(ErrorCode.INTERNAL, "the server could not handle this message; nothing was changed"), re)

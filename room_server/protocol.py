@@ -67,6 +67,7 @@ class ProtocolError(Exception):
         self.reason = reason
         self.close = close  # the connection is closed after the reply (abuse)
         self.extra = extra
+        self.request_id: int | None = None  # the frame's "id", when it could be read
 
 
 # The registry of message classes by their "t".
@@ -580,10 +581,14 @@ def decode(frame: bytes, *, allowed: set[str] | None = None) -> tuple[Message, i
     request_id = data.get("id")
     if request_id is not None and (not isinstance(request_id, int) or isinstance(request_id, bool)):
         raise ProtocolError(ErrorCode.BAD_FIELD, "'id' must be an integer")
-    cls = MESSAGES.get(type_name)
-    if cls is None or (allowed is not None and type_name not in allowed):
-        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {type_name!r}")
-    return from_wire(cls, data), request_id
+    try:
+        cls = MESSAGES.get(type_name)
+        if cls is None or (allowed is not None and type_name not in allowed):
+            raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {type_name!r}")
+        return from_wire(cls, data), request_id
+    except ProtocolError as exc:
+        exc.request_id = request_id  # the error reply names the request, so the client stops waiting
+        raise
 
 
 def from_wire(cls: type[Message], data: dict) -> Message:
