@@ -99,6 +99,15 @@ def test_bad_frames_raise_protocol_errors(frame, code):
     assert err.value.reason
 
 
+def test_a_refused_frame_keeps_its_request_id():
+    with pytest.raises(ProtocolError) as err:
+        p.decode(packb({**ANSWER, "id": 12, "extra": 1}), allowed=p.CLIENT_MESSAGES)
+    assert (err.value.code, err.value.request_id) == (ErrorCode.UNKNOWN_FIELD, 12)
+    with pytest.raises(ProtocolError) as err:
+        p.decode(packb({"t": "fly", "id": 13}), allowed=p.CLIENT_MESSAGES)
+    assert err.value.request_id == 13
+
+
 def test_too_large_closes_the_connection():
     with pytest.raises(ProtocolError) as err:
         p.unpack_frame(b"\x00" * (p.MAX_FRAME_BYTES + 1))
