@@ -1,0 +1,455 @@
+"""`student-tui`: the student's terminal app, from finding the room to the questionnaire.
+
+It talks to the room server only through `room_client`. The app keeps one `RoomClient`,
+reads its pushes in one worker and moves between screens; every failure becomes a sentence
+a child understands, with the detail in `student.log` in the state folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from room_client.i18n import Translator
+
+from .settings import Settings, default_state_dir, journal_path, setup_logging
+
+log = logging.getLogger("synaq.student")
+
+CLIENT_NAME = "synaq-student/1"
+
+
+class StudentApp(App):
+    """One student's app. `frozen_ms` freezes every displayed clock (snapshot tests only)."""
+
+    CSS_PATH = "student.tcss"
+    TITLE = "Synaq"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(self, *, server: str | None = None, language: str | None = None, state_dir: Path | None = None,
+                 frozen_ms: int | None = None, discover_timeout: float = 3.0, safe: bool = True):
+        super().__init__()
+        self.state_dir = Path(state_dir) if state_dir else default_state_dir()
+        self.log_path = setup_logging(self.state_dir)
+        self.settings = Settings.load(self.state_dir)
+        if language:
+            self.settings.language = language
+            self.settings.save(self.state_dir)
+        self.t = Translator("student_tui", self.settings.language)
+        self.server = server
+        self.frozen_ms = frozen_ms
+        self.discover_timeout = discover_timeout
+        self.safe = safe
+        self.client = None  # RoomClient once connected
+        self.hello = None
+        self.login_ok = None
+        self.student: dict = {}
+        self.test = None
+        self.last_clock = None
+        self.result = None
+        self.logged_in = False
+        self.break_declined = False
+        self.shown: list[str] = []  # names of the screens shown, in order (tests and the benchmark)
+
+    # ------------------------------------------------------------------ start and stop
+
+    def on_mount(self) -> None:
+        from .screens.connect import ConnectScreen
+        address = self.server or self.settings.address
+        self.push_screen(ConnectScreen(address, auto=bool(self.server)))
+
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            try:
+                await asyncio.wait_for(self.client.close(), 3)
+            except Exception as exc:
+                log.info("closing the client: %s", exc)
+
+    def screen_shown(self, screen: Screen) -> None:
+        self.shown.append(type(screen).__name__)
+
+    def set_language(self, language: str) -> None:
+        self.t.language = language if language in ("kk", "ru", "en") else "kk"
+        self.settings.language = self.t.language
+        self.settings.save(self.state_dir)
+
+    def log_problem(self, what: str, exc: BaseException | None = None) -> None:
+        if exc is not None:
+            log.warning("%s: %s", what, exc, exc_info=exc)
+        else:
+            log.warning("%s", what)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Never a traceback on a child's screen: log it, say something calm, keep going."""
+        if not self.safe:
+            return super()._handle_exception(error)
+        log.error("unexpected error", exc_info=error)
+        try:
+            self.notify(self.t("Something went wrong on this computer. Raise your hand; your saved answers are safe."),
+                        severity="error", timeout=10)
+        except Exception:
+            pass
+
+    # ------------------------------------------------------------------ screens
+
+    def show(self, screen: Screen) -> None:
+        """Replaces everything above the base with `screen` (dialogs and pushed screens go)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(screen)
+
+    def find_screen(self, kind: type) -> Any:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, kind):
+                return screen
+        return None
+
+    def remaining_ms(self) -> int:
+        if self.frozen_ms is not None:
+            return self.frozen_ms
+        if self.client is None:
+            return 0
+        return self.client.clock.now_remaining_ms()
+
+    # ------------------------------------------------------------------ connecting and logging in
+
+    @work(exclusive=True, group="connect")
+    async def connect_to(self, address: str) -> None:
+        from room_client.client import Offline, RoomClient, ServerError
+        from .screens.connect import ConnectScreen
+        from .screens.login import LoginScreen
+
+        try:
+            client = RoomClient(address, client_name=CLIENT_NAME)
+        except ValueError as exc:
+            self.log_problem(f"bad address {address!r}", exc)
+            screen = self.find_screen(ConnectScreen)
+            if screen:
+                screen.show_error(self.t("This address is not right. It looks like 192.168.1.10:8765."))
+            return
+        try:
+            self.hello = await client.connect()
+        except (Offline, ServerError, asyncio.TimeoutError, OSError) as exc:
+            self.log_problem(f"cannot connect to {address}", exc)
+            await client.close()
+            screen = self.find_screen(ConnectScreen)
+            if screen:
+                screen.show_error(self.t("The room's computer does not answer at this address. Check the address and the cable, or ask the teacher."))
+            return
+        if self.client is not None:
+            await self.client.close()
+        self.client = client
+        self.settings.address = address
+        self.settings.save(self.state_dir)
+        log.info("connected to %s (%s, room %s)", address, self.hello.school, self.hello.room)
+        self.pump_events()
+        self.show(LoginScreen())
+
+    @work(exclusive=True, group="login")
+    async def log_in(self, login: str, password: str) -> None:
+        from room_client.client import Offline, ServerError
+        from room_server.protocol import ErrorCode
+        from .screens.login import LoginScreen
+
+        screen = self.find_screen(LoginScreen)
+        try:
+            login_ok = await self.client.login(login, password, self.settings.device)
+        except ServerError as exc:
+            log.info("login refused: %s %s", exc.code, exc.reason)
+            if screen is None:
+                return
+            if exc.code == ErrorCode.BAD_LOGIN:
+                wait = exc.retry_after_s or 0
+                text = self.t("The login or password is not right. Look at your slip and type the password again.")
+                if wait:
+                    text += " " + self.t("Please wait {seconds} seconds before the next try.", seconds=int(wait + 0.99))
+                screen.show_error(text, clear_password=True, wait_s=wait)
+            elif exc.code == ErrorCode.SLOW_DOWN:
+                wait = exc.retry_after_s or 5
+                screen.show_error(self.t("Too many wrong tries. Please wait {seconds} seconds and try again.",
+                                         seconds=int(wait + 0.99)), clear_password=True, wait_s=wait)
+            elif exc.code == ErrorCode.AWAITING_APPROVAL:
+                self.client._credentials = (login, password, self.settings.device)
+                screen.show_awaiting()
+            else:
+                screen.show_error(self.explain(exc))
+            return
+        except (Offline, asyncio.TimeoutError) as exc:
+            self.log_problem("login failed", exc)
+            if screen:
+                screen.show_error(self.explain(exc))
+            return
+        self.logged_in_as(login, login_ok)
+
+    def logged_in_as(self, login: str, login_ok) -> None:
+        from room_client.journal import Journal
+
+        self.login_ok = login_ok
+        self.student = dict(login_ok.student)
+        self.logged_in = True
+        if self.client.journal is None:
+            self.client.journal = Journal(journal_path(self.state_dir, login))
+        log.info("logged in as %s; attempt %s", login, login_ok.attempt.get("state"))
+        self.route(login_ok.attempt.get("state", "confirming"))
+
+    def route(self, state: str) -> None:
+        """Shows the screen for the attempt's state (after login, or a step forward)."""
+        from .screens.message import LeaveScreen
+        from .screens.personal import DataScreen
+        from .screens.result import ResultScreen
+        from .screens.rules import RulesScreen
+
+        if state == "confirming":
+            self.show(DataScreen())
+        elif state in ("rules", "waiting"):
+            self.show(RulesScreen(waiting=state == "waiting"))
+        elif state in ("testing", "on_break"):
+            self.resume_test()
+        elif state in ("finished", "questionnaire"):
+            self.show(ResultScreen(self.result))
+        elif state == "done":
+            self.show(LeaveScreen())
+        elif state == "removed":
+            self.ended()
+
+    @work(exclusive=True, group="net")
+    async def resume_test(self) -> None:
+        from room_server import protocol as p
+        try:
+            reply = await self.client.start()
+        except Exception as exc:
+            self.show_problem(self.explain(exc))
+            return
+        if isinstance(reply, p.Test):
+            self.test_started(reply)
+
+    def test_started(self, test) -> None:
+        from .screens.test import TestScreen
+        self.test = test
+        self.show(TestScreen(test))
+        self.follow_clock()
+
+    def show_result(self, result) -> None:
+        from .screens.result import ResultScreen
+        self.result = result
+        self.show(ResultScreen(result))
+
+    def questionnaire_started(self, questionnaire) -> None:
+        from .screens.questionnaire import QuestionnaireIntroScreen
+        self.show(QuestionnaireIntroScreen(questionnaire))
+
+    def questionnaire_finished(self) -> None:
+        from .screens.questionnaire import ThanksScreen
+        from .screens.message import LeaveScreen
+        if not isinstance(self.screen, (ThanksScreen, LeaveScreen)):
+            self.show(ThanksScreen())
+
+    def ended(self) -> None:
+        from .screens.message import MessageScreen
+        self.show(MessageScreen(self.t("Your test has ended"),
+                                self.t("The administrator has ended your test. Please stay in your seat and raise your hand.")))
+
+    def show_problem(self, text: str) -> None:
+        from .screens.message import MessageScreen
+        self.show(MessageScreen(self.t("Please raise your hand"), text))
+
+    # ------------------------------------------------------------------ the server's pushes
+
+    @work(exclusive=True, group="events")
+    async def pump_events(self) -> None:
+        client = self.client
+        while True:
+            event = await client.events.get()
+            if client is not self.client:
+                return
+            try:
+                self.handle_event(event)
+            except Exception as exc:  # one bad event must not stop the pump
+                self.log_problem(f"handling {type(event).__name__}", exc)
+
+    def handle_event(self, event) -> None:
+        from room_client.client import Acked, Connection, ServerError
+        from room_server import protocol as p
+        from room_server.protocol import ErrorCode
+        from .screens.login import LoginScreen
+        from .screens.rules import RulesScreen
+        from .screens.test import TestScreen
+
+        test_screen = self.find_screen(TestScreen)
+        if isinstance(event, Acked):
+            if test_screen:
+                test_screen.refresh_states()
+        elif isinstance(event, Connection):
+            log.info("connection %s %s", "online" if event.online else "offline", event.reason)
+            if test_screen:
+                test_screen.refresh_states()
+        elif isinstance(event, p.Clock):
+            self.last_clock = event
+            self.follow_clock()
+        elif isinstance(event, p.SittingNow):
+            rules = self.find_screen(RulesScreen)
+            if event.state == "open" and rules is not None:
+                rules.sitting_opened()
+        elif isinstance(event, p.Ended):
+            self.ended()
+        elif isinstance(event, p.Result):
+            self.show_result(event)
+        elif isinstance(event, p.Done):
+            self.questionnaire_finished()
+        elif isinstance(event, p.Approval):
+            login = self.find_screen(LoginScreen)
+            if not event.approved and login is not None:
+                login.show_error(self.t("The administrator did not allow this login. Raise your hand."))
+        elif isinstance(event, p.LoginOk):
+            if not self.logged_in and self.client._credentials:  # approved by the administrator
+                self.logged_in_as(self.client._credentials[0], event)
+            else:
+                self.login_ok = event
+        elif isinstance(event, p.Error):
+            log.warning("the server ended this connection: %s %s", event.code, event.reason)
+            if event.code == ErrorCode.REMOVED:
+                self.ended()
+            elif event.code == ErrorCode.REPLACED:
+                self.show_problem(self.t("You have logged in on another computer, so this one has stopped. Raise your hand if this is a mistake."))
+            elif event.code == ErrorCode.REFUSED:
+                self.show_problem(self.t("The administrator did not allow this login. Raise your hand."))
+        elif isinstance(event, ServerError):
+            self.server_error(event)
+
+    def server_error(self, exc) -> None:
+        from room_server.protocol import ErrorCode
+        log.warning("the server refused: %s %s", exc.code, exc.reason)
+        if exc.code == ErrorCode.REMOVED:
+            self.ended()
+        elif exc.code == ErrorCode.AWAITING_APPROVAL:
+            self.show_problem(self.t("You are already logged in on another computer. Raise your hand: the administrator must allow this computer."))
+        elif exc.code in (ErrorCode.TIME_OVER, ErrorCode.WRONG_STATE) and self.test is not None:
+            self.notify(self.t("The time is over, so this answer was not counted."), severity="warning", timeout=8)
+        else:
+            self.notify(self.explain(exc), severity="warning", timeout=8)
+        from .screens.test import TestScreen
+        screen = self.find_screen(TestScreen)
+        if screen:
+            screen.refresh_states()
+
+    def follow_clock(self) -> None:
+        """The server's clock decides: breaks offered, taken and over; the pause note."""
+        from .screens.breaks import BreakScreen
+        from .screens.dialogs import BreakOfferDialog
+        from .screens.test import TestScreen
+
+        clock = self.last_clock
+        test_screen = self.find_screen(TestScreen)
+        if clock is None or test_screen is None:
+            return
+        on_break = self.find_screen(BreakScreen)
+        if clock.state == "on_break":
+            if on_break is None:
+                self.show_above_test(BreakScreen())
+            else:
+                on_break.follow_clock()
+            return
+        if on_break is not None and clock.state == "testing":
+            self.break_over()
+        if not clock.break_due:
+            self.break_declined = False
+            offer = self.find_screen(BreakOfferDialog)
+            if offer is not None:
+                offer.dismiss(None)
+            return
+        if clock.state == "testing" and not self.break_declined and self.find_screen(BreakOfferDialog) is None \
+                and self.screen is test_screen:
+            minutes = int(self.test.timing.get("break_minutes", 10)) if self.test else 10
+            self.push_screen(BreakOfferDialog(minutes, room=clock.room_break), self._break_answer)
+
+    def show_above_test(self, screen: Screen) -> None:
+        from .screens.test import TestScreen
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, TestScreen):
+            self.pop_screen()
+        self.push_screen(screen)
+
+    def _break_answer(self, take: bool | None) -> None:
+        if take:
+            self.take_break()
+        elif take is False:
+            self.break_declined = True
+
+    @work(exclusive=True, group="net")
+    async def take_break(self) -> None:
+        try:
+            await self.client.take_break()
+        except Exception as exc:
+            self.notify(self.explain(exc), severity="warning", timeout=8)
+
+    def break_over(self) -> None:
+        from .screens.breaks import BreakScreen
+        from .screens.test import TestScreen
+        if self.find_screen(BreakScreen) is None:
+            return
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, TestScreen):
+            self.pop_screen()
+        screen = self.find_screen(TestScreen)
+        if screen is not None:
+            screen.refresh_states()
+
+    # ------------------------------------------------------------------ words for failures
+
+    def explain(self, exc: BaseException) -> str:
+        """A sentence a child understands for any failure (the detail goes to the log)."""
+        from room_client.client import Offline, ServerError
+        from room_server.protocol import ErrorCode
+
+        self.log_problem("a request failed", exc)
+        if isinstance(exc, (Offline, asyncio.TimeoutError, ConnectionError)):
+            return self.t("The room's computer does not answer. Your answers are kept on this computer. Wait a moment and try again, or raise your hand.")
+        if isinstance(exc, ServerError):
+            texts = {
+                ErrorCode.NOT_OPEN: self.t("The test has not started yet. Please wait."),
+                ErrorCode.CLOSED: self.t("The test in this room is closed. Raise your hand."),
+                ErrorCode.PAUSED: self.t("The administrator has paused the test. Please wait."),
+                ErrorCode.TIME_OVER: self.t("The time is over."),
+                ErrorCode.REMOVED: self.t("The administrator has ended your test."),
+                ErrorCode.ABSENT: self.t("You are marked absent. Raise your hand."),
+                ErrorCode.SUBJECT_CLOSED: self.t("This subject is finished and cannot be opened again."),
+                ErrorCode.REFUSED: self.t("The administrator did not allow this login. Raise your hand."),
+            }
+            return texts.get(exc.code, self.t("The room's computer could not do this. Raise your hand."))
+        return self.t("Something went wrong on this computer. Raise your hand; your saved answers are safe.")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            # The message for the student comes from _handle_exception; here the record.
+            log.error("worker %s failed", event.worker.name, exc_info=error)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="student-tui", description="Synaq: the student's test app")
+    parser.add_argument("--server", help="the room's address HOST:PORT (skips the search on the network)")
+    parser.add_argument("--lang", choices=["kk", "ru", "en"], help="the interface language (kept for next time)")
+    parser.add_argument("--state-dir", help="where this computer keeps the address, language, journal and log")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    app = StudentApp(server=args.server, language=args.lang,
+                     state_dir=Path(args.state_dir) if args.state_dir else None)
+    try:
+        app.run()
+    except KeyboardInterrupt:
+        return 130
+    return app.return_code or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

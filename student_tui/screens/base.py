@@ -1,0 +1,47 @@
+"""What every student screen shares: translated key descriptions and a typed app."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.screen import ModalScreen, Screen
+
+from ..i18n import translate_bindings
+
+if TYPE_CHECKING:
+    from ..app import StudentApp
+
+
+class StudentScreen(Screen):
+    """A full screen of the student app."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        translate_bindings(self, self.sapp.t)
+
+    @property
+    def sapp(self) -> "StudentApp":
+        from ..app import StudentApp
+        return cast(StudentApp, self.app)
+
+    def t(self, message: str, **values) -> str:
+        return self.sapp.t(message, **values)
+
+    def on_screen_resume(self) -> None:
+        self.sapp.screen_shown(self)
+
+
+class StudentDialog(ModalScreen):
+    """A question over the current screen, answered with `dismiss(value)`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        translate_bindings(self, self.sapp.t)
+
+    @property
+    def sapp(self) -> "StudentApp":
+        from ..app import StudentApp
+        return cast(StudentApp, self.app)
+
+    def t(self, message: str, **values) -> str:
+        return self.sapp.t(message, **values)

@@ -1,0 +1,106 @@
+"""Finding the room: rooms found on the network, or the address the teacher gives."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.widgets import Button, Footer, Input, Label, ListItem, ListView, Static
+
+from ..i18n import N_
+from .base import StudentScreen
+
+
+class ConnectScreen(StudentScreen):
+    BINDINGS = [Binding("f5", "search", N_("Search again"), id="search")]
+
+    def __init__(self, address: str = "", *, auto: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.address = address
+        self.auto = auto  # --server: connect at once, no search
+        self.rooms: list = []
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        with Center():
+            with Vertical(id="connect-box", classes="card"):
+                yield Static(t("Finding the test room"), classes="title")
+                yield Static(t("Looking for the room on the network…"), id="search-status")
+                yield ListView(id="rooms")
+                yield Label(t("Room address (the teacher writes it on the board):"))
+                yield Input(self.address, placeholder="192.168.1.10:8765", id="address")
+                yield Button(t("Connect"), id="connect", variant="primary")
+                yield Static("", id="connect-error", classes="error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#rooms", ListView).display = False
+        if self.auto and self.address:
+            self.query_one("#search-status", Static).update(self.t("Connecting to the room…"))
+            self.sapp.connect_to(self.address)
+        else:
+            self.action_search()
+
+    def action_search(self) -> None:
+        self.query_one("#search-status", Static).update(self.t("Looking for the room on the network…"))
+        self.search()
+
+    @work(exclusive=True, group="discover")
+    async def search(self) -> None:
+        try:
+            from room_client.discovery import discover
+            rooms = await discover(self.sapp.discover_timeout, wait_for_first=False)
+        except Exception as exc:  # multicast blocked, no network: the typed address works
+            self.sapp.log_problem("discovery failed", exc)
+            rooms = []
+        self.show_rooms(rooms)
+
+    def show_rooms(self, rooms: list) -> None:
+        self.rooms = rooms
+        status = self.query_one("#search-status", Static)
+        listing = self.query_one("#rooms", ListView)
+        listing.clear()
+        if not rooms:
+            status.update(self.t("No room was found on the network. Type the address below."))
+            listing.display = False
+            self.query_one("#address", Input).focus()
+            return
+        for room in rooms:
+            text = self.t("School {school}, room {room}, grade {grade}", school=room.school or "-",
+                          room=room.room or "-", grade=room.grade or "-")
+            listing.append(ListItem(Label(f"{text}  ({room.address})", markup=False)))
+        listing.display = True
+        status.update(self.t("Choose your room:"))
+        if len(rooms) == 1:  # exactly one room: straight on
+            self.query_one("#address", Input).value = rooms[0].address
+            self.connect(rooms[0].address)
+        else:
+            listing.focus()
+
+    @on(ListView.Selected, "#rooms")
+    def _picked(self, event: ListView.Selected) -> None:
+        index = event.list_view.index or 0
+        if 0 <= index < len(self.rooms):
+            self.connect(self.rooms[index].address)
+
+    @on(Button.Pressed, "#connect")
+    @on(Input.Submitted, "#address")
+    def _typed(self) -> None:
+        address = self.query_one("#address", Input).value.strip()
+        if not address:
+            self.show_error(self.t("Type the room's address first."))
+            return
+        self.connect(address)
+
+    def connect(self, address: str) -> None:
+        self.query_one("#connect-error", Static).update("")
+        self.query_one("#search-status", Static).update(self.t("Connecting to the room…"))
+        self.query_one("#connect", Button).disabled = True
+        self.sapp.connect_to(address)
+
+    def show_error(self, text: str) -> None:
+        self.query_one("#connect", Button).disabled = False
+        self.query_one("#search-status", Static).update("")
+        self.query_one("#connect-error", Static).update(text)
+        self.query_one("#address", Input).focus()

@@ -1,0 +1,218 @@
+"""The questionnaire: a first screen (no right or wrong answers, confidential), the questions
+with their own timer, then "Thank you"."""
+
+from __future__ import annotations
+
+import time
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Footer, Input, Markdown, Static
+
+from room_server import protocol as p
+
+from ..i18n import N_
+from ..texts import CONFIDENTIAL
+from ..widgets.answers import AnswerChanged, ChoiceAnswer
+from ..widgets.topbar import TimeLeft
+from .base import StudentScreen
+from .test import ItemScroll
+
+
+class QuestionnaireIntroScreen(StudentScreen):
+    def __init__(self, questionnaire: p.QuestionnaireOut, **kwargs):
+        super().__init__(**kwargs)
+        self.questionnaire = questionnaire
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        q = self.questionnaire
+        with Vertical(id="q-intro"):
+            yield Static(q.title, classes="title", markup=False)
+            yield Static(t(CONFIDENTIAL), classes="notice", id="confidential")
+            with VerticalScroll(id="q-intro-text"):
+                yield Markdown(q.intro)
+                yield Static(t("{count} questions, {minutes} minutes.", count=len(q.questions), minutes=q.minutes),
+                             classes="muted")
+            yield Button(t("Begin"), id="begin", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#begin", Button).focus()
+
+    @on(Button.Pressed, "#begin")
+    def _begin(self) -> None:
+        self.app.switch_screen(QuestionnaireScreen(self.questionnaire))
+
+
+class QuestionText(Vertical):
+    """A text answer to a questionnaire question, sent on Enter or when moving on."""
+
+    DEFAULT_CSS = "QuestionText { height: auto; } QuestionText Input { width: 60; max-width: 100%; }"
+
+    def __init__(self, value, **kwargs):
+        super().__init__(**kwargs)
+        self.saved = value if isinstance(value, str) else ""
+
+    def compose(self) -> ComposeResult:
+        yield Input(self.saved, max_length=500)
+
+    def focus(self, scroll_visible: bool = True):
+        self.query_one(Input).focus(scroll_visible)
+        return self
+
+    def commit(self) -> None:
+        text = self.query_one(Input).value.strip()
+        if text != self.saved:
+            self.saved = text
+            self.post_message(AnswerChanged(self.id or "", text or None))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.commit()
+
+
+class QuestionnaireScreen(StudentScreen):
+    BINDINGS = [
+        Binding("left", "move(-1)", N_("Previous"), id="prev"),
+        Binding("right", "move(1)", N_("Next"), id="next"),
+    ]
+
+    def __init__(self, questionnaire: p.QuestionnaireOut, **kwargs):
+        super().__init__(**kwargs)
+        self.q = questionnaire
+        self.index = 0
+        self.values: dict[str, object] = {}
+        self.anchor = time.monotonic()
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        with Horizontal(id="q-bar"):
+            yield TimeLeft(id="q-time")
+            yield Static("", id="q-count")
+        with ItemScroll(id="q-scroll"):
+            yield Markdown("", id="q-text")
+            yield Vertical(id="q-answer")
+        with Horizontal(id="nav"):
+            yield Button("◀ " + t("Previous"), id="prev", compact=True)
+            yield Button(t("Next") + " ▶", id="next", compact=True)
+            yield Button(t("Finish the questionnaire"), id="done", compact=True, variant="success")
+        yield Static("", id="q-error", classes="error")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self.show(0)
+        self.tick()
+        self.set_interval(0.5, self.tick)
+
+    def remaining_ms(self) -> int:
+        if self.sapp.frozen_ms is not None:
+            return self.sapp.frozen_ms
+        return max(0, self.q.remaining_ms - int((time.monotonic() - self.anchor) * 1000))
+
+    def tick(self) -> None:
+        self.query_one("#q-time", TimeLeft).show_ms(self.t("Time left"), self.remaining_ms())
+
+    def _commit(self) -> None:
+        for box in self.query(QuestionText):
+            box.commit()
+
+    async def show(self, index: int) -> None:
+        self._commit()
+        self.index = max(0, min(index, len(self.q.questions) - 1))
+        question = self.q.questions[self.index]
+        self.query_one("#q-count", Static).update(
+            self.t("Question {n} of {count}", n=self.index + 1, count=len(self.q.questions)))
+        await self.query_one("#q-text", Markdown).update(question.get("text", ""))
+        slot = self.query_one("#q-answer", Vertical)
+        await slot.remove_children()
+        value = self.values.get(question["id"])
+        if question.get("kind") in ("choice", "multi"):
+            multiple = question["kind"] == "multi"
+            letters = ([chr(65 + v) for v in value] if multiple and isinstance(value, list)
+                       else chr(65 + value) if isinstance(value, int) else None)
+            widget = ChoiceAnswer(question.get("options", []), letters, multiple=multiple, item_id=question["id"])
+        else:
+            widget = QuestionText(value, id=question["id"])
+        await slot.mount(widget)
+        widget.focus()
+        last = self.index == len(self.q.questions) - 1
+        self.query_one("#next", Button).display = not last
+        self.query_one("#prev", Button).disabled = self.index == 0
+
+    @on(AnswerChanged)
+    def _answered(self, event: AnswerChanged) -> None:
+        event.stop()
+        question = next((x for x in self.q.questions if x["id"] == event.item), None)
+        if question is None:
+            return
+        value = event.value
+        if question.get("kind") == "choice":
+            value = ord(value) - 65 if isinstance(value, str) else None
+        elif question.get("kind") == "multi":
+            value = [ord(v) - 65 for v in value] if value else None
+        self.values[event.item] = value
+        self.send(event.item, value)
+
+    @work(group="q-answers")
+    async def send(self, question: str, value) -> None:
+        try:
+            await self.sapp.client.questionnaire_answer(self.q.pseudonym, question, value)
+        except Exception as exc:
+            self.query_one("#q-error", Static).update(self.sapp.explain(exc))
+            return
+        self.query_one("#q-error", Static).update("")
+
+    async def action_move(self, step: int) -> None:
+        target = self.index + step
+        if 0 <= target < len(self.q.questions):
+            await self.show(target)
+
+    @on(Button.Pressed, "#prev")
+    async def _prev(self) -> None:
+        await self.action_move(-1)
+
+    @on(Button.Pressed, "#next")
+    async def _next(self) -> None:
+        await self.action_move(1)
+
+    @on(Button.Pressed, "#done")
+    def _done(self) -> None:
+        self._commit()
+        self.finish()
+
+    @work(exclusive=True, group="net")
+    async def finish(self) -> None:
+        # Let the answers still on their way arrive first.
+        for worker in list(self.workers):
+            if worker.group == "q-answers":
+                await worker.wait()
+        try:
+            await self.sapp.client.questionnaire_done(self.q.pseudonym)
+        except Exception as exc:
+            self.query_one("#q-error", Static).update(self.sapp.explain(exc))
+            return
+        self.sapp.questionnaire_finished()
+
+
+class ThanksScreen(StudentScreen):
+    BINDINGS = [Binding("enter", "leave", N_("Continue"), id="continue")]
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        with Center():
+            with Vertical(id="thanks-box", classes="card"):
+                yield Static(t("Thank you!"), classes="title")
+                yield Static(t("Your answers to the questionnaire are saved."), classes="muted")
+                yield Button(t("Continue"), id="continue", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#continue", Button).focus()
+
+    @on(Button.Pressed, "#continue")
+    def action_leave(self) -> None:
+        from .message import LeaveScreen
+        self.app.switch_screen(LeaveScreen())

@@ -1,0 +1,71 @@
+"""The result, shown at once: score per subject, total and percent."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Center, Horizontal, Vertical
+from textual.widgets import Button, Footer, Static
+
+from room_server import protocol as p
+
+from .base import StudentScreen
+
+
+def number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+class ResultScreen(StudentScreen):
+    def __init__(self, result: p.Result | None, **kwargs):
+        super().__init__(**kwargs)
+        self.result = result
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        result = self.result
+        with Center():
+            with Vertical(id="result-box", classes="card"):
+                yield Static(t("Your result"), classes="title")
+                if result is not None and result.reason == "time_over":
+                    yield Static(t("The time is over. Your saved answers have been counted."), classes="notice")
+                elif result is not None and result.reason == "closed":
+                    yield Static(t("The administrator has closed the test. Your saved answers have been counted."),
+                                 classes="notice")
+                if result is None:
+                    yield Static(t("Your test is finished."), classes="muted")
+                else:
+                    for subject in result.subjects:
+                        with Horizontal(classes="data-row"):
+                            yield Static(str(subject.get("title", subject.get("subject", ""))), classes="result-subject",
+                                         markup=False)
+                            yield Static(f"{number(subject.get('score', 0))} / {number(subject.get('max_score', 0))}",
+                                         classes="result-score")
+                    with Horizontal(classes="data-row total"):
+                        yield Static(t("Total"), classes="result-subject")
+                        yield Static(f"{number(result.total)} / {number(result.max_total)}", classes="result-score")
+                    with Horizontal(classes="data-row total"):
+                        yield Static(t("Percent"), classes="result-subject")
+                        yield Static(f"{result.percent:.0f}%", classes="result-score", id="percent")
+                yield Static(t("Now please answer a short questionnaire."), classes="muted")
+                yield Button(t("Go to the questionnaire"), id="questionnaire", variant="primary")
+                yield Static("", id="result-error", classes="error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#questionnaire", Button).focus()
+
+    @on(Button.Pressed, "#questionnaire")
+    def _go(self) -> None:
+        self.query_one("#questionnaire", Button).disabled = True
+        self.start_questionnaire()
+
+    @work(exclusive=True, group="net")
+    async def start_questionnaire(self) -> None:
+        try:
+            questionnaire = await self.sapp.client.questionnaire_start()
+        except Exception as exc:
+            self.query_one("#questionnaire", Button).disabled = False
+            self.query_one("#result-error", Static).update(self.sapp.explain(exc))
+            return
+        self.sapp.questionnaire_started(questionnaire)

@@ -1,0 +1,70 @@
+"""The rules, "I agree" and "Start testing"; until the administrator opens the test, "please wait"."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Checkbox, Footer, Markdown, Static
+
+from room_server import protocol as p
+
+from ..texts import RULES
+from .base import StudentScreen
+
+
+class RulesScreen(StudentScreen):
+    def __init__(self, *, waiting: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.waiting = waiting
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        minutes = (self.sapp.login_ok.attempt.get("total_minutes") if self.sapp.login_ok else None) or 0
+        with Vertical(id="rules-box"):
+            yield Static(t("Rules of the test"), classes="title")
+            with VerticalScroll(id="rules-text"):
+                yield Markdown(t(RULES).replace("{minutes}", str(minutes)))
+            with Horizontal(classes="buttons"):
+                yield Checkbox(t("I agree"), id="agree", value=self.waiting)
+                yield Button(t("Start testing"), id="start", variant="success", disabled=not self.waiting)
+            yield Static(t("Please wait: the administrator will open the test soon."), id="wait-note",
+                         classes="notice")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_class(self.waiting, "-waiting")
+        self.query_one("#agree", Checkbox).focus()
+        if self.waiting:
+            self.begin()
+
+    @on(Checkbox.Changed, "#agree")
+    def _agree(self, event: Checkbox.Changed) -> None:
+        self.query_one("#start", Button).disabled = not event.value or self.waiting
+        if event.value:
+            self.query_one("#start", Button).focus()
+
+    @on(Button.Pressed, "#start")
+    def _start(self) -> None:
+        self.query_one("#start", Button).disabled = True
+        self.begin()
+
+    def sitting_opened(self) -> None:
+        if self.waiting:
+            self.begin()
+
+    @work(exclusive=True, group="net")
+    async def begin(self) -> None:
+        try:
+            reply = await self.sapp.client.start()
+        except Exception as exc:
+            self.query_one("#start", Button).disabled = False
+            self.query_one("#wait-note", Static).update(self.sapp.explain(exc))
+            self.add_class("-waiting")
+            return
+        if isinstance(reply, p.Waiting):
+            self.waiting = True
+            self.add_class("-waiting")
+            self.query_one("#start", Button).disabled = True
+            return
+        self.sapp.test_started(reply)

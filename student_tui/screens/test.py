@@ -1,0 +1,318 @@
+"""The test: the top bar, the palette of item numbers, the item with its stimulus and answer,
+Previous / Next, Next subject, Finish, and the aids panel on the left."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Footer, Markdown, Static
+
+from room_server import protocol as p
+
+from ..i18n import N_
+from ..widgets.aids import AidsPanel
+from ..widgets.answers import AnswerChanged, ChoiceAnswer, MatchingAnswer, ShortAnswer
+from ..widgets.palette import Palette
+from ..widgets.topbar import TopBar
+from .base import StudentScreen
+from .dialogs import ConfirmDialog
+
+
+class ItemScroll(VerticalScroll, inherit_bindings=False):
+    """The item's scroll: Page Up / Page Down scroll it; the arrows stay free for the answer
+    (up, down) and for Previous / Next (left, right)."""
+
+    BINDINGS = [
+        Binding("pageup", "page_up", show=False),
+        Binding("pagedown", "page_down", show=False),
+        Binding("home", "scroll_home", show=False),
+        Binding("end", "scroll_end", show=False),
+    ]
+
+
+def is_answered(value) -> bool:
+    return value not in (None, "", [], {})
+
+
+class TestScreen(StudentScreen):
+    BINDINGS = [
+        Binding("left", "move(-1)", N_("Previous"), id="prev"),
+        Binding("right", "move(1)", N_("Next"), id="next"),
+        Binding("f2", "aids('periodic')", N_("Periodic table"), id="periodic"),
+        Binding("f3", "aids('solubility')", N_("Solubility"), id="solubility"),
+        Binding("escape", "close_aids", N_("Close tables"), id="close_aids", show=False),
+        Binding("f5", "next_subject", N_("Next subject"), id="next_subject"),
+        Binding("f10", "finish", N_("Finish test"), id="finish"),
+    ]
+
+    def __init__(self, test: p.Test, **kwargs):
+        super().__init__(**kwargs)
+        self.test = test
+        self.subject_index = min(test.subject_index, len(test.subjects) - 1)
+        self.closed: list[str] = []
+        self.index = 0
+        items = self.items
+        if test.current_item:
+            for i, item in enumerate(items):
+                if item["id"] == test.current_item:
+                    self.index = i
+
+    # ------------------------------------------------------------------ data
+
+    @property
+    def subject(self) -> dict:
+        return self.test.subjects[self.subject_index]
+
+    @property
+    def items(self) -> list[dict]:
+        return self.subject["items"]
+
+    @property
+    def item(self) -> dict:
+        return self.items[self.index]
+
+    @property
+    def last_subject(self) -> bool:
+        return self.subject_index >= len(self.test.subjects) - 1
+
+    def value_of(self, item_id: str):
+        client = self.sapp.client
+        state = client.latest_by_item.get(item_id) if client else None
+        if state is not None:
+            return state.value
+        return self.test.answers.get(item_id)
+
+    def palette_state(self, item_id: str) -> str | None:
+        client = self.sapp.client
+        state = client.item_state(item_id) if client else None
+        if state is None:
+            return "acked" if is_answered(self.test.answers.get(item_id)) else None
+        if state == "acked":
+            return "acked" if is_answered(self.value_of(item_id)) else None
+        return "pending"
+
+    def unanswered(self) -> int:
+        return sum(1 for item in self.items if not is_answered(self.value_of(item["id"])))
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        student = self.sapp.student
+        name = " ".join(x for x in (student.get("surname"), student.get("name")) if x)
+        yield TopBar(name, self.subject["title"])
+        yield AidsPanel(self.sapp.t.language if self.sapp.t.language != "en" else "en")
+        with Vertical(id="test-main"):
+            yield Static("", id="pause-note", classes="notice")
+            with Horizontal(id="palette-row"):
+                yield Static(t("Items:"), id="palette-label")
+                yield Palette(len(self.items))
+            with ItemScroll(id="item-scroll"):
+                yield Static("", id="item-head", markup=False)
+                yield Markdown("", id="stimulus")
+                yield Markdown("", id="item-text")
+                yield Vertical(id="answer-slot")
+            with Horizontal(id="nav"):
+                yield Button("◀ " + t("Previous"), id="prev", compact=True)
+                yield Button(t("Next") + " ▶", id="next", compact=True)
+                yield Button(t("Tables"), id="tables", compact=True)
+                yield Button(t("Next subject"), id="next-subject", compact=True, variant="primary")
+                yield Button(t("Finish test"), id="finish", compact=True, variant="warning")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.query_one("#pause-note", Static).display = False
+        self._subject_buttons()
+        await self.show_item(self.index)
+        self.tick()
+        self.set_interval(0.5, self.tick)
+
+    def _subject_buttons(self) -> None:
+        self.query_one("#next-subject", Button).display = not self.last_subject
+        self.query_one("#finish", Button).display = self.last_subject
+
+    # ------------------------------------------------------------------ showing an item
+
+    async def show_item(self, index: int) -> None:
+        self.commit_short()
+        self.index = max(0, min(index, len(self.items) - 1))
+        item = self.item
+        t = self.t
+        self.query_one("#item-head", Static).update(
+            t("Item {n} of {count}", n=self.index + 1, count=len(self.items)) + f"  ·  {item.get('points', 1)} "
+            + t("points"))
+        stimuli = {s["id"]: s for s in self.subject.get("stimuli", [])}
+        stimulus = stimuli.get(item.get("stimulus") or "")
+        stimulus_view = self.query_one("#stimulus", Markdown)
+        stimulus_view.display = stimulus is not None
+        if stimulus is not None:
+            title = f"### {stimulus['title']}\n\n" if stimulus.get("title") else ""
+            await stimulus_view.update(title + stimulus.get("text", ""))
+        await self.query_one("#item-text", Markdown).update(item.get("text", ""))
+        slot = self.query_one("#answer-slot", Vertical)
+        await slot.remove_children()
+        widget = self.answer_widget(item)
+        await slot.mount(widget)
+        widget.focus(scroll_visible=False)
+        self.query_one("#item-scroll", VerticalScroll).scroll_home(animate=False)
+        self.refresh_states()
+        self.send_position(item["id"])
+
+    def answer_widget(self, item: dict):
+        value = self.value_of(item["id"])
+        kind = item.get("kind")
+        if kind in ("single", "multiple"):
+            return ChoiceAnswer(item.get("options", []), value, multiple=kind == "multiple", item_id=item["id"],
+                                id="answer")
+        if kind == "matching":
+            return MatchingAnswer(item.get("left", []), item.get("right", []), value, item_id=item["id"], id="answer")
+        hint = self.t("Type a number and press Enter.") if item.get("answer_type") == "number" else \
+            self.t("Type your answer and press Enter.")
+        return ShortAnswer(value, hint, item_id=item["id"], id="answer")
+
+    def commit_short(self) -> None:
+        for short in self.query(ShortAnswer):
+            short.commit()
+
+    @work(exclusive=True, group="goto")
+    async def send_position(self, item_id: str) -> None:
+        client = self.sapp.client
+        if client is not None and client.online:
+            await client.goto(item_id)
+
+    @on(AnswerChanged)
+    def _answered(self, event: AnswerChanged) -> None:
+        event.stop()
+        client = self.sapp.client
+        if client is None or not event.item:
+            return
+        client.answer(event.item, event.value)
+        self.refresh_states()
+
+    # ------------------------------------------------------------------ state
+
+    def refresh_states(self) -> None:
+        if not self.is_mounted:
+            return
+        self.query_one(Palette).show(self.index, [self.palette_state(item["id"]) for item in self.items])
+        self.update_save_state()
+
+    def update_save_state(self) -> None:
+        client = self.sapp.client
+        save = self.query_one(TopBar).save
+        if client is None:
+            return
+        waiting = client.waiting_count()
+        if not client.online:
+            save.show_state(self.t("Offline: {n} waiting", n=waiting), "offline")
+        elif waiting:
+            save.show_state(self.t("Saving…"), "saving")
+        else:
+            save.show_state(self.t("Saved"), "saved")
+
+    def tick(self) -> None:
+        self.query_one(TopBar).time.show_ms(self.t("Time left"), self.sapp.remaining_ms())
+        clock = self.sapp.last_clock
+        note = self.query_one("#pause-note", Static)
+        paused = bool(clock and clock.paused)
+        if paused:
+            note.update(self.t("The administrator has paused the test. The clock is stopped. Please wait."))
+        note.display = paused
+        self.set_class(paused, "-paused")
+        self.update_save_state()
+
+    # ------------------------------------------------------------------ actions
+
+    async def action_move(self, step: int) -> None:
+        target = self.index + step
+        if 0 <= target < len(self.items):
+            await self.show_item(target)
+
+    @on(Button.Pressed, "#prev")
+    async def _prev(self) -> None:
+        await self.action_move(-1)
+
+    @on(Button.Pressed, "#next")
+    async def _next(self) -> None:
+        await self.action_move(1)
+
+    @on(Palette.Selected)
+    async def _palette(self, event: Palette.Selected) -> None:
+        await self.show_item(event.index)
+
+    def action_aids(self, which: str) -> None:
+        panel = self.query_one(AidsPanel)
+        if not panel.toggle(which):
+            self.query_one("#answer").focus()
+        self.set_class(panel.showing is not None, "-aids")
+
+    def action_close_aids(self) -> None:
+        panel = self.query_one(AidsPanel)
+        if panel.showing:
+            panel.close()
+            self.set_class(False, "-aids")
+            self.query_one("#answer").focus()
+
+    @on(Button.Pressed, "#tables")
+    def _tables(self) -> None:
+        panel = self.query_one(AidsPanel)
+        if panel.showing:
+            self.action_close_aids()
+        else:
+            self.action_aids("periodic")
+
+    @on(Button.Pressed, "#next-subject")
+    def _next_subject_button(self) -> None:
+        self.action_next_subject()
+
+    @on(Button.Pressed, "#finish")
+    def _finish_button(self) -> None:
+        self.action_finish()
+
+    def action_next_subject(self) -> None:
+        if self.last_subject:
+            self.action_finish()
+            return
+        self.commit_short()
+        missing = self.unanswered()
+        lines = []
+        if missing:
+            lines.append(self.t("You have {n} unanswered items in this subject.", n=missing))
+        if self.test.timing.get("reopen"):
+            lines.append(self.t("You can come back to this subject later."))
+        else:
+            lines.append(self.t("You cannot come back to this subject later."))
+        lines.append(self.t("Go on to the next subject?"))
+        self.app.push_screen(ConfirmDialog("\n\n".join(lines), self.t("Next subject"), self.t("Stay here")),
+                             self._next_subject_confirmed)
+
+    def _next_subject_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.go_next_subject()
+
+    @work(exclusive=True, group="net")
+    async def go_next_subject(self) -> None:
+        try:
+            now = await self.sapp.client.next_subject()
+        except Exception as exc:
+            self.notify(self.sapp.explain(exc), severity="warning", timeout=8)
+            return
+        await self.set_subject(now.subject_index, now.closed)
+
+    async def set_subject(self, index: int, closed: list) -> None:
+        self.subject_index = min(index, len(self.test.subjects) - 1)
+        self.closed = list(closed)
+        self.query_one(TopBar).set_subject(self.subject["title"])
+        old = self.query_one(Palette)
+        await old.remove()
+        await self.query_one("#palette-row", Horizontal).mount(Palette(len(self.items)))
+        self._subject_buttons()
+        self.index = 0
+        await self.show_item(0)
+
+    def action_finish(self) -> None:
+        self.commit_short()
+        from .finish import FinishScreen
+        self.app.push_screen(FinishScreen(self.test))

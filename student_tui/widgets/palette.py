@@ -1,0 +1,59 @@
+"""The subject's item numbers: green once the server has the answer, the current one marked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.events import Click
+from textual.message import Message
+from textual.widgets import Static
+
+
+class PaletteCell(Static):
+    DEFAULT_CSS = """
+    PaletteCell { width: 4; height: 1; content-align: center middle; margin-right: 1; background: $panel; }
+    PaletteCell:hover { background: $boost; }
+    PaletteCell.-acked { background: $success; color: $text; }
+    PaletteCell.-pending { background: $panel; color: $warning; text-style: bold; }
+    PaletteCell.-current { text-style: bold reverse; }
+    """
+
+    def __init__(self, index: int, **kwargs):
+        super().__init__(str(index + 1), **kwargs)
+        self.index = index
+
+    def on_click(self, event: Click) -> None:
+        event.stop()
+        self.post_message(Palette.Selected(self.index))
+
+
+class Palette(Horizontal):
+    """Item numbers 1..n of the current subject; click one to go there."""
+
+    DEFAULT_CSS = """
+    Palette { height: 1; width: 1fr; overflow-x: auto; scrollbar-size-horizontal: 0; }
+    """
+
+    @dataclass
+    class Selected(Message):
+        index: int
+
+    def __init__(self, count: int, **kwargs):
+        super().__init__(**kwargs)
+        self.count = count
+
+    def compose(self) -> ComposeResult:
+        for index in range(self.count):
+            yield PaletteCell(index)
+
+    def show(self, current: int, states: list[str | None]) -> None:
+        """states: "acked", "pending" (being saved) or None per item."""
+        for cell in self.query(PaletteCell):
+            state = states[cell.index] if cell.index < len(states) else None
+            cell.set_class(state == "acked", "-acked")
+            cell.set_class(state == "pending", "-pending")
+            cell.set_class(cell.index == current, "-current")
+            if cell.index == current:
+                self.scroll_to_widget(cell, animate=False)

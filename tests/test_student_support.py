@@ -1,0 +1,163 @@
+"""Shared pieces of the student app's tests: a real room server in a thread (so both async
+Pilot tests and the synchronous snapshot tests can use it), logins, and waiting helpers.
+
+No test functions live here."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from room_client.client import RoomClient
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerThread:
+    """A real room server (room_server.app) on loopback, in its own thread and event loop.
+    `stop()` and `start()` again serve the same room from the same folder and port."""
+
+    def __init__(self, data: Path, port: int | None = None, students: int = 40):
+        self.data = Path(data)
+        self.port = port or free_port()
+        self.students = students
+        self.thread: threading.Thread | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self.error: BaseException | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> "ServerThread":
+        self._ready.clear()
+        self.thread = threading.Thread(target=self._run, name="room-server", daemon=True)
+        self.thread.start()
+        if not self._ready.wait(30):
+            raise RuntimeError("the room server did not start")
+        if self.error:
+            raise self.error
+        return self
+
+    def _run(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        try:
+            self.loop.run_until_complete(self._serve())
+        except BaseException as exc:  # reported to the test through start()
+            self.error = exc
+            self._ready.set()
+        finally:
+            self.loop.close()
+
+    async def _serve(self) -> None:
+        from aiohttp import web
+
+        from room_server.app import create_app
+        from room_server.demo import make_demo_room
+
+        await make_demo_room(self.data, students=self.students)
+        self._stop = asyncio.Event()
+        runner = web.AppRunner(create_app(self.data, self.address), handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", self.port, reuse_address=True)
+        await site.start()
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
+
+    def stop(self) -> None:
+        if self.loop is not None and self._stop is not None and self.thread and self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self._stop.set)
+            self.thread.join(30)
+
+    def logins(self) -> list[dict]:
+        with open(self.data / "demo-logins.csv", encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+
+    def login_for_seat(self, seat: int) -> dict:
+        return next(row for row in self.logins() if int(row["seat"]) == seat)
+
+    def proctor_key(self) -> str:
+        return (self.data / "proctor.key").read_text().strip()
+
+    def sql(self, query: str, params=()) -> list:
+        import sqlite3
+        with sqlite3.connect(self.data / "room.sqlite") as db:
+            db.row_factory = sqlite3.Row
+            return db.execute(query, params).fetchall()
+
+
+def is_ru_seat(seat: int) -> bool:
+    """The demo room: every fifth student takes the test in Russian."""
+    return (seat - 1) % 5 == 4
+
+
+class Seats:
+    """Hands out students who have not been used by another test of the session."""
+
+    def __init__(self, server: ServerThread, reserved: set[int]):
+        self.server = server
+        self.used = set(reserved)
+
+    def take(self, language: str = "kk") -> dict:
+        for row in self.server.logins():
+            seat = int(row["seat"])
+            if seat in self.used or is_ru_seat(seat) != (language == "ru"):
+                continue
+            self.used.add(seat)
+            return row
+        raise RuntimeError(f"no {language} student left in the demo room")
+
+
+# Seats the snapshot tests keep for themselves (fixed names on screen).
+SNAPSHOT_SEATS = {1: "kk", 5: "ru", 2: "kk", 10: "ru", 3: "kk", 15: "ru"}
+
+
+@pytest.fixture(scope="session")
+def room(tmp_path_factory):
+    server = ServerThread(tmp_path_factory.mktemp("student-room") / "room").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def seats(room):
+    return Seats(room, set(SNAPSHOT_SEATS))
+
+
+async def proctor(server: ServerThread) -> RoomClient:
+    client = RoomClient(server.address, role="proctor", key=server.proctor_key(), reconnect=False)
+    await client.connect()
+    return client
+
+
+async def wait_for(condition, timeout: float = 10.0, pilot=None, what: str = "a condition") -> None:
+    """Polls `condition()` until true; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        if pilot is not None:
+            await pilot.pause(0.02)
+        else:
+            await asyncio.sleep(0.02)
+
+
+def screen_name(app) -> str:
+    return type(app.screen).__name__
