@@ -272,7 +272,7 @@ def seating_pdf(snap: Snapshot) -> bytes:
     doc.heading(*TITLES["seating"])
     doc.room_header(snap)
     doc.set_font(FONT, size=7.5)
-    widths = (11, 46, 12, 16, 16, 14, 11, 30, 24)
+    widths = (11, 44, 12, 16, 16, 16, 11, 30, 24)
     heads = ("Орын\nМесто", "Аты-жөні\nФ.И.О.", "Сынып\nКласс", "ИКТ", "Логин", "Нұсқа\nВариант",
              "Тіл\nЯзык", "Келуі / Явка", "Қолы\nПодпись")
     with doc.table(col_widths=widths, text_align=("CENTER", "LEFT", "CENTER", "CENTER", "CENTER", "CENTER",
