@@ -1,0 +1,145 @@
+"""The server's clock across a restart of the server, and the deadline reached while a student's
+computer is gone. Time passing is simulated by editing the database while no server runs."""
+
+from __future__ import annotations
+
+import time
+
+from conftest import db_answers, db_rows, db_write, next_event, of_type, wait_until
+from room_client.client import ServerError
+from room_server import protocol as p
+from room_server.protocol import ErrorCode
+
+LIMIT_MS = 170 * 60_000
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def alive_ms(live) -> int:
+    return int(db_rows(live.dir, "SELECT value FROM meta WHERE key = 'alive_ms'")[0]["value"])
+
+
+async def test_a_short_restart_keeps_the_clock_answers_and_incidents(live_open):
+    proctor = await live_open.proctor()
+    client, test = await live_open.testing(0)
+    item = test.subjects[0]["items"][0]["id"]
+    await client.request(p.Answer(1, item, "C", 500))
+    await proctor.act(p.Incident("other", None, {"description": "жарық жыпылықтады"}))
+    before = (await next_event(client, of_type(p.Clock))).remaining_ms
+    stopped_at = now_ms()
+    await live_open.close_clients()
+    await live_open.restart()
+    again = await live_open.student(0)
+    after = again.login_ok.attempt["remaining_ms"]
+    assert before - (now_ms() - stopped_at) - 2_000 <= after <= before
+    assert db_rows(live_open.dir, "SELECT * FROM pauses") == []  # a few seconds down is no outage
+    resumed = await again.start()
+    assert resumed.answers == {item: "C"} and resumed.next_seq == 2
+    proctor = await live_open.client("proctor")
+    incidents = (await proctor.act(p.ListIncidents())).incidents
+    assert [i["fields"]["description"] for i in incidents] == ["жарық жыпылықтады"]
+
+
+async def test_a_long_outage_becomes_a_room_pause(live_open):
+    client, _ = await live_open.testing(0)
+    sid = live_open.student_id(0)
+    before = (await next_event(client, of_type(p.Clock))).remaining_ms
+    await live_open.close_clients()
+    await live_open.stop()
+    # As if the server had been down for a minute: everything recorded happened 60 s earlier.
+    down_ms = 60_000
+    db_write(live_open.dir, "UPDATE attempts SET started_ms = started_ms - ? WHERE student_id = ?", (down_ms, sid))
+    db_write(live_open.dir, "UPDATE audit SET at_ms = at_ms - ?", (down_ms,))
+    db_write(live_open.dir, "UPDATE meta SET value = ? WHERE key = 'alive_ms'", (str(alive_ms(live_open) - down_ms),))
+    await live_open.start()
+    again = await live_open.student(0)
+    after = again.login_ok.attempt["remaining_ms"]
+    assert before - 3_000 <= after <= before  # the minute down is not taken from the student
+    (pause,) = db_rows(live_open.dir, "SELECT * FROM pauses")
+    assert pause["reason"] == "server_outage"
+    assert down_ms - 1_000 <= pause["end_ms"] - pause["start_ms"] <= down_ms + 5_000
+    assert "server_outage" in {r["kind"] for r in db_rows(live_open.dir, "SELECT kind FROM audit")}
+    room = (await (await live_open.client("proctor")).watch())
+    assert not room.sitting["paused"]  # the outage pause is over: the room runs again
+    clock = await next_event(again, of_type(p.Clock), timeout=8)
+    assert not clock.paused
+
+
+async def test_an_open_pause_survives_a_restart(live_open):
+    proctor = await live_open.proctor()
+    await live_open.testing(0)
+    await proctor.act(p.Pause("network", "коммутатор"))
+    await live_open.close_clients()
+    await live_open.stop()
+    db_write(live_open.dir, "UPDATE meta SET value = ? WHERE key = 'alive_ms'", (str(alive_ms(live_open) - 60_000),))
+    db_write(live_open.dir, "UPDATE audit SET at_ms = at_ms - 60000")
+    await live_open.start()
+    (pause,) = db_rows(live_open.dir, "SELECT * FROM pauses")  # no outage pause on top of it
+    assert (pause["reason"], pause["end_ms"]) == ("network", None)
+    client = await live_open.student(0)
+    await client.start()
+    assert (await next_event(client, of_type(p.Clock))).paused
+    proctor = await live_open.client("proctor")
+    await proctor.act(p.Resume())
+    assert not (await next_event(client, of_type(p.Clock))).paused
+
+
+async def test_the_deadline_with_the_student_disconnected(live_open):
+    gone, gone_test = await live_open.testing(0)  # this computer dies before the deadline
+    here, here_test = await live_open.testing(1)  # this one stays connected
+    gone_items = [i["id"] for s in gone_test.subjects for i in s["items"] if i["kind"] == "single"]
+    here_items = [i["id"] for s in here_test.subjects for i in s["items"] if i["kind"] == "single"]
+    await gone.request(p.Answer(1, gone_items[0], "A", 1000))
+    await live_open.close_clients()
+    await live_open.stop()
+    gone_id, here_id = live_open.student_id(0), live_open.student_id(1)
+    # Both started nearly 170 minutes ago: the deadline is a few seconds away.
+    db_write(live_open.dir, "UPDATE attempts SET started_ms = ?", (now_ms() - LIMIT_MS + 4_000,))
+    db_write(live_open.dir, "UPDATE meta SET value = ? WHERE key = 'alive_ms'", (str(now_ms()),))
+    await live_open.start()
+    here = await live_open.student(1)
+    assert here.login_ok.attempt["state"] == "testing"
+    await here.start()
+
+    result = await next_event(here, of_type(p.Result), timeout=10)
+    assert result.reason == "time_over"
+    room = live_open.room
+    await wait_until(lambda: room.attempts[gone_id].state == "finished", timeout=5, what="the server to finish it")
+    rows = {r["student_id"]: r for r in db_rows(live_open.dir, "SELECT * FROM attempts")}
+    assert (rows[gone_id]["state"], rows[gone_id]["finish_reason"]) == ("finished", "time_over")
+    assert (rows[here_id]["state"], rows[here_id]["finish_reason"]) == ("finished", "time_over")
+    assert rows[gone_id]["offline_at_deadline"] == 1 and rows[here_id]["offline_at_deadline"] == 0
+    finished = db_rows(live_open.dir, "SELECT actor, data FROM audit WHERE kind = 'finished' AND student_id = ?", (gone_id,))
+    assert finished[0]["actor"] == "server" and '"time_over"' in finished[0]["data"]
+
+    # Online at the deadline: whatever it sends now is too late.
+    err = None
+    try:
+        await here.request(p.Answer(1, here_items[0], "B", LIMIT_MS - 500))
+    except ServerError as exc:
+        err = exc
+    assert err is not None and err.code == ErrorCode.TIME_OVER
+    late = db_rows(live_open.dir, "SELECT counted FROM answers WHERE student_id = ?", (here_id,))
+    assert [r["counted"] for r in late] == [0]  # kept for the record, not counted
+
+    # Offline at the deadline: an answer made in time counts; one made after does not.
+    back = await live_open.student(0)
+    assert back.login_ok.attempt["state"] == "finished"
+    ack = await back.request(p.Answer(2, gone_items[1], "C", LIMIT_MS - 1_000))
+    assert ack.counted
+    try:
+        await back.request(p.Answer(3, gone_items[2], "D", LIMIT_MS + 1_000))
+        raise AssertionError("an answer made after the deadline was accepted")
+    except ServerError as exc:
+        assert exc.code == ErrorCode.TIME_OVER
+    counted = {r["item"]: r["counted"] for r in db_rows(live_open.dir, "SELECT item, counted FROM answers WHERE student_id = ?",
+                                                          (gone_id,))}
+    assert counted == {gone_items[0]: 1, gone_items[1]: 1, gone_items[2]: 0}
+    assert db_answers(live_open.dir, gone_id)[gone_items[1]] == "C"
+    try:  # finished: no more test
+        await back.request(p.Start())
+        raise AssertionError("start after the deadline was accepted")
+    except ServerError as exc:
+        assert exc.code == ErrorCode.WRONG_STATE
