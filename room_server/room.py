@@ -181,6 +181,12 @@ class RoomService:
         """The laptop lost power or the server was killed while the sitting ran: the time it
         was down is recorded as a room pause, so no student loses it."""
         alive = int(self.meta.get("alive_ms", "0") or 0)
+        # The last audit entry also proves the server was alive then (answers commit many
+        # times a second): without it the pause would start up to a tick before the crash,
+        # and remaining times told to students in that tick would change afterwards.
+        row = await self.storage.fetchone("SELECT MAX(at_ms) AS at FROM audit")
+        if alive and row is not None and row["at"] is not None:
+            alive = max(alive, row["at"])
         now = now_ms()
         if self.sitting_state != "open" or not alive or now - alive < OUTAGE_PAUSE_AFTER_MS:
             return
@@ -958,6 +964,8 @@ class RoomService:
             try:
                 if tick % 2 == 0:
                     await self._enforce_clock()
+                    if tick % 10 != 0 and self.sitting_state == "open":
+                        await self._still_alive()
                 if tick % 10 == 0:
                     await self._flush_positions()
                     self._broadcast_students(self._clock_if_testing)
@@ -987,6 +995,12 @@ class RoomService:
                     peer = self.online.get(student_id)
                     if peer is not None:
                         peer.send(p.Done())
+
+    async def _still_alive(self) -> None:
+        """Once a second while the sitting runs: when the server was last alive, so that an
+        outage is paused from (almost) its real start."""
+        async with self.storage.transaction() as db:
+            await db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('alive_ms', ?)", (str(now_ms()),))
 
     async def _flush_positions(self) -> None:
         dirty = [a for a in self.attempts.values() if a.position_dirty]
