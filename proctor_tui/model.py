@@ -92,9 +92,13 @@ def full_name(seat: dict) -> str:
     return " ".join(x for x in (seat.get("surname"), seat.get("name"), seat.get("patronymic")) if x)
 
 
-def short_name(seat: dict) -> str:
-    """Surname and first name: what fits at 100 columns."""
-    return " ".join(x for x in (seat.get("surname"), seat.get("name")) if x)
+def short_name(seat: dict, width: int = 16) -> str:
+    """Surname and first name, or the first name's initial: what fits at 100 columns."""
+    surname, name = seat.get("surname", ""), seat.get("name", "")
+    text = " ".join(x for x in (surname, name) if x)
+    if len(text) <= width or not name:
+        return text[:width]
+    return f"{surname[:width - 3]} {name[0]}."
 
 
 def format_remaining(ms: int) -> str:

@@ -124,7 +124,6 @@ class RoomScreen(StudentActions, Screen):
             self._redraw()
 
     def on_resize(self) -> None:
-        self.table._order = []  # names get longer or shorter with the width: rebuild
         self._redraw()
 
     def _redraw(self, *_: object) -> None:

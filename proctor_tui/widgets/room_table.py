@@ -12,14 +12,15 @@ COLUMNS = [
     ("seat", N_("Seat")),
     ("ikt", N_("IKT")),
     ("name", N_("Name")),
-    ("variant", N_("Var.")),
+    ("variant", N_("V.")),
     ("status", N_("Status")),
-    ("subject", N_("Subject")),
+    ("alerts", N_("Alerts")),
     ("answered", N_("Answered")),
     ("remaining", N_("Time left")),
     ("connection", N_("Connection")),
-    ("alerts", N_("Alerts")),
+    ("subject", N_("Subject")),
 ]
+WIDE = 140  # columns from which full names, the subject and long texts are shown
 
 
 class RoomTable(DataTable):
@@ -53,19 +54,32 @@ class RoomTable(DataTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._order: list[str] = []
+        self._wide = False
         self._cells: dict[str, tuple] = {}
 
     def on_mount(self) -> None:
+        self._columns_for(self.size.width >= WIDE)
+
+    def _columns_for(self, wide: bool) -> None:
+        self.clear(columns=True)
+        self._wide = wide
+        self._order = []
         for key, label in COLUMNS:
+            if key == "subject" and not wide:
+                continue
             self.add_column(t(label), key=key)
+
+    @property
+    def keys(self) -> list[str]:
+        return [key for key, _ in COLUMNS if self._wide or key != "subject"]
 
     def _style(self, name: str):
         return self.get_component_rich_style(f"room-table--{name}", partial=True)
 
     def cells(self, seat: dict, model: RoomModel, time_text) -> tuple:
         status = seat.get("status", "")
-        wide = self.size.width >= 140
-        name = full_name(seat) if wide else short_name(seat)[:20]
+        wide = self._wide
+        name = full_name(seat) if wide else short_name(seat)
         status_style = {
             "testing": "testing", "on_break": "break", "finished": "done", "questionnaire": "done", "done": "done",
             "removed": "removed", "absent": "muted", "not_logged_in": "muted", "awaiting_approval": "alert",
@@ -83,7 +97,8 @@ class RoomTable(DataTable):
         if seat.get("online"):
             connection = Text(t("online"), style=self._style("online"))
         elif seat.get("offline_since_ms"):
-            connection = Text(t("offline since {time}", time=time_text(seat["offline_since_ms"])),
+            since = time_text(seat["offline_since_ms"])
+            connection = Text(t("offline since {time}", time=since) if wide else t("offline {time}", time=since),
                               style=self._style("offline" if status in IN_TEST else "muted"))
         else:
             connection = Text("—", style=self._style("muted"))
@@ -94,30 +109,35 @@ class RoomTable(DataTable):
         extra = seat.get("extra_minutes") or 0
         answered = f"{seat.get('answered', 0)}/{seat.get('total', 0)}"
         seat_style = "alert" if seat.get("alerts") else ("offline" if is_offline(seat) else "")
-        return (
-            Text(str(seat.get("seat", "")), style=self._style(seat_style)) if seat_style else str(seat.get("seat", "")),
-            seat.get("ikt", ""),
-            name,
-            seat.get("variant", ""),
-            status_cell,
-            subject[:22] if wide else subject[:8],
-            answered,
-            Text.assemble(remaining, (f" +{extra}" if extra else "", self._style("break"))),
-            connection,
-            Text(alerts, style=self._style("alert")) if alerts else Text(""),
-        )
+        cells = {
+            "seat": Text(str(seat.get("seat", "")), style=self._style(seat_style) if seat_style else ""),
+            "ikt": seat.get("ikt", ""),
+            "name": name,
+            "variant": seat.get("variant", ""),
+            "status": status_cell,
+            "alerts": Text(alerts, style=self._style("alert")) if alerts else Text(""),
+            "answered": answered,
+            "remaining": Text.assemble(remaining, (f" +{extra}" if extra else "", self._style("break"))),
+            "connection": connection,
+            "subject": subject[:24],
+        }
+        return tuple(cells[key] for key in self.keys)
 
     def show(self, rows: list[dict], model: RoomModel, time_text) -> None:
         """Redraws what changed; rebuilds only when the rows or their order changed."""
         order = [str(seat["student"]) for seat in rows]
         fresh = {str(seat["student"]): self.cells(seat, model, time_text) for seat in rows}
+        wide = self.size.width >= WIDE
+        if wide != self._wide:
+            self._columns_for(wide)
+            fresh = {str(seat["student"]): self.cells(seat, model, time_text) for seat in rows}
         if order == self._order and self.row_count == len(order):
-            keys = [key for key, _ in COLUMNS]
+            keys = self.keys
             for row_key, cells in fresh.items():
                 old = self._cells.get(row_key)
                 for index, value in enumerate(cells):
                     if old is None or old[index] != value:
-                        self.update_cell(row_key, keys[index], value)
+                        self.update_cell(row_key, keys[index], value, update_width=True)
         else:
             selected = self.selected_key()
             self.clear()
