@@ -1,0 +1,45 @@
+"""Nothing acknowledged is lost while the server is SIGKILLed, links are cut, half-open or
+squeezed, a student's app is killed and a student moves to a second computer.
+
+The harness itself is tests/fault_harness.py (also a command: python -m tests.fault_harness).
+Where network namespaces cannot be made, the link faults are skipped with the reason printed
+and the rest runs on loopback.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fault_harness import Config, run_harness
+
+
+def _run(capsys, cfg: Config):
+    summary = run_harness(cfg)
+    with capsys.disabled():
+        print("\n" + summary.text())
+    assert summary.answers_lost == 0, summary.text()
+    assert summary.ok(), summary.text()
+    return summary
+
+
+@pytest.mark.timeout(400)
+def test_faults_fast(capsys):
+    """40 students, 3 server kills, link cuts of each kind, a killed app, a second computer."""
+    summary = _run(capsys, Config(students=40, kills=3, cuts=3, groups=4, think=1.5, seed=7, timeout_s=300))
+    assert summary.kills == 3
+    assert summary.app_kills == 1 and summary.second_device
+    assert summary.finished == summary.students
+    assert summary.answers_acked >= 40 * 30
+    assert summary.journal_answers > 0
+    assert summary.clock_checks > 0
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(2400)
+def test_faults_soak(capsys):
+    """200 students, 10 SIGKILL restarts (one long enough to pause the room), many link faults."""
+    summary = _run(capsys, Config(students=200, kills=10, cuts=9, groups=6, think=5.0, seed=11, long_outage=True,
+                                  timeout_s=1800))
+    assert summary.kills >= 10
+    assert summary.finished == summary.students
+    assert summary.answers_acked >= 200 * 30
