@@ -6,10 +6,10 @@ beside them (`public-key.pem`) and its fingerprint is printed on the paper proto
 
 Writing is made for cheap sticks that may be full, read-only or pulled out: the whole bundle
 is built in memory from one snapshot, the space is estimated before anything is written, every
-file goes to a temporary name, is flushed, fsynced and renamed, inside a `.partial` folder
-that is renamed to its final name only after the whole bundle was read back from the stick and
-checked against the manifest. A failure removes the partial folder; an earlier bundle is never
-touched (a second export gets a suffix).
+file goes to a temporary name, is flushed, fsynced and renamed; the manifest and its signature
+come last, and "done" is said only after the whole bundle was read back from the stick and
+checked against the manifest. A failure removes the new folder; an earlier bundle is never
+touched (a second export gets a new name with a suffix).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import io
 import json
 import os
 import re
-import secrets
 import shutil
 import stat
 import sys
@@ -42,7 +41,6 @@ FORMAT = "synaq-bundle/1"
 MANIFEST = "manifest.json"
 SIGNATURE = "signature.json"
 PUBLIC_KEY = "public-key.pem"
-PARTIAL = ".partial"
 TMP = ".tmp"
 
 QTI_NS = "http://www.imsglobal.org/xsd/imsqti_result_v2p1"
@@ -115,7 +113,7 @@ def _free_name(target: Path, base: str) -> str:
         taken = set()
     for n in range(1, 1000):
         name = base if n == 1 else f"{base}_{n}"
-        if name.casefold() not in taken and (name + PARTIAL).casefold() not in taken:
+        if name.casefold() not in taken:
             return name
     raise ExportError(f"{target} already holds 999 bundles named {base}; choose another folder", "target")
 
@@ -517,37 +515,38 @@ def export_bundle(data_dir: Path, target: Path, *, snapshot: Snapshot | None = N
         raise ExportError(f"not enough space on {target}: the bundle needs about {_human(needed)}, "
                           f"only {_human(free)} is free; nothing was written", "no_space")
 
-    partial = target / f"{name}{PARTIAL}"
-    if partial.exists():
-        partial = target / f"{name}-{secrets.token_hex(3)}{PARTIAL}"
-    written = 0
+    # The folder gets its final name at once: renaming a full folder is where some FAT drivers
+    # lose its contents. The manifest and then the signature are written last, so a folder
+    # cut short (a pulled stick, a dead battery) has no signature and `verify` says so.
+    final = target / name
     try:
-        try:
-            partial.mkdir()
-        except FileExistsError:
-            raise ExportError(f"{partial} appeared while exporting; try again", "write") from None
-        for rel, data in everything.items():
-            path = partial / rel
+        final.mkdir()
+    except FileExistsError:
+        raise ExportError(f"{final} appeared while exporting; try again", "write") from None
+    except OSError as exc:
+        raise _classify(exc, target, total) from None
+    written = 0
+    order = sorted(files) + [MANIFEST, SIGNATURE]
+    try:
+        for rel in order:
+            path = final / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_file_safely(path, data)
-            written += len(data)
-        for rel in everything:
-            _drop_cache(partial / rel)
-        report = verify_bundle(partial, expect_name=name)
+            write_file_safely(path, everything[rel])
+            written += len(everything[rel])
+        _fsync_dir(target)
+        for rel in order:
+            _drop_cache(final / rel)
+        report = verify_bundle(final, expect_name=name)
         if not report.ok:
             raise ExportError(f"the bundle read back from {target} does not match what was written "
-                              f"({'; '.join(report.problems[:3])}); the stick may be failing: try another",
-                              "check")
-        final = target / name
-        if final.exists():  # someone made it meanwhile: never replace a bundle
-            final = target / _free_name(target, bundle_base_name(snap))
-        os.rename(partial, final)
-        _fsync_dir(target)
+                              f"({'; '.join(report.problems[:3])}); it was removed. The stick may be failing: "
+                              "try another", "check")
     except OSError as exc:
-        _remove(partial)
-        raise _classify(exc, target, total - written) from None
+        error = _classify(exc, target, total - written)  # before the cleanup frees the space again
+        _remove(final)
+        raise error from None
     except BaseException:
-        _remove(partial)
+        _remove(final)
         raise
     return ExportResult(final, len(everything), total, fingerprint(key.public_key()))
 
@@ -573,12 +572,12 @@ def _classify(exc: OSError, target: Path, remaining: int) -> ExportError:
     full = exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.EFBIG) or (
         free is not None and free < max(remaining, 64 * 1024))
     if full:
-        return ExportError(f"the drive {target} became full while writing; the partial bundle was removed "
-                           f"(free now: {_human(free or 0)}). Free some space or use a larger stick.", "no_space")
+        return ExportError(f"the drive {target} became full while writing; the unfinished bundle was removed. "
+                           "Free some space or use a larger stick.", "no_space")
     if exc.errno in (errno.EROFS, errno.EACCES):
-        return ExportError(f"{target} is read-only or not writable ({exc.strerror}); the partial bundle was removed",
+        return ExportError(f"{target} is read-only or not writable ({exc.strerror}); the unfinished bundle was removed",
                            "read_only")
-    return ExportError(f"writing to {target} failed: {exc.strerror or exc}; the partial bundle was removed. "
+    return ExportError(f"writing to {target} failed: {exc.strerror or exc}; the unfinished bundle was removed. "
                        "Was the stick pulled out?", "write")
 
 

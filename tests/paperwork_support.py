@@ -149,9 +149,11 @@ def fat_tools() -> str | None:
     return None
 
 
-def make_fat_image(path: Path, megabytes: int, label: str = "SYNAQ") -> None:
-    subprocess.run(["truncate", "-s", f"{megabytes}M", str(path)], check=True)
-    subprocess.run(["mkfs.vfat", "-n", label, str(path)], check=True, capture_output=True)
+def make_fat_image(path: Path, kilobytes: int) -> None:
+    """A blank FAT image (no volume label: fusefat would list it as a file)."""
+    with open(path, "wb") as f:
+        f.truncate(kilobytes * 1024)
+    subprocess.run(["mkfs.vfat", str(path)], check=True, capture_output=True)
 
 
 def mount_fat(image: Path, mountpoint: Path, *, read_only: bool = False) -> str | None:
