@@ -73,6 +73,18 @@ class Connection:
         if self.queue.full():  # the writer may never drain: close from here
             asyncio.get_running_loop().create_task(self.ws.close(code=WSCloseCode.POLICY_VIOLATION))
 
+    async def drained(self, timeout: float = 10.0) -> None:
+        """Backpressure: the next frame is read only once the writer has caught up. Frames
+        already buffered are handled without yielding to the writer, so without this a burst
+        of requests filled the queue and a client that reads its replies was dropped."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.queue.qsize() > p.SEND_QUEUE_LIMIT // 2 and not self.closing and not self.ws.closed:
+            if loop.time() > deadline:
+                self.close_soon(ErrorCode.TOO_FAST, "the client is not reading its messages")
+                return
+            await asyncio.sleep(0.005)
+
     def allow_frame(self) -> bool:
         now = asyncio.get_running_loop().time()
         self.tokens = min(RATE_BURST, self.tokens + (now - self.last_refill) * RATE_PER_S)
@@ -118,6 +130,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 break
             if conn.errors > MAX_ERRORS:
                 conn.close_soon(ErrorCode.BAD_FRAME, "too many bad frames; the connection is closed")
+            if conn.queue.qsize() > p.SEND_QUEUE_LIMIT // 2:
+                await conn.drained()
     finally:
         room.disconnected(conn)
         for task in list(conn.in_flight):
@@ -145,7 +159,10 @@ async def handle_frame(room: RoomService, conn: Connection, data: bytes) -> None
     re = None
     try:
         if not conn.allow_frame():
-            raise ProtocolError(ErrorCode.TOO_FAST, "too many messages; slow down")
+            too_fast = ProtocolError(ErrorCode.TOO_FAST, "too many messages; slow down")
+            with contextlib.suppress(ProtocolError):  # the reply names the request, so the client retries it
+                too_fast.request_id = p.decode(data, allowed=p.CLIENT_MESSAGES)[1]
+            raise too_fast
         msg, re = p.decode(data, allowed=p.CLIENT_MESSAGES)
         room.seen(conn)
         if conn.role is None:
