@@ -3,6 +3,8 @@ still serves a well-formed client, and nothing saved has changed."""
 
 from __future__ import annotations
 
+import asyncio
+
 import msgpack
 import pytest
 
@@ -150,3 +152,39 @@ async def test_a_flood_of_bad_frames_closes_only_that_connection(live_open):
         assert codes.count(ErrorCode.BAD_FRAME) >= 50
     ack = await good.request(p.Answer(1, test.subjects[0]["items"][0]["id"], "A", 10))
     assert ack.counted
+
+
+async def test_a_client_sending_far_too_fast_is_told_to_slow_down(live_open):
+    item = "A-r1"
+    async with RawSocket(live_open.address) as raw:
+        await into_stage(raw, live_open, "testing")
+        for i in range(400):
+            await raw.send({"t": "goto", "item": item}, 100 + i)
+        codes = []
+        for _ in range(400):
+            msg = await raw.reply()
+            codes.append(msg.get("code", msg["t"]))
+            assert msg["re"] == 100 + len(codes) - 1  # in order, each naming its request
+        assert codes.count(ErrorCode.TOO_FAST) >= 100 and codes.count("ok") >= 150
+        assert set(codes) == {"ok", ErrorCode.TOO_FAST}  # every frame answered: none dropped
+        await raw.send({"t": "goto", "item": item}, 999)  # the connection was not closed for it
+        assert (await raw.reply())["re"] == 999
+
+
+async def test_a_client_that_does_not_read_is_dropped_not_buffered():
+    from room_server.app import Connection
+
+    class StuckSocket:
+        closed_with = None
+
+        async def close(self, code=None, message=b""):
+            self.closed_with = code
+
+    ws = StuckSocket()
+    conn = Connection(ws, "10.0.0.9")  # its writer never runs: nothing is drained
+    for _ in range(p.SEND_QUEUE_LIMIT + 50):
+        conn.send(p.Clock("testing", 1000, 0, False, False))
+    assert conn.closing
+    assert conn.queue.qsize() <= p.SEND_QUEUE_LIMIT
+    await asyncio.sleep(0)  # the close scheduled from send() runs
+    assert ws.closed_with is not None
