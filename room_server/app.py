@@ -322,13 +322,17 @@ async def close_sockets(app: web.Application) -> None:
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 
 
+async def index(request: web.Request) -> web.Response:
+    return web.Response(text="Synaq room server. Students connect with student-tui.\n")
+
+
 def create_app(data_dir: Path, address: str = "") -> web.Application:
     app = web.Application()
     app[DATA_DIR] = Path(data_dir)
     app[ADDRESS] = address
     app[SOCKETS] = weakref.WeakSet()
     app.router.add_get(p.WS_PATH, websocket)
-    app.router.add_get("/", lambda request: web.Response(text="Synaq room server. Students connect with student-tui.\n"))
+    app.router.add_get("/", index)
     app.cleanup_ctx.append(room_context)
     app.on_shutdown.append(close_sockets)
     return app
