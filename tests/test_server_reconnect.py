@@ -1,0 +1,56 @@
+"""The client library against a server that goes away and comes back on the same port: it
+reconnects, logs in again on the same device, and sends every unacknowledged answer."""
+
+from __future__ import annotations
+
+import random
+
+from conftest import db_answers, db_rows, next_event, wait_until
+from room_client.client import ACKED, PENDING, Acked, Connection
+from room_server import protocol as p
+from room_server.sim import random_value
+
+
+async def test_answers_made_while_the_server_is_down_are_sent_after_it_returns(live_open):
+    client, test = await live_open.testing(0, reconnect=True)
+    items = [item for subject in test.subjects for item in subject["items"]]
+    rng = random.Random(4)
+    first = client.answer(items[0]["id"], random_value(items[0], rng))
+    await wait_until(lambda: first.state == ACKED)
+    port = live_open.server.port
+    await live_open.stop()
+    await next_event(client, lambda e: isinstance(e, Connection) and not e.online)
+    offline = [client.answer(item["id"], random_value(item, rng)) for item in items[1:6]]
+    changed = client.answer(items[0]["id"], random_value(items[0], random.Random(99)))  # a second thought
+    assert {s.state for s in offline + [changed]} == {PENDING}
+    await live_open.start(port)
+    await next_event(client, lambda e: isinstance(e, Connection) and e.online, timeout=15)
+    await wait_until(lambda: all(s.state == ACKED for s in offline + [changed]), timeout=10, what="the resent answers")
+    stored = db_answers(live_open.dir, live_open.student_id(0))
+    assert stored == {s.item: s.value for s in [changed] + offline}
+    seqs = [r["seq"] for r in db_rows(live_open.dir, "SELECT seq FROM answers WHERE student_id = ? ORDER BY seq",
+                                      (live_open.student_id(0),))]
+    assert seqs == list(range(1, 8))
+    assert client.waiting_count() == 0
+
+
+async def test_a_restart_mid_burst_loses_no_acknowledged_answer(live_open):
+    client, test = await live_open.testing(1, reconnect=True)
+    items = [item for subject in test.subjects for item in subject["items"]]
+    rng = random.Random(8)
+    acked: dict[str, object] = {}
+
+    sent = [client.answer(item["id"], random_value(item, rng)) for item in items]
+    port = live_open.server.port
+    await live_open.stop()  # some answers are acked, some are not
+    while not client.events.empty():
+        event = client.events.get_nowait()
+        if isinstance(event, Acked):
+            acked[event.item] = event.value
+    stored_before = db_answers(live_open.dir, live_open.student_id(1))
+    assert all(stored_before.get(item) == value for item, value in acked.items())  # acked means on disk
+    await live_open.start(port)
+    await wait_until(lambda: all(s.state == ACKED for s in sent), timeout=15, what="every answer acked")
+    assert db_answers(live_open.dir, live_open.student_id(1)) == {s.item: s.value for s in sent}
+    again = await client.start()
+    assert isinstance(again, p.Test) and set(again.answers) == {s.item for s in sent}
