@@ -1,8 +1,9 @@
 """The results bundle: what goes in it, how it is written to a USB stick, how it is checked.
 
-A bundle is one folder (see docs/bundle.md) whose `manifest.json` lists every other file with
-its size and SHA-256, signed with the room's Ed25519 key (`signature.json`); the public key is
-beside them (`public-key.pem`) and its fingerprint is printed on the paper protocol.
+A bundle is one folder (docs/architecture.md, "Paper and the USB bundle") whose
+`manifest.json` lists every other file with its size and SHA-256, signed with the room's
+Ed25519 key (`signature.json`); the public key is beside them (`public-key.pem`) and its
+fingerprint is printed on the paper protocol.
 
 Writing is made for cheap sticks that may be full, read-only or pulled out: the whole bundle
 is built in memory from one snapshot, the space is estimated before anything is written, every
@@ -32,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 from . import pdf
-from .newroom import SLIPS_FILE
 from .signing import (fingerprint, fingerprint_for_paper, load_public_pem, load_signing_key, public_pem,
                       verify_signature)
 from .snapshot import Snapshot, StudentRecord, answered_count, iso_time, local_time, read_snapshot

@@ -59,14 +59,6 @@ def fingerprint_for_paper(fp: str) -> str:
     return FINGERPRINT_PREFIX + " " + " ".join(hexpart[i:i + 4] for i in range(0, len(hexpart), 4))
 
 
-def normalize_fingerprint(text: str) -> str:
-    """Accepts a fingerprint as typed from paper (spaces, upper case, with or without the prefix)."""
-    cleaned = "".join(text.split()).lower()
-    if cleaned.startswith(FINGERPRINT_PREFIX.lower()):
-        cleaned = cleaned[len(FINGERPRINT_PREFIX):]
-    return FINGERPRINT_PREFIX + cleaned
-
-
 def room_fingerprint(data_dir: Path) -> str:
     return fingerprint(load_signing_key(data_dir).public_key())
 
