@@ -143,3 +143,66 @@ async def test_the_deadline_with_the_student_disconnected(live_open):
         raise AssertionError("start after the deadline was accepted")
     except ServerError as exc:
         assert exc.code == ErrorCode.WRONG_STATE
+
+
+MIN = 60_000
+
+
+async def test_a_scheduled_break_is_offered_once_in_its_slot_and_ends_itself(live_open):
+    client, _ = await live_open.testing(0)
+    sid = live_open.student_id(0)
+    room = live_open.room
+    room.attempts[sid].started_ms = now_ms() - 36 * MIN  # in the first break slot (35-45 min)
+    room.push_clock(sid)
+    clock = await next_event(client, lambda e: isinstance(e, p.Clock) and e.break_due)
+    assert not clock.room_break
+    await client.take_break()
+    assert db_rows(live_open.dir, "SELECT break_slots FROM attempts WHERE student_id = ?", (sid,))[0]["break_slots"] == "[0]"
+    room.attempts[sid].break_started_ms = now_ms() - 10 * MIN  # the ten minutes are up
+    clock = await next_event(client, lambda e: isinstance(e, p.Clock) and e.state == "testing", timeout=5)
+    assert not clock.break_due  # this slot is used
+    ended = db_rows(live_open.dir, "SELECT actor FROM audit WHERE kind = 'break_ended' AND student_id = ?", (sid,))
+    assert [r["actor"] for r in ended] == ["server"]
+    try:
+        await client.take_break()
+        raise AssertionError("a second break in the same slot was allowed")
+    except ServerError as exc:
+        assert exc.code == ErrorCode.WRONG_STATE
+    room.attempts[sid].started_ms = now_ms() - 81 * MIN  # the second slot (80-90 min)
+    await client.take_break()
+
+
+async def test_the_questionnaire_time_runs_out(live_open):
+    from room_server.sim import solve
+    client, _ = await live_open.testing(0)
+    check = await client.finish_request()
+    await client.finish(solve(check.question))
+    q = await client.questionnaire_start()
+    sid = live_open.student_id(0)
+    live_open.room.attempts[sid].questionnaire_started_ms = now_ms() - q.minutes * MIN
+    await next_event(client, of_type(p.Done), timeout=5)
+    assert db_rows(live_open.dir, "SELECT state FROM attempts WHERE student_id = ?", (sid,))[0]["state"] == "done"
+    try:
+        await client.questionnaire_answer(q.pseudonym, q.questions[0]["id"], 0)
+        raise AssertionError("an answer after the questionnaire's time was taken")
+    except ServerError as exc:
+        assert exc.code == ErrorCode.WRONG_STATE
+
+
+async def test_seat_alerts_for_the_last_five_minutes_and_a_long_absence(live_open):
+    proctor = await live_open.proctor()
+    client, _ = await live_open.testing(0)
+    await live_open.testing(1)
+    s0, s1 = live_open.student_id(0), live_open.student_id(1)
+    live_open.room.attempts[s0].started_ms = now_ms() - 166 * MIN
+    seat = (await next_event(proctor, lambda e: isinstance(e, p.Seat) and e.seat["student"] == s0
+                             and "five_minutes" in e.seat["alerts"], timeout=8)).seat
+    assert seat["remaining_ms"] <= 4 * MIN
+    await client.close()
+    await wait_until(lambda: s0 not in live_open.room.online)
+    live_open.room.attempts[s0].offline_since_ms = now_ms() - 2 * MIN
+    seat = (await next_event(proctor, lambda e: isinstance(e, p.Seat) and e.seat["student"] == s0
+                             and "offline" in e.seat["alerts"], timeout=8)).seat
+    assert not seat["online"]
+    room = await proctor.watch()
+    assert next(s for s in room.seats if s["student"] == s1)["alerts"] == []
