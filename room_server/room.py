@@ -37,6 +37,7 @@ OUTAGE_PAUSE_AFTER_MS = 10_000  # a server down longer than this pauses the room
 PAUSE_REASONS = ("power", "network", "other", "server_outage")
 INCIDENT_KINDS = ("annex1", "annex2", "other")
 MAX_SHORT_ANSWER = 200
+MAX_MADE_MS = 7 * 24 * 3_600_000  # attempt time of an answer: far above any test, far below SQLite's 64 bits
 
 
 class Peer(Protocol):
@@ -494,6 +495,8 @@ class RoomService:
             raise ProtocolError(ErrorCode.NOT_FOUND, f"no item {msg.item!r} in this test")
         if msg.seq < 1 or msg.seq > 10_000_000:
             raise ProtocolError(ErrorCode.BAD_FIELD, "answer: 'seq' must be from 1")
+        if not 0 <= msg.made_ms <= MAX_MADE_MS:
+            raise ProtocolError(ErrorCode.BAD_FIELD, f"answer: 'made_ms' must be from 0 to {MAX_MADE_MS}")
         self._check_value(item, msg.value)
         subject_id = variant.subject_of(item.id)
         counted = True

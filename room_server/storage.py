@@ -252,10 +252,21 @@ class Storage:
                 batch.append(self._answer_queue.get_nowait())
             try:
                 results = await self._commit_answers([record for record, _ in batch])
-            except Exception as exc:  # the disk failed: nobody is told "saved"
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+            except Exception as exc:  # the disk failed, or one record cannot be stored
+                if len(batch) == 1:  # nobody is told "saved"
+                    if not batch[0][1].done():
+                        batch[0][1].set_exception(exc)
+                    continue
+                # One bad record must not fail its neighbours: each alone, in order.
+                for record, future in batch:
+                    try:
+                        (is_new,) = await self._commit_answers([record])
+                    except Exception as one_exc:
+                        if not future.done():
+                            future.set_exception(one_exc)
+                    else:
+                        if not future.done():
+                            future.set_result(is_new)
                 continue
             for (_, future), is_new in zip(batch, results):
                 if not future.done():
