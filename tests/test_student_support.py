@@ -27,8 +27,9 @@ class ServerThread:
     """A real room server (room_server.app) on loopback, in its own thread and event loop.
     `stop()` and `start()` again serve the same room from the same folder and port."""
 
-    def __init__(self, data: Path, port: int | None = None, students: int = 40):
+    def __init__(self, data: Path, port: int | None = None, students: int = 40, open_sitting: bool = True):
         self.data = Path(data)
+        self.open_sitting = open_sitting
         self.port = port or free_port()
         self.students = students
         self.thread: threading.Thread | None = None
@@ -67,7 +68,7 @@ class ServerThread:
         from room_server.app import create_app
         from room_server.demo import make_demo_room
 
-        await make_demo_room(self.data, students=self.students)
+        await make_demo_room(self.data, students=self.students, open_sitting=self.open_sitting)
         self._stop = asyncio.Event()
         runner = web.AppRunner(create_app(self.data, self.address), handle_signals=False)
         await runner.setup()
@@ -161,3 +162,44 @@ async def wait_for(condition, timeout: float = 10.0, pilot=None, what: str = "a 
 
 def screen_name(app) -> str:
     return type(app.screen).__name__
+
+
+async def wait_screen(pilot, app, *names: str, timeout: float = 10.0) -> None:
+    """Waits until one of the named screens is on top and mounted, then lets it settle."""
+    await wait_for(lambda: screen_name(app) in names and app.screen.is_mounted, timeout, pilot,
+                   what=" or ".join(names))
+    await pilot.pause()
+
+
+def make_app(server: ServerThread, state_dir: Path, language: str = "kk", **kwargs):
+    from student_tui.app import StudentApp
+    return StudentApp(server=server.address, language=language, state_dir=state_dir, safe=False, **kwargs)
+
+
+async def log_in(pilot, app, row: dict, password: str | None = None) -> None:
+    """Types the login and password on the login screen and presses "Log in"."""
+    from textual.widgets import Input
+    await wait_screen(pilot, app, "LoginScreen")
+    await pilot.pause()
+    app.screen.query_one("#login", Input).value = row["login"]
+    app.screen.query_one("#password", Input).value = password if password is not None else row["password"]
+    await pilot.click("#login-button")
+
+
+async def to_test(pilot, app, row: dict) -> None:
+    """From the login screen to the first item of the test."""
+    await log_in(pilot, app, row)
+    await wait_screen(pilot, app, "DataScreen", "RulesScreen", "TestScreen")
+    if screen_name(app) == "DataScreen":
+        await pilot.click("#correct")
+        await wait_screen(pilot, app, "RulesScreen")
+    if screen_name(app) == "RulesScreen":
+        await pilot.click("#agree")
+        await pilot.click("#start")
+    await wait_screen(pilot, app, "TestScreen")
+    await pilot.pause()
+
+
+def solve(question: str) -> str:
+    a, op, b = question.replace("−", "-").split()
+    return str(int(a) + int(b) if op == "+" else int(a) - int(b))

@@ -31,7 +31,8 @@ class ConfirmDialog(StudentDialog):
                 yield Button(self.no, id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        for button in self.query("#no"):
+            button.focus()
 
     @on(Button.Pressed, "#yes")
     def _yes(self) -> None:
@@ -62,4 +63,5 @@ class BreakOfferDialog(ConfirmDialog):
         yield from super().compose()
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        for button in self.query("#yes"):
+            button.focus()

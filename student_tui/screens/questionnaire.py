@@ -76,8 +76,8 @@ class QuestionText(Vertical):
 
 class QuestionnaireScreen(StudentScreen):
     BINDINGS = [
-        Binding("left", "move(-1)", N_("Previous"), id="prev"),
-        Binding("right", "move(1)", N_("Next"), id="next"),
+        Binding("left,pageup", "move(-1)", N_("Previous"), id="prev"),
+        Binding("right,pagedown", "move(1)", N_("Next"), id="next"),
     ]
 
     def __init__(self, questionnaire: p.QuestionnaireOut, **kwargs):

@@ -21,12 +21,12 @@ from .dialogs import ConfirmDialog
 
 
 class ItemScroll(VerticalScroll, inherit_bindings=False):
-    """The item's scroll: Page Up / Page Down scroll it; the arrows stay free for the answer
-    (up, down) and for Previous / Next (left, right)."""
+    """The item's scroll: up and down scroll it when no answer widget takes them; left, right,
+    Page Up and Page Down stay free for Previous / Next."""
 
     BINDINGS = [
-        Binding("pageup", "page_up", show=False),
-        Binding("pagedown", "page_down", show=False),
+        Binding("up", "scroll_up", show=False),
+        Binding("down", "scroll_down", show=False),
         Binding("home", "scroll_home", show=False),
         Binding("end", "scroll_end", show=False),
     ]
@@ -38,8 +38,8 @@ def is_answered(value) -> bool:
 
 class TestScreen(StudentScreen):
     BINDINGS = [
-        Binding("left", "move(-1)", N_("Previous"), id="prev"),
-        Binding("right", "move(1)", N_("Next"), id="next"),
+        Binding("left,pageup", "move(-1)", N_("Previous"), id="prev"),
+        Binding("right,pagedown", "move(1)", N_("Next"), id="next"),
         Binding("f2", "aids('periodic')", N_("Periodic table"), id="periodic"),
         Binding("f3", "aids('solubility')", N_("Solubility"), id="solubility"),
         Binding("escape", "close_aids", N_("Close tables"), id="close_aids", show=False),
@@ -53,6 +53,7 @@ class TestScreen(StudentScreen):
         self.subject_index = min(test.subject_index, len(test.subjects) - 1)
         self.closed: list[str] = []
         self.index = 0
+        self._stimulus_id: str | None = None
         items = self.items
         if test.current_item:
             for i, item in enumerate(items):
@@ -103,23 +104,25 @@ class TestScreen(StudentScreen):
         student = self.sapp.student
         name = " ".join(x for x in (student.get("surname"), student.get("name")) if x)
         yield TopBar(name, self.subject["title"])
-        yield AidsPanel(self.sapp.t.language if self.sapp.t.language != "en" else "en")
-        with Vertical(id="test-main"):
-            yield Static("", id="pause-note", classes="notice")
-            with Horizontal(id="palette-row"):
-                yield Static(t("Items:"), id="palette-label")
-                yield Palette(len(self.items))
-            with ItemScroll(id="item-scroll"):
-                yield Static("", id="item-head", markup=False)
-                yield Markdown("", id="stimulus")
-                yield Markdown("", id="item-text")
-                yield Vertical(id="answer-slot")
-            with Horizontal(id="nav"):
-                yield Button("◀ " + t("Previous"), id="prev", compact=True)
-                yield Button(t("Next") + " ▶", id="next", compact=True)
-                yield Button(t("Tables"), id="tables", compact=True)
-                yield Button(t("Next subject"), id="next-subject", compact=True, variant="primary")
-                yield Button(t("Finish test"), id="finish", compact=True, variant="warning")
+        with Horizontal(id="body"):
+            yield AidsPanel(self.sapp.t.language)
+            with Vertical(id="test-main"):
+                yield Static("", id="pause-note", classes="notice")
+                with Horizontal(id="palette-row"):
+                    yield Static(t("Items:"), id="palette-label")
+                    yield Palette(len(self.items))
+                with ItemScroll(id="stimulus-scroll"):
+                    yield Markdown("", id="stimulus")
+                with ItemScroll(id="item-scroll"):
+                    yield Static("", id="item-head", markup=False)
+                    yield Markdown("", id="item-text")
+                    yield Vertical(id="answer-slot")
+                with Horizontal(id="nav"):
+                    yield Button("◀ " + t("Previous"), id="prev", compact=True)
+                    yield Button(t("Next") + " ▶", id="next", compact=True)
+                    yield Button(t("Tables"), id="tables", compact=True)
+                    yield Button(t("Next subject"), id="next-subject", compact=True, variant="primary")
+                    yield Button(t("Finish test"), id="finish", compact=True, variant="warning")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -146,10 +149,13 @@ class TestScreen(StudentScreen):
         stimuli = {s["id"]: s for s in self.subject.get("stimuli", [])}
         stimulus = stimuli.get(item.get("stimulus") or "")
         stimulus_view = self.query_one("#stimulus", Markdown)
-        stimulus_view.display = stimulus is not None
-        if stimulus is not None:
+        stimulus_scroll = self.query_one("#stimulus-scroll", ItemScroll)
+        stimulus_scroll.display = stimulus is not None
+        if stimulus is not None and self._stimulus_id != stimulus.get("id"):
             title = f"### {stimulus['title']}\n\n" if stimulus.get("title") else ""
             await stimulus_view.update(title + stimulus.get("text", ""))
+            self._stimulus_id = stimulus.get("id")
+            stimulus_scroll.scroll_home(animate=False)
         await self.query_one("#item-text", Markdown).update(item.get("text", ""))
         slot = self.query_one("#answer-slot", Vertical)
         await slot.remove_children()
@@ -194,7 +200,7 @@ class TestScreen(StudentScreen):
     # ------------------------------------------------------------------ state
 
     def refresh_states(self) -> None:
-        if not self.is_mounted:
+        if not self.query(Palette):
             return
         self.query_one(Palette).show(self.index, [self.palette_state(item["id"]) for item in self.items])
         self.update_save_state()

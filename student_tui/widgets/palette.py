@@ -24,6 +24,10 @@ class PaletteCell(Static):
         super().__init__(str(index + 1), **kwargs)
         self.index = index
 
+    def on_mount(self) -> None:
+        if isinstance(self.parent, Palette):
+            self.parent.style_cell(self)
+
     def on_click(self, event: Click) -> None:
         event.stop()
         self.post_message(Palette.Selected(self.index))
@@ -43,17 +47,26 @@ class Palette(Horizontal):
     def __init__(self, count: int, **kwargs):
         super().__init__(**kwargs)
         self.count = count
+        self._shown: tuple[int, list] = (0, [])
 
     def compose(self) -> ComposeResult:
         for index in range(self.count):
             yield PaletteCell(index)
 
+    def on_mount(self) -> None:
+        self.show(*self._shown)
+
     def show(self, current: int, states: list[str | None]) -> None:
         """states: "acked", "pending" (being saved) or None per item."""
+        self._shown = (current, states)
         for cell in self.query(PaletteCell):
-            state = states[cell.index] if cell.index < len(states) else None
-            cell.set_class(state == "acked", "-acked")
-            cell.set_class(state == "pending", "-pending")
-            cell.set_class(cell.index == current, "-current")
-            if cell.index == current:
-                self.scroll_to_widget(cell, animate=False)
+            self.style_cell(cell)
+
+    def style_cell(self, cell: PaletteCell) -> None:
+        current, states = self._shown
+        state = states[cell.index] if cell.index < len(states) else None
+        cell.set_class(state == "acked", "-acked")
+        cell.set_class(state == "pending", "-pending")
+        cell.set_class(cell.index == current, "-current")
+        if cell.index == current and cell.is_mounted:
+            self.scroll_to_widget(cell, animate=False)
