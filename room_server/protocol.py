@@ -24,6 +24,8 @@ MAX_ARRAY_LEN = 1024
 MAX_MAP_LEN = 256
 MAX_STR_LEN = 16 * 1024
 MAX_BIN_LEN = 1024
+# What a client accepts from the server: a proctor's room snapshot of 200 seats is ~100 KB.
+SERVER_LIMITS = (4 * 1024 * 1024, 100_000, 4_096, 1024 * 1024, 64 * 1024)  # bytes, array, map, str, bin
 HEARTBEAT_S = 10.0  # WebSocket ping interval; a peer silent for ~2 heartbeats is gone
 SEND_QUEUE_LIMIT = 256  # frames waiting for one client before it is dropped
 
@@ -546,19 +548,24 @@ def encode_request(msg: Message, request_id: int) -> bytes:
     return msgpack.packb(wire, use_bin_type=True)
 
 
-def unpack_frame(frame: bytes) -> dict:
-    """Bytes to a map, with every limit applied. Raises ProtocolError."""
-    if len(frame) > MAX_FRAME_BYTES:
-        raise ProtocolError(ErrorCode.TOO_LARGE, f"frame of {len(frame)} bytes; the limit is {MAX_FRAME_BYTES}", close=True)
+def unpack_frame(frame: bytes, *, from_server: bool = False) -> dict:
+    """Bytes to a map, with every limit applied. Raises ProtocolError.
+
+    A client's frames get the tight limits; the server's (the room snapshot of every seat,
+    a test with its texts) the larger SERVER_LIMITS."""
+    limit, arrays, maps, strings, blobs = SERVER_LIMITS if from_server else (
+        MAX_FRAME_BYTES, MAX_ARRAY_LEN, MAX_MAP_LEN, MAX_STR_LEN, MAX_BIN_LEN)
+    if len(frame) > limit:
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"frame of {len(frame)} bytes; the limit is {limit}", close=True)
     try:
         data = msgpack.unpackb(
             frame,
             raw=False,
             strict_map_key=True,
-            max_array_len=MAX_ARRAY_LEN,
-            max_map_len=MAX_MAP_LEN,
-            max_str_len=MAX_STR_LEN,
-            max_bin_len=MAX_BIN_LEN,
+            max_array_len=arrays,
+            max_map_len=maps,
+            max_str_len=strings,
+            max_bin_len=blobs,
             max_ext_len=0,
         )
     except msgpack.ExtraData:
@@ -611,8 +618,8 @@ def from_wire(cls: type[Message], data: dict) -> Message:
 
 
 def decode_server_frame(frame: bytes) -> tuple[Message, int | None]:
-    """What a client uses: any server message, with the same checks."""
-    data = unpack_frame(frame)
+    """What a client uses: any server message, with the same checks (larger limits)."""
+    data = unpack_frame(frame, from_server=True)
     type_name = data.get("t")
     cls = MESSAGES.get(type_name) if isinstance(type_name, str) else None
     if cls is None:

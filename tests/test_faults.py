@@ -43,3 +43,18 @@ def test_faults_soak(capsys):
     assert summary.kills >= 10
     assert summary.finished == summary.students
     assert summary.answers_acked >= 200 * 30
+
+
+async def test_proctor_watches_a_room_of_200(tmp_path):
+    """The room snapshot of 200 seats (~100 KB) reaches the proctor: the client once refused
+    server frames over the 64 KB limit meant for client frames (the soak run found it)."""
+    from conftest import make_room
+    room = await make_room(tmp_path, students=200)
+    await room.start()
+    try:
+        proctor = await room.client("proctor")
+        snapshot = await proctor.watch()
+        assert len(snapshot.seats) == 200
+    finally:
+        await room.close_clients()
+        await room.stop()
