@@ -237,6 +237,14 @@ class RoomClient:
             except (Offline, asyncio.TimeoutError):
                 pass
             except ServerError as exc:
+                if exc.code in (ErrorCode.SLOW_DOWN, ErrorCode.TOO_FAST, ErrorCode.INTERNAL):
+                    # Passing (other logins failed from this address, a busy server): wait as
+                    # told and log in again on a fresh link, instead of staying logged out.
+                    delay = max(0.2, min(exc.retry_after_s or delay, 60.0))
+                    if self._ws is not None:
+                        with contextlib.suppress(Exception):
+                            await self._ws.close()
+                    continue
                 self._emit(exc)  # e.g. awaiting approval, removed: the app decides
                 if exc.code != ErrorCode.AWAITING_APPROVAL:
                     return
