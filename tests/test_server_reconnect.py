@@ -54,3 +54,20 @@ async def test_a_restart_mid_burst_loses_no_acknowledged_answer(live_open):
     assert db_answers(live_open.dir, live_open.student_id(1)) == {s.item: s.value for s in sent}
     again = await client.start()
     assert isinstance(again, p.Test) and set(again.answers) == {s.item for s in sent}
+
+
+async def test_reconnect_waits_out_a_login_slowdown_instead_of_giving_up(live_open):
+    client, test = await live_open.testing(0, reconnect=True)
+    # Someone at the same address mistypes passwords: the address must now wait before logging in.
+    other = await live_open.client()
+    for _ in range(4):
+        try:
+            await other.login(live_open.logins[1]["login"], "wrong", "pc-x")
+        except Exception:
+            pass
+    await client._ws.close()  # the link drops
+    await next_event(client, lambda e: isinstance(e, Connection) and not e.online)
+    state = client.answer(test.subjects[0]["items"][0]["id"], "A")
+    await next_event(client, lambda e: isinstance(e, Connection) and e.online, timeout=15)
+    await wait_until(lambda: state.state == ACKED, timeout=5)
+    assert db_answers(live_open.dir, live_open.student_id(0))[state.item] == "A"
