@@ -73,6 +73,11 @@ class SimStudent:
         for _ in range(attempts):
             try:
                 return await call(*args)
+            except ServerError as exc:
+                if exc.code not in (p.ErrorCode.SLOW_DOWN, p.ErrorCode.TOO_FAST):
+                    raise
+                # Told to wait (failed logins from this address, a burst): wait, as a child would.
+                await asyncio.sleep(min(exc.retry_after_s or 0.5, 60.0))
             except (Offline, asyncio.TimeoutError):
                 try:
                     await self.client.wait_ready(timeout=30)
