@@ -71,3 +71,18 @@ async def test_reconnect_waits_out_a_login_slowdown_instead_of_giving_up(live_op
     await next_event(client, lambda e: isinstance(e, Connection) and e.online, timeout=15)
     await wait_until(lambda: state.state == ACKED, timeout=5)
     assert db_answers(live_open.dir, live_open.student_id(0))[state.item] == "A"
+
+
+async def test_a_simulated_student_waits_out_a_slowdown_and_finishes(live_open):
+    from room_server.sim import SimStudent
+    other = await live_open.client()
+    for _ in range(4):
+        try:
+            await other.login(live_open.logins[1]["login"], "wrong", "pc-x")
+        except Exception:
+            pass
+    login = live_open.logins[2]
+    report = await SimStudent(live_open.address, login["login"], login["password"], think=0,
+                              rng=random.Random(1), take_break=False).run()
+    assert report.finished, report.error
+    assert report.answers_acked == 30
