@@ -140,3 +140,13 @@ def test_any_map_decodes_or_is_refused_cleanly(type_name, fields):
         assert exc.code in (ErrorCode.MISSING_FIELD, ErrorCode.UNKNOWN_FIELD, ErrorCode.BAD_FIELD)
     else:
         assert msg.TYPE == type_name
+
+
+def test_docs_name_every_message_field_and_error_code():
+    from conftest import REPO
+    doc = (REPO / "docs" / "protocol.md").read_text(encoding="utf-8")
+    codes = [v for k, v in vars(ErrorCode).items() if not k.startswith("_")]
+    assert [c for c in codes if f"`{c}`" not in doc and c not in doc] == []
+    assert [t for t in p.MESSAGES if t not in doc] == []
+    fields = {(t, f.name) for t, cls in p.MESSAGES.items() for f in dataclasses.fields(cls)}
+    assert sorted((t, f) for t, f in fields if f not in doc) == []
