@@ -139,6 +139,7 @@ class RoomClient:
         self.next_seq = 1
         self.login_ok: p.LoginOk | None = None
         self.last_clock: p.Clock | None = None
+        self._watching = False
         self.test: p.Test | None = None
         self.bytes_sent = 0
         self.bytes_received = 0
@@ -232,6 +233,8 @@ class RoomClient:
                 await self.connect()
                 if self.role == "student" and self._credentials is not None:
                     await self._login_again()
+                if self.role == "proctor" and self._watching:
+                    self._emit(await self.request(p.Watch()))  # a fresh snapshot, then live seats again
                 self._emit(Connection(True, "reconnected"))
                 return
             except (Offline, asyncio.TimeoutError):
@@ -460,7 +463,10 @@ class RoomClient:
     # ------------------------------------------------------------------ the proctor
 
     async def watch(self) -> p.Room:
-        return await self.request(p.Watch())
+        """The room now; `seat` and `event` pushes follow, also after a reconnect."""
+        room = await self.request(p.Watch())
+        self._watching = True
+        return room
 
     async def act(self, msg: p.Message) -> p.Message:
         """Any proctor action; returns the server's reply (usually `ok`)."""

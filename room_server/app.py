@@ -62,11 +62,12 @@ class Connection:
             log.warning("dropping %s: it does not read its messages", self.address)
             self.close_soon(ErrorCode.TOO_FAST, "the client is not reading its messages")
 
-    def close_soon(self, code: str, reason: str) -> None:
+    def close_soon(self, code: str, reason: str, re: int | None = None) -> None:
+        """Sends the error that explains the close, then closes once it is out."""
         if self.closing:
             return
         with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(p.encode(p.Error(code, reason)))
+            self.queue.put_nowait(p.encode(p.Error(code, reason), re))
         self.closing = True
         with contextlib.suppress(asyncio.QueueFull):
             self.queue.put_nowait(None)
@@ -150,9 +151,10 @@ def reply_error(conn: Connection, exc: ProtocolError, re: int | None) -> None:
     conn.errors += exc.code in (ErrorCode.BAD_FRAME, ErrorCode.TOO_LARGE, ErrorCode.UNKNOWN_TYPE,
                                 ErrorCode.MISSING_FIELD, ErrorCode.UNKNOWN_FIELD, ErrorCode.BAD_FIELD,
                                 ErrorCode.NOT_HELLO, ErrorCode.FORBIDDEN, ErrorCode.WRONG_STATE)
-    conn.send(p.Error(exc.code, exc.reason, exc.extra.get("retry_after_s")), re)
     if exc.close:
-        conn.close_soon(exc.code, exc.reason)
+        conn.close_soon(exc.code, exc.reason, re)
+    else:
+        conn.send(p.Error(exc.code, exc.reason, exc.extra.get("retry_after_s")), re)
 
 
 async def handle_frame(room: RoomService, conn: Connection, data: bytes) -> None:

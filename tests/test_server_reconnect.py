@@ -86,3 +86,19 @@ async def test_a_simulated_student_waits_out_a_slowdown_and_finishes(live_open):
                               rng=random.Random(1), take_break=False).run()
     assert report.finished, report.error
     assert report.answers_acked == 30
+
+
+async def test_a_proctor_console_watches_the_room_again_after_a_server_restart(live_open):
+    proctor = await live_open.client("proctor", reconnect=True)
+    await proctor.watch()
+    port = live_open.server.port
+    await live_open.stop()
+    await next_event(proctor, lambda e: isinstance(e, Connection) and not e.online)
+    await live_open.start(port)
+    room = await next_event(proctor, lambda e: isinstance(e, p.Room), timeout=15)
+    assert len(room.seats) == 4
+    # live seat updates flow again: a student logging in shows up without asking
+    await live_open.student(2)
+    seat = await next_event(proctor, lambda e: isinstance(e, p.Seat) and e.seat["student"] == live_open.student_id(2)
+                            and e.seat["online"], timeout=5)
+    assert seat.seat["status"] == "confirming"
