@@ -244,12 +244,15 @@ class RoomService:
     async def _set(self, student_id: int, actor: str, kind: str, data: dict | None = None, **changes: Any) -> None:
         """Writes attempt fields and their audit entry in one transaction, then memory."""
         now = now_ms()
-        async with self.storage.transaction() as db:
-            if changes:
-                columns = ", ".join(f"{name} = ?" for name in changes)
-                values = [json.dumps(v) if isinstance(v, list) else v for v in changes.values()]
-                await db.execute(f"UPDATE attempts SET {columns} WHERE student_id = ?", (*values, student_id))
-            await self.storage.audit(db, now, actor, student_id, kind, data)
+        statements = []
+        if changes:
+            columns = ", ".join(f"{name} = ?" for name in changes)
+            values = [json.dumps(v) if isinstance(v, list) else v for v in changes.values()]
+            statements.append((f"UPDATE attempts SET {columns} WHERE student_id = ?", (*values, student_id)))
+        statements.append(("INSERT INTO audit (at_ms, actor, student_id, kind, data) VALUES (?, ?, ?, ?, ?)",
+                           (now, actor, student_id, kind, json.dumps(data or {}, ensure_ascii=False))))
+        # Shares a commit with the other state changes of the moment (a room logging in at once).
+        await self.storage.write_grouped(statements)
         a = self.attempts[student_id]
         for name, value in changes.items():
             setattr(a, name, bool(value) if name in ("annulled", "questionnaire_done", "offline_at_deadline") else value)
