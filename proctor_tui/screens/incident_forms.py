@@ -19,6 +19,9 @@ from .dialogs import Dialog
 
 
 def field_row(label: str, widget) -> Horizontal:
+    """A label and its field on one line (compact inputs: a whole act fits at 100×30)."""
+    if isinstance(widget, Input):
+        widget.compact = True
     return Horizontal(Label(label, classes="field-label"), widget, classes="field")
 
 
@@ -211,12 +214,12 @@ class IncidentView(Dialog):
             yield Label(t("Incident No. {id}: {kind}", id=incident.get("id"),
                           kind=t(KIND_TEXT.get(incident.get("kind"), incident.get("kind", "")))), classes="dialog-title")
             with VerticalScroll(classes="form-body"):
-                yield field_row(t("Recorded at"), Static(self.at))
-                yield field_row(t("Student"), Static(self.student_label or "—"))
+                yield field_row(t("Recorded at"), Static(self.at)).add_class("auto")
+                yield field_row(t("Student"), Static(self.student_label or "—")).add_class("auto")
                 for key, value in incident.get("fields", {}).items():
                     if key == "decision":
                         value = t(DECISION_TEXT.get(value, str(value)))
                     label = t(FIELD_TEXT[key]) if key in FIELD_TEXT else key
-                    yield field_row(label, Static(str(value) if value not in (None, "") else "—"))
+                    yield field_row(label, Static(str(value) if value not in (None, "") else "—")).add_class("auto")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("Close"), id="cancel", variant="primary")

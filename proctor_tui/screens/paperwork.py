@@ -71,7 +71,7 @@ class ExportScreen(DrivesMixin, SubScreen):
             yield DataTable(id="drives", cursor_type="row")
             with Horizontal(classes="field"):
                 yield Label(t("Folder"), classes="field-label")
-                yield Input(id="to", placeholder=t("a folder on the server's laptop"))
+                yield Input(id="to", placeholder=t("a folder on the server's laptop"), compact=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("Export"), id="export", variant="primary")
             yield Static("", id="result")
@@ -130,7 +130,7 @@ class PrintScreen(DrivesMixin, SubScreen):
             yield DataTable(id="drives", cursor_type="row")
             with Horizontal(classes="field"):
                 yield Label(t("PDF file"), classes="field-label")
-                yield Input(id="to", placeholder=t("a PDF path on the server's laptop"))
+                yield Input(id="to", placeholder=t("a PDF path on the server's laptop"), compact=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("Print"), id="print", variant="primary")
             yield Static("", id="result")

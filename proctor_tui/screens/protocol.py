@@ -59,7 +59,7 @@ class ProtocolScreen(SubScreen):
                     if multi:
                         yield TextArea(id=name, soft_wrap=True)
                     else:
-                        yield Input(id=name, max_length=300)
+                        yield Input(id=name, max_length=300, compact=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("Save the protocol"), id="save", variant="primary")
         yield Footer()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Static
 
 from ..i18n import N_, t
@@ -12,12 +14,15 @@ SITTING_TEXT = {"not_open": N_("not open yet"), "open": N_("open"), "closed": N_
 PAUSE_TEXT = {"power": N_("power"), "network": N_("network"), "other": N_("other"), "server_outage": N_("server outage")}
 
 
-class RoomHeader(Static):
-    """School, room, sitting, grade and the clock."""
+class RoomHeader(Widget):
+    """School, room, sitting, grade and the clock (right-aligned at any width)."""
 
     DEFAULT_CSS = """
     RoomHeader { height: 1; background: $primary; color: $text; text-style: bold; padding: 0 1; }
     """
+
+    left = reactive("", layout=False)
+    right = reactive("", layout=False)
 
     def show(self, app) -> None:
         sitting = app.model.sitting
@@ -25,11 +30,13 @@ class RoomHeader(Static):
         school = sitting.get("school") or (hello.school if hello else "")
         room = sitting.get("room") or (hello.room if hello else "")
         grade = sitting.get("grade") or (hello.grade if hello else "")
-        left = t("Synaq · {school} · room {room} · sitting {sitting} · grade {grade}", school=school or "—",
-                 room=room or "—", sitting=sitting.get("sitting") or "—", grade=grade or "—")
-        right = app.now_text()
-        width = max(0, self.size.width - 2 - len(left) - len(right))
-        self.update(f"{left}{' ' * width}{right}" if width else f"{left}  {right}")
+        self.left = t("Synaq · {school} · room {room} · sitting {sitting} · grade {grade}", school=school or "—",
+                      room=room or "—", sitting=sitting.get("sitting") or "—", grade=grade or "—")
+        self.right = app.now_text()
+
+    def render(self) -> str:
+        gap = self.content_size.width - len(self.left) - len(self.right)
+        return f"{self.left}{' ' * gap}{self.right}" if gap > 1 else f"{self.left}  {self.right}"
 
 
 class AddressBar(Static):
