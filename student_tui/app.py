@@ -395,6 +395,7 @@ class StudentApp(App):
         from .screens.test import TestScreen
         if self.find_screen(BreakScreen) is None:
             return
+        self.break_declined = True  # not offered again until the next break comes due
         while len(self.screen_stack) > 2 and not isinstance(self.screen, TestScreen):
             self.pop_screen()
         screen = self.find_screen(TestScreen)

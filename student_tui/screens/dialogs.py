@@ -17,11 +17,12 @@ class ConfirmDialog(StudentDialog):
 
     BINDINGS = [Binding("escape", "no", N_("Back"), id="no")]
 
-    def __init__(self, text: str, yes: str, no: str, **kwargs):
+    def __init__(self, text: str, yes: str, no: str, *, focus_yes: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.text = text
         self.yes = yes
         self.no = no
+        self.focus_yes = focus_yes
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -31,7 +32,7 @@ class ConfirmDialog(StudentDialog):
                 yield Button(self.no, id="no")
 
     def on_mount(self) -> None:
-        for button in self.query("#no"):
+        for button in self.query("#yes" if self.focus_yes else "#no"):
             button.focus()
 
     @on(Button.Pressed, "#yes")
@@ -47,7 +48,7 @@ class BreakOfferDialog(ConfirmDialog):
     """A break is due: take it, or keep working."""
 
     def __init__(self, minutes: int, *, room: bool, **kwargs):
-        super().__init__("", "", "", **kwargs)
+        super().__init__("", "", "", focus_yes=True, **kwargs)
         self.minutes = minutes
         self.room = room
 
@@ -61,7 +62,3 @@ class BreakOfferDialog(ConfirmDialog):
         self.yes = t("Take a break")
         self.no = t("Keep working")
         yield from super().compose()
-
-    def on_mount(self) -> None:
-        for button in self.query("#yes"):
-            button.focus()

@@ -78,6 +78,7 @@ class QuestionnaireScreen(StudentScreen):
     BINDINGS = [
         Binding("left,pageup", "move(-1)", N_("Previous"), id="prev"),
         Binding("right,pagedown", "move(1)", N_("Next"), id="next"),
+        Binding("f10", "done", N_("Finish the questionnaire"), id="done"),
     ]
 
     def __init__(self, questionnaire: p.QuestionnaireOut, **kwargs):
@@ -179,7 +180,7 @@ class QuestionnaireScreen(StudentScreen):
         await self.action_move(1)
 
     @on(Button.Pressed, "#done")
-    def _done(self) -> None:
+    def action_done(self) -> None:
         self._commit()
         self.finish()
 

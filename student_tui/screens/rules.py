@@ -28,6 +28,7 @@ class RulesScreen(StudentScreen):
             with Horizontal(classes="buttons"):
                 yield Checkbox(t("I agree"), id="agree", value=self.waiting)
                 yield Button(t("Start testing"), id="start", variant="success", disabled=not self.waiting)
+            yield Static("", id="agree-hint", classes="muted")
             yield Static(t("Please wait: the administrator will open the test soon."), id="wait-note",
                          classes="notice")
         yield Footer()
@@ -41,6 +42,8 @@ class RulesScreen(StudentScreen):
     @on(Checkbox.Changed, "#agree")
     def _agree(self, event: Checkbox.Changed) -> None:
         self.query_one("#start", Button).disabled = not event.value or self.waiting
+        self.query_one("#agree-hint", Static).update(
+            self.t("Now press “Start testing”.") if event.value and not self.waiting else "")
         if event.value:
             self.query_one("#start", Button).focus()
 
