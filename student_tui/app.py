@@ -31,7 +31,7 @@ CLIENT_NAME = "synaq-student/1"
 class StudentApp(App):
     """One student's app. `frozen_ms` freezes every displayed clock (snapshot tests only)."""
 
-    CSS_PATH = "student.tcss"
+    CSS_PATH = Path(__file__).parent / "student.tcss"
     TITLE = "Synaq"
     ENABLE_COMMAND_PALETTE = False
 
@@ -59,13 +59,21 @@ class StudentApp(App):
         self.logged_in = False
         self.break_declined = False
         self.shown: list[str] = []  # names of the screens shown, in order (tests and the benchmark)
+        self.connected = asyncio.Event()
 
     # ------------------------------------------------------------------ start and stop
 
     def on_mount(self) -> None:
-        from .screens.connect import ConnectScreen
         address = self.server or self.settings.address
-        self.push_screen(ConnectScreen(address, auto=bool(self.server)))
+        if address:
+            # The login form at once; the connection is made behind it (after the first paint,
+            # so importing the network code does not delay what the student sees).
+            from .screens.login import LoginScreen
+            self.push_screen(LoginScreen())
+            self.call_after_refresh(self.connect_to, address)
+        else:
+            from .screens.connect import ConnectScreen
+            self.push_screen(ConnectScreen(""))
 
     async def on_unmount(self) -> None:
         if self.client is not None:
@@ -132,18 +140,14 @@ class StudentApp(App):
             client = RoomClient(address, client_name=CLIENT_NAME)
         except ValueError as exc:
             self.log_problem(f"bad address {address!r}", exc)
-            screen = self.find_screen(ConnectScreen)
-            if screen:
-                screen.show_error(self.t("This address is not right. It looks like 192.168.1.10:8765."))
+            self.connect_failed(address, self.t("This address is not right. It looks like 192.168.1.10:8765."))
             return
         try:
             self.hello = await client.connect()
         except (Offline, ServerError, asyncio.TimeoutError, OSError) as exc:
             self.log_problem(f"cannot connect to {address}", exc)
             await client.close()
-            screen = self.find_screen(ConnectScreen)
-            if screen:
-                screen.show_error(self.t("The room's computer does not answer at this address. Check the address and the cable, or ask the teacher."))
+            self.connect_failed(address, self.t("The room's computer does not answer at this address. Check the address and the cable, or ask the teacher."))
             return
         if self.client is not None:
             await self.client.close()
@@ -152,7 +156,21 @@ class StudentApp(App):
         self.settings.save(self.state_dir)
         log.info("connected to %s (%s, room %s)", address, self.hello.school, self.hello.room)
         self.pump_events()
-        self.show(LoginScreen())
+        self.connected.set()
+        login = self.find_screen(LoginScreen)
+        if login is not None:
+            login.show_room()
+        else:
+            self.show(LoginScreen())
+
+    def connect_failed(self, address: str, text: str) -> None:
+        from .screens.connect import ConnectScreen
+        screen = self.find_screen(ConnectScreen)
+        if screen is None:
+            screen = ConnectScreen(address, error=text)
+            self.show(screen)
+        else:
+            screen.show_error(text)
 
     @work(exclusive=True, group="login")
     async def log_in(self, login: str, password: str) -> None:
@@ -161,6 +179,12 @@ class StudentApp(App):
         from .screens.login import LoginScreen
 
         screen = self.find_screen(LoginScreen)
+        try:
+            await asyncio.wait_for(self.connected.wait(), 15)
+        except asyncio.TimeoutError:
+            if screen:
+                screen.show_error(self.explain(Offline("not connected yet")))
+            return
         try:
             login_ok = await self.client.login(login, password, self.settings.device)
         except ServerError as exc:

@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import Input
 
 from room_server import protocol as p
-from test_student_support import SNAPSHOT_SEATS, make_app, room, to_test, wait_screen, log_in  # noqa: F401
+from test_student_support import SNAPSHOT_SEATS, log_in, make_app, room, to_test, wait_for, wait_screen  # noqa: F401
 
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
 FROZEN_MS = 50 * 60_000
@@ -68,6 +68,7 @@ def build(room, tmp_path, language: str, screen: str):
         row = room.login_for_seat(seat)
         if screen == "login":
             await wait_screen(pilot, app, "LoginScreen")
+            await wait_for(lambda: app.hello is not None, pilot=pilot, what="the room's name")
         elif screen == "data":
             await log_in(pilot, app, row)
             await wait_screen(pilot, app, "DataScreen")

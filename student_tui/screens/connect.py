@@ -15,10 +15,10 @@ from .base import StudentScreen
 class ConnectScreen(StudentScreen):
     BINDINGS = [Binding("f5", "search", N_("Search again"), id="search")]
 
-    def __init__(self, address: str = "", *, auto: bool = False, **kwargs):
+    def __init__(self, address: str = "", *, error: str = "", **kwargs):
         super().__init__(**kwargs)
         self.address = address
-        self.auto = auto  # --server: connect at once, no search
+        self.error = error  # why the last address did not work
         self.rooms: list = []
 
     def compose(self) -> ComposeResult:
@@ -36,9 +36,8 @@ class ConnectScreen(StudentScreen):
 
     def on_mount(self) -> None:
         self.query_one("#rooms", ListView).display = False
-        if self.auto and self.address:
-            self.query_one("#search-status", Static).update(self.t("Connecting to the room…"))
-            self.sapp.connect_to(self.address)
+        if self.error:
+            self.show_error(self.error)
         else:
             self.action_search()
 

@@ -7,7 +7,7 @@ import time
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Center, Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, Static
 
 from .base import StudentScreen
 
@@ -23,13 +23,10 @@ class LoginScreen(StudentScreen):
 
     def compose(self) -> ComposeResult:
         t = self.t
-        hello = self.sapp.hello
         with Center():
             with Vertical(id="login-box", classes="card"):
                 yield Static(t("Log in to the test"), classes="title")
-                if hello is not None:
-                    yield Static(t("School {school}, room {room}, grade {grade}", school=hello.school or "-",
-                                   room=hello.room or "-", grade=hello.grade), classes="muted", markup=False)
+                yield Static(self.room_text(), id="room-line", classes="muted", markup=False)
                 with Horizontal(classes="field"):
                     yield Label(t("Login"), classes="field-label")
                     yield Input(id="login", max_length=40)
@@ -38,8 +35,7 @@ class LoginScreen(StudentScreen):
                     yield Input(id="password", password=True, max_length=64)
                 with Horizontal(classes="field"):
                     yield Label(t("Test type"), classes="field-label")
-                    with RadioSet(id="test-type"):
-                        yield RadioButton(t("ББЖО (monitoring)"), value=True)
+                    yield Static("◉ " + t("ББЖО (monitoring)"), id="test-type")
                 with Horizontal(classes="field", id="languages"):
                     yield Label(t("Language"), classes="field-label")
                     for code, name in LANGUAGE_NAMES.items():
@@ -47,7 +43,16 @@ class LoginScreen(StudentScreen):
                                      classes="lang -current" if code == self.sapp.t.language else "lang")
                 yield Button(t("Log in"), id="login-button", variant="primary")
                 yield Static("", id="login-error", classes="error")
-        yield Footer()
+
+    def room_text(self) -> str:
+        hello = self.sapp.hello
+        if hello is None:
+            return self.t("Connecting to the room…")
+        return self.t("School {school}, room {room}, grade {grade}", school=hello.school or "-",
+                      room=hello.room or "-", grade=hello.grade)
+
+    def show_room(self) -> None:
+        self.query_one("#room-line", Static).update(self.room_text())
 
     def on_mount(self) -> None:
         self.query_one("#login", Input).focus()
