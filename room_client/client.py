@@ -152,6 +152,7 @@ class RoomClient:
         self._reconnector: asyncio.Task | None = None
         self._closed = False
         self._ready = asyncio.Event()  # online and (for a student) logged in again
+        self._last_frame = 0.0  # monotonic time of the last frame from the server
 
     # ------------------------------------------------------------------ the link
 
@@ -193,6 +194,7 @@ class RoomClient:
                 if frame.type != aiohttp.WSMsgType.BINARY:
                     continue
                 self.bytes_received += len(frame.data)
+                self._last_frame = time.monotonic()
                 try:
                     msg, re = p.decode_server_frame(frame.data)
                 except ProtocolError as exc:
@@ -208,6 +210,15 @@ class RoomClient:
         finally:
             if self._ws is ws:
                 self._lost("the connection to the room was lost")
+
+    def _drop_link(self) -> None:
+        """Gives up on the current connection: the reader's end marks the client offline
+        and starts reconnecting."""
+        ws, reader = self._ws, self._reader
+        if reader is not None and not reader.done():
+            reader.cancel()
+        if ws is not None and not ws.closed:
+            asyncio.get_running_loop().create_task(ws.close())
 
     def _lost(self, reason: str) -> None:
         was_online = self.online
@@ -294,8 +305,15 @@ class RoomClient:
             self._waiting.pop(request_id, None)
             raise Offline(str(exc)) from None
         self.bytes_sent += len(frame)
+        sent_at = time.monotonic()
         try:
             reply = await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            if self._last_frame < sent_at:
+                # Nothing at all came back (no reply, no clock push): the link is dead even if
+                # no error says so (a half-open connection the heartbeat missed). Start over.
+                self._drop_link()
+            raise
         finally:
             self._waiting.pop(request_id, None)
         if isinstance(reply, p.Error):
