@@ -241,10 +241,12 @@ class RoomService:
                 count += 1
         return count
 
-    async def _set(self, student_id: int, actor: str, kind: str, data: dict | None = None, **changes: Any) -> None:
-        """Writes attempt fields and their audit entry in one transaction, then memory."""
+    async def _set(self, student_id: int, actor: str, kind: str, data: dict | None = None, *,
+                   also: list[tuple[str, tuple]] | None = None, **changes: Any) -> None:
+        """Writes attempt fields and their audit entry in one transaction (with `also`, more
+        statements that must commit with them), then memory."""
         now = now_ms()
-        statements = []
+        statements = list(also or [])
         if changes:
             columns = ", ".join(f"{name} = ?" for name in changes)
             values = [json.dumps(v) if isinstance(v, list) else v for v in changes.values()]
@@ -849,12 +851,12 @@ class RoomService:
             raise ProtocolError(ErrorCode.BAD_FIELD, "extra time needs a reason")
         if a.state not in IN_TEST:
             raise ProtocolError(ErrorCode.WRONG_STATE, "extra time is for a student who is testing")
-        now = now_ms()
-        async with self.storage.transaction() as db:
-            await db.execute("INSERT INTO extra_time (student_id, minutes, reason, at_ms) VALUES (?, ?, ?, ?)",
-                             (student.id, msg.minutes, msg.reason[:300], now))
+        # The extra_time row and the attempt's new limit commit together: a crash between two
+        # transactions used to leave the row without the longer limit.
+        row = ("INSERT INTO extra_time (student_id, minutes, reason, at_ms) VALUES (?, ?, ?, ?)",
+               (student.id, msg.minutes, msg.reason[:300], now_ms()))
         await self._set(student.id, "proctor", "extra_time", {"minutes": msg.minutes, "reason": msg.reason[:300]},
-                        extra_ms=a.extra_ms + msg.minutes * 60_000)
+                        also=[row], extra_ms=a.extra_ms + msg.minutes * 60_000)
         self.push_clock(student.id)
 
     async def approve_login(self, msg: p.ApproveLogin) -> None:
