@@ -56,6 +56,7 @@ CLOCK_TOLERANCE_MS = 2_000
 # After a link fault ends, messages the link held back still arrive for a while; a clock
 # message received then is judged only for not cutting the student's time.
 LINK_SETTLE_MS = 5_000
+EXTRA_COMMIT_MS = 1_000
 
 
 def wall_ms() -> int:
@@ -888,16 +889,18 @@ class Harness:
         for r in self.db_rows("SELECT student_id, minutes, at_ms FROM extra_time"):
             extras.setdefault(r["student_id"], []).append((r["at_ms"], r["minutes"] * 60_000))
 
-        def expected(sid: int, at: int) -> int:
+        def expected(sid: int, at: int, commit_ms: int = 0) -> int:
             start = started[sid]
-            limit = limits[language[sid]] + sum(ms for t, ms in extras.get(sid, []) if t <= at)
+            limit = limits[language[sid]] + sum(ms for t, ms in extras.get(sid, []) if t + commit_ms <= at)
             elapsed = max(0, at - start - paused_overlap_ms(pauses, start, at))
             return max(0, limit - elapsed)
 
         def check(sid: int, at: int, told: int, what: str, delayed: bool = False) -> None:
             if started.get(sid) is None:
                 return
-            off = told - expected(sid, at)
+            # Extra time applies once committed, a moment after the time it records: within
+            # EXTRA_COMMIT_MS of it a clock with or without it is right.
+            off = min((told - expected(sid, at, c) for c in (0, EXTRA_COMMIT_MS)), key=abs)
             if delayed:  # received late through a faulty link: it may only be older, never shorter
                 s.clock_delayed += 1
                 off = min(off, 0)
