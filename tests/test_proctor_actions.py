@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import next_event, of_type, wait_until
-from textual.widgets import Input, RadioSet, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from proctor_tui.app import ProctorApp
 from proctor_tui.screens.dialogs import ConfirmDialog
@@ -99,7 +99,7 @@ async def test_open_the_sitting(live):
         await wait_until(lambda: app.model.sitting.get("state") == "open", what="the console to see it")
 
 
-async def test_pause_and_resume_need_a_reason(live_open):
+async def test_pause_for_power_and_resume(live_open):
     live = live_open
     student, _ = await live.testing(0)
     proctor = await live.proctor()
@@ -107,11 +107,8 @@ async def test_pause_and_resume_need_a_reason(live_open):
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
         await pilot.press("p")
-        await wait_until(lambda: app.screen.query(RadioSet), what="the pause dialog")
-        await pilot.click("#confirm")  # no reason chosen: refused by the dialog
-        assert "Choose the reason" in str(app.screen.query_one("#problem", Static).render())
-        await pilot.click("RadioButton")  # the first reason: power
-        await pilot.click("#confirm")
+        await wait_until(lambda: app.screen.query("#power"), what="the pause dialog")
+        await pilot.press("enter")  # the reason button in focus: power
         clock = await next_event(student, lambda e: isinstance(e, p.Clock) and e.paused)
         assert clock.paused
         assert (await proctor.watch()).sitting["pause_reason"] == "power"
@@ -131,12 +128,11 @@ async def test_pause_for_other_needs_a_note(live_open):
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
         await pilot.press("p")
-        await wait_until(lambda: app.screen.query(RadioSet), what="the pause dialog")
-        app.screen.query_one(RadioSet).query("RadioButton")[2].value = True
-        await pilot.click("#confirm")
+        await wait_until(lambda: app.screen.query("#other"), what="the pause dialog")
+        await pilot.click("#other")
         assert "Say what happened" in str(app.screen.query_one("#problem", Static).render())
-        app.screen.query_one("#note", Input).value = "fire drill"
-        await pilot.click("#confirm")
+        await pilot.press(*"fire drill")  # typed into the note, which has the focus now
+        await pilot.click("#other")
         await next_event(student, lambda e: isinstance(e, p.Clock) and e.paused)
         proctor = await live.proctor()
         assert (await events_of(proctor, "paused"))[0]["data"] == {"reason": "other", "note": "fire drill"}
@@ -240,7 +236,8 @@ async def test_attendance_absent_then_present(live):
         assert "needs a reason" in str(app.screen.query_one("#problem", Static).render())
         app.screen.query_one("#reason", Input).value = "illness"
         app.screen.query_one("#document", Input).value = "certificate 15"
-        await pilot.click("#absent")
+        app.screen.query_one("#document", Input).focus()
+        await pilot.press("enter")
         await wait_until(lambda: app.model.seats[sid]["status"] == "absent", what="absent in the console")
         seat = await seat_of(proctor, sid)
         assert (seat["present"], seat["absent_reason"], seat["absent_document"]) == (False, "illness", "certificate 15")

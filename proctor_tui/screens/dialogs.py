@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, Static
 
 from ..i18n import N_, t, translate_bindings
 from ..model import full_name
@@ -18,7 +18,14 @@ from ..model import full_name
 class Dialog(ModalScreen):
     """The frame every dialog shares: Escape cancels (returns None or False)."""
 
-    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", N_("Cancel"), id="cancel"),
+        # Priority: the focus moves before the next key is read, so typing ahead never
+        # lands in the field just left (fast typists, pasted text, a terminal driven by tmux).
+        Binding("tab", "app.focus_next", N_("Next field"), id="next_field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", N_("Previous field"), id="previous_field", show=False,
+                priority=True),
+    ]
     CANCEL_VALUE = None
 
     def __init__(self) -> None:
@@ -68,43 +75,37 @@ class PauseChoice:
     note: str
 
 
-PAUSE_REASONS = [("power", N_("Power outage")), ("network", N_("Network outage")), ("other", N_("Other (say what)"))]
+PAUSE_REASONS = [("power", N_("Power outage")), ("network", N_("Network outage")), ("other", N_("Other"))]
 
 
 class PauseDialog(Dialog):
-    """Pausing the whole room: a reason is required; "other" needs a note."""
+    """Pausing the whole room: one button per reason, so a reason is always given; "other"
+    needs a note."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(t("Pause the whole room"), classes="dialog-title")
             yield Static(t("Every student's clock stops until you resume. Tell the regional coordinator "
                            "and the Taldau centre about the outage."), classes="dialog-body")
-            with RadioSet(id="reason"):
-                for value, label in PAUSE_REASONS:
-                    yield RadioButton(t(label), name=value)
             yield Input(placeholder=t("What happened (required for other)"), id="note", max_length=300)
             yield Static("", id="problem", classes="problem")
+            yield Label(t("Pause the room because of:"))
             with Horizontal(classes="dialog-buttons"):
-                yield Button(t("Pause the room"), id="confirm", variant="warning")
+                for value, label in PAUSE_REASONS:
+                    yield Button(t(label), id=value, variant="warning")
                 yield Button(t("Cancel"), id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one(RadioSet).focus()
+        self.query_one("#power", Button).focus()
 
-    @on(Button.Pressed, "#confirm")
-    @on(Input.Submitted, "#note")
-    def _confirm(self) -> None:
-        pressed = self.query_one(RadioSet).pressed_button
+    @on(Button.Pressed, "#power, #network, #other")
+    def _reason(self, event: Button.Pressed) -> None:
         note = self.query_one("#note", Input).value.strip()
-        problem = self.query_one("#problem", Static)
-        if pressed is None:
-            problem.update(t("Choose the reason."))
-            return
-        if pressed.name == "other" and not note:
-            problem.update(t("Say what happened."))
+        if event.button.id == "other" and not note:
+            self.query_one("#problem", Static).update(t("Say what happened."))
             self.query_one("#note", Input).focus()
             return
-        self.dismiss(PauseChoice(pressed.name or "other", note))
+        self.dismiss(PauseChoice(event.button.id or "other", note))
 
 
 @dataclass
