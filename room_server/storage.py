@@ -208,11 +208,16 @@ class Storage:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction at a time; committed (and on disk) when the block ends."""
         async with self._write_lock:
+            if self.db.in_transaction:
+                # A task cancelled while its BEGIN or ROLLBACK ran in aiosqlite's thread left
+                # the transaction open; nothing of it was acknowledged, so drop it.
+                await self.db.execute("ROLLBACK")
             await self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                if self.db.in_transaction:
+                    await self.db.execute("ROLLBACK")
                 raise
             else:
                 await self.db.execute("COMMIT")

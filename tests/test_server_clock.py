@@ -206,3 +206,24 @@ async def test_seat_alerts_for_the_last_five_minutes_and_a_long_absence(live_ope
     assert not seat["online"]
     room = await proctor.watch()
     assert next(s for s in room.seats if s["student"] == s1)["alerts"] == []
+
+
+async def test_a_transaction_left_open_by_a_cancelled_task_does_not_block_the_next(tmp_path):
+    """Cancelling a task while its BEGIN runs in aiosqlite's thread leaves SQLite inside a
+    transaction; the next writer must still get its own."""
+    from room_server.storage import Storage
+
+    from conftest import make_room
+
+    room = await make_room(tmp_path)
+    storage = await Storage.open(room.dir)
+    try:
+        await storage.db.execute("BEGIN IMMEDIATE")  # what the cancelled task left behind
+        assert storage.db.in_transaction
+        async with storage.transaction() as db:
+            await db.execute("INSERT INTO meta (key, value) VALUES ('probe', 'ok')")
+        rows = await storage.fetchall("SELECT value FROM meta WHERE key = 'probe'")
+        assert [r["value"] for r in rows] == ["ok"]
+        assert not storage.db.in_transaction
+    finally:
+        await storage.close()
