@@ -324,3 +324,51 @@ def test_catalogs_translate_every_message(language):
     for message in messages:  # the same {placeholders} in the translation
         names = sorted(part.split("}")[0] for part in message.split("{")[1:])
         assert sorted(part.split("}")[0] for part in catalog[message].split("{")[1:]) == names, message
+
+
+async def test_language_switch_on_the_login_screen_is_kept(room, tmp_path):
+    app = make_app(room, tmp_path, language="kk")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_screen(pilot, app, "LoginScreen")
+        app.screen.query_one("#login", Input).value = "m9-xyz"
+        await pilot.click("#lang-ru")
+        await wait_for(lambda: app.screen.query("#login-button") and
+                       str(app.screen.query_one("#login-button", Button).label) == "Войти", pilot=pilot,
+                       what="the Russian login screen")
+        assert app.screen.query_one("#login", Input).value == "m9-xyz"  # what was typed stays
+    from student_tui.settings import Settings
+    assert Settings.load(tmp_path).language == "ru"
+
+
+async def test_time_left_changes_look_at_10_and_5_minutes(room, tmp_path):
+    from student_tui.widgets.topbar import TimeLeft
+    app = make_app(room, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_screen(pilot, app, "LoginScreen")
+        widget = TimeLeft()
+        await app.screen.mount(widget)
+        for ms, warn, danger in ((11 * 60_000, False, False), (10 * 60_000, True, False),
+                                 (6 * 60_000, True, False), (5 * 60_000, False, True), (0, False, True)):
+            widget.show_ms("", ms)
+            assert (widget.has_class("-warn"), widget.has_class("-danger")) == (warn, danger), ms
+
+
+async def test_slowed_retries_are_shown_with_the_wait(tmp_path):
+    server = ServerThread(tmp_path / "room", students=3).start()  # its own: the slowing is per address
+    try:
+        app = make_app(server, tmp_path / "state")
+        async with app.run_test(size=SIZE) as pilot:
+            row = server.login_for_seat(1)
+            button = None
+            for attempt in range(4):
+                await log_in(pilot, app, row, password=f"wrong{attempt}")
+                await wait_for(lambda: not app.screen.checking, pilot=pilot, what="the reply")
+                button = app.screen.query_one("#login-button", Button)
+                if button.disabled:
+                    break
+            assert button is not None and button.disabled
+            assert str(button.label).startswith(app.t("Wait {seconds} s", seconds=0).split("0")[0])
+            assert app.t("Please wait {seconds} seconds before the next try.", seconds=2)[:12] in \
+                static_text(app, "#login-error")
+    finally:
+        server.stop()
