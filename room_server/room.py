@@ -300,6 +300,10 @@ class RoomService:
             # The app's journal of unsent answers opens with this key, also after the
             # deadline, so answers made in time while offline can still be sent.
             "journal_key": a.journal_key,
+            "rules": pack.rules,  # the pack's own rules page (Markdown), in the test language
+            # After the test, the result again (a student who logs in once more sees it);
+            # never for an annulled attempt.
+            "result": self.result_message(student_id).to_wire() if a.state in AFTER_TEST and not a.annulled else None,
         }
 
     def student_view(self, student: Student) -> dict:

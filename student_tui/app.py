@@ -239,6 +239,9 @@ class StudentApp(App):
         elif state in ("testing", "on_break"):
             self.resume_test()
         elif state in ("finished", "questionnaire"):
+            if self.result is None and self.login_ok and self.login_ok.attempt.get("result"):
+                from room_server import protocol as p
+                self.result = p.from_wire(p.Result, self.login_ok.attempt["result"])
             self.show(ResultScreen(self.result))
         elif state == "done":
             self.show(LeaveScreen())

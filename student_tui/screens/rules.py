@@ -20,11 +20,14 @@ class RulesScreen(StudentScreen):
 
     def compose(self) -> ComposeResult:
         t = self.t
-        minutes = (self.sapp.login_ok.attempt.get("total_minutes") if self.sapp.login_ok else None) or 0
+        attempt = self.sapp.login_ok.attempt if self.sapp.login_ok else {}
+        minutes = attempt.get("total_minutes") or 0
+        # The pack's own rules (in the test language) when it has them; the app's otherwise.
+        rules = attempt.get("rules") or t(RULES).replace("{minutes}", str(minutes))
         with Vertical(id="rules-box"):
             yield Static(t("Rules of the test"), classes="title")
             with VerticalScroll(id="rules-text"):
-                yield Markdown(t(RULES).replace("{minutes}", str(minutes)))
+                yield Markdown(rules)
             with Horizontal(classes="buttons"):
                 yield Checkbox(t("I agree"), id="agree", value=self.waiting)
                 yield Button(t("Start testing"), id="start", variant="success", disabled=not self.waiting)

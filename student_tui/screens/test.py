@@ -43,6 +43,7 @@ class TestScreen(StudentScreen):
         Binding("f2", "aids('periodic')", N_("Periodic table"), id="periodic"),
         Binding("f3", "aids('solubility')", N_("Solubility"), id="solubility"),
         Binding("escape", "close_aids", N_("Close tables"), id="close_aids", show=False),
+        Binding("f4", "previous_subject", N_("Previous subject"), id="previous_subject"),
         Binding("f5", "next_subject", N_("Next subject"), id="next_subject"),
         Binding("f10", "finish", N_("Finish test"), id="finish"),
     ]
@@ -121,6 +122,7 @@ class TestScreen(StudentScreen):
                     yield Button("◀ " + t("Previous"), id="prev", compact=True)
                     yield Button(t("Next") + " ▶", id="next", compact=True)
                     yield Button(t("Tables"), id="tables", compact=True)
+                    yield Button("◀ " + t("Previous subject"), id="prev-subject", compact=True)
                     yield Button(t("Next subject"), id="next-subject", compact=True, variant="primary")
                     yield Button(t("Finish test"), id="finish", compact=True, variant="warning")
         yield Footer()
@@ -132,7 +134,18 @@ class TestScreen(StudentScreen):
         self.tick()
         self.set_interval(0.5, self.tick)
 
+    @property
+    def can_go_back(self) -> bool:
+        """The pack lets finished subjects be reopened, and there is one before this."""
+        return bool(self.test.timing.get("reopen")) and self.subject_index > 0
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "previous_subject":
+            return self.can_go_back
+        return True
+
     def _subject_buttons(self) -> None:
+        self.query_one("#prev-subject", Button).display = self.can_go_back
         self.query_one("#next-subject", Button).display = not self.last_subject
         self.query_one("#finish", Button).display = self.last_subject
 
@@ -273,6 +286,24 @@ class TestScreen(StudentScreen):
     def _next_subject_button(self) -> None:
         self.action_next_subject()
 
+    @on(Button.Pressed, "#prev-subject")
+    def _previous_subject_button(self) -> None:
+        self.action_previous_subject()
+
+    def action_previous_subject(self) -> None:
+        if self.can_go_back:
+            self.commit_short()
+            self.go_previous_subject()
+
+    @work(exclusive=True, group="net")
+    async def go_previous_subject(self) -> None:
+        try:
+            now = await self.sapp.client.open_subject(self.test.subjects[self.subject_index - 1]["id"])
+        except Exception as exc:
+            self.notify(self.sapp.explain(exc), severity="warning", timeout=8)
+            return
+        await self.set_subject(now.subject_index, now.closed)
+
     @on(Button.Pressed, "#finish")
     def _finish_button(self) -> None:
         self.action_finish()
@@ -315,6 +346,7 @@ class TestScreen(StudentScreen):
         await old.remove()
         await self.query_one("#palette-row", Horizontal).mount(Palette(len(self.items)))
         self._subject_buttons()
+        self.refresh_bindings()
         self.index = 0
         await self.show_item(0)
 
