@@ -86,7 +86,9 @@ async def test_pause_extra_time_and_annex1_reach_the_student(demo_server, tmux_s
                          timeout=30, what="the simulated student testing")
         key = (data / "proctor.key").read_text().strip()
         tmux("new-session", "-d", "-s", tmux_session, "-x", "160", "-y", "45",
-             f"{BIN / 'proctor-tui'} --server {address} --key {key} --lang en")
+             # COLUMNS/LINES inherited from the test run would override the terminal's real size
+             f"env -u COLUMNS -u LINES {BIN / 'proctor-tui'} --server {address} --key {key} --lang en")
+        tmux("resize-window", "-t", tmux_session, "-x", "160", "-y", "45")  # whatever the tmux defaults
         await shows(tmux_session, "Students type:")
         await shows(tmux_session, "testing")
 
