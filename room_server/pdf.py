@@ -331,8 +331,23 @@ def act_pdf(snap: Snapshot, incident: dict) -> bytes:
     return _output(doc)
 
 
+# The console's field names and the names the acts print; both are accepted.
+ACT_FIELD_ALIASES = {"org_code": ("school_code",), "ministry_rep": ("representative",)}
+
+
+def _act_fields(fields: dict) -> dict:
+    f = dict(fields)
+    for name, aliases in ACT_FIELD_ALIASES.items():
+        for alias in aliases:
+            if not f.get(name) and f.get(alias):
+                f[name] = f[alias]
+    if not f.get("item_found"):  # the console gives the item's name, make and quantity apart
+        f["item_found"] = ", ".join(str(f[k]) for k in ("item_name", "item_make", "item_quantity") if f.get(k))
+    return f
+
+
 def _act(doc: Doc, snap: Snapshot, incident: dict) -> None:
-    f = dict(incident.get("fields") or {})
+    f = _act_fields(incident.get("fields") or {})
     kind = incident.get("kind", "other")
     doc.add_page()
     if kind in ANNEX:
@@ -445,8 +460,8 @@ def protocol_pdf(snap: Snapshot, fingerprint: str) -> bytes:
     doc.blank("Күні / Дата:", local_time(snap.date_ms, "%d.%m.%Y"))
     doc.blank("Тест өткізуші / Тест-администратор:", fields.get("administrator", ""), caption="Т.А.Ә. / Ф.И.О.")
     doc.gap(1)
-    start = fields.get("start") or local_time(_ms(fields.get("start_ms")), "%H:%M")
-    end = fields.get("end") or local_time(_ms(fields.get("end_ms")), "%H:%M")
+    start = fields.get("start") or fields.get("start_time") or local_time(_ms(fields.get("start_ms")), "%H:%M")
+    end = fields.get("end") or fields.get("end_time") or local_time(_ms(fields.get("end_ms")), "%H:%M")
     doc.blank("Тестілеудің басталуы / Начало тестирования:", start, width=30, end_line=False)
     doc.cell(4, 6, "")
     doc.blank("Аяқталуы / Окончание:", end, width=30)
@@ -529,7 +544,7 @@ def protocol_pdf(snap: Snapshot, fingerprint: str) -> bytes:
         doc.blank("", "")
     known = {"school", "room", "sitting", "grade", "start_ms", "end_ms", "registered", "present", "absent", "finished",
              "removed", "incidents", "pauses", "slips_handed", "slips_collected", "org_code", "administrator",
-             "coordinator", "start", "end", "faults", "remarks"}
+             "coordinator", "start", "end", "start_time", "end_time", "faults", "remarks"}
     others = {k: v for k, v in snap.protocol_saved.items() if k not in known and v not in (None, "")}
     for key, value in others.items():
         doc.text_line(f"{key}: {value if not isinstance(value, (dict, list)) else json.dumps(value, ensure_ascii=False)}",

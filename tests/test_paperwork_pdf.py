@@ -170,3 +170,15 @@ def test_no_incidents_no_acts(tmp_path, capsys):
     # The other forms print for a room nobody has entered yet.
     for what in ("slips", "seating", "protocol"):
         assert printed(data, what, tmp_path / f"{what}.pdf")
+
+
+def test_acts_read_the_field_names_the_console_sends():
+    """The console's act form names its fields apart (item name, make, quantity; the
+    representative; the organisation's code); the printed act puts them in its blanks."""
+    fields = pdf._act_fields({"representative": "Сәрсенбаев Е.", "school_code": "270001", "item_name": "ұялы телефон",
+                              "item_make": "Samsung", "item_quantity": "1"})
+    assert fields["ministry_rep"] == "Сәрсенбаев Е."
+    assert fields["org_code"] == "270001"
+    assert fields["item_found"] == "ұялы телефон, Samsung, 1"
+    # names written by the acts themselves win over the console's
+    assert pdf._act_fields({"ministry_rep": "A", "representative": "B", "item_found": "x"})["ministry_rep"] == "A"
