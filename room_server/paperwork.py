@@ -153,7 +153,7 @@ async def handle(room, msg: p.Message) -> p.Message:
         except PaperworkError as exc:
             raise ProtocolError(ErrorCode.INTERNAL, str(exc)) from None
         await _audit(room, "exported", {"bundle": str(result.path), "files": result.files, "bytes": result.bytes})
-        return p.Exported(str(result.path.resolve()), result.files, result.bytes)
+        return p.Exported(str(result.path.resolve()), result.files, result.bytes, fingerprint_for_paper(result.fingerprint))
     raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{msg.TYPE} is not a paperwork message")
 
 

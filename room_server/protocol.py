@@ -468,6 +468,7 @@ class Exported(Message):
     bundle: str
     files: int
     bytes: int
+    fingerprint: str = ""  # the room key's fingerprint, to compare with the paper protocol
 
 
 @message("list_drives", sender="proctor")

@@ -64,6 +64,8 @@ async def test_export_from_the_console_and_its_refusals(room, tmp_path, capsys):
             assert reply.files == sum(1 for q in bundle.rglob("*") if q.is_file())
             assert reply.bytes == sum(q.stat().st_size for q in bundle.rglob("*") if q.is_file())
             assert bn.verify_bundle(bundle).ok
+            from room_server.signing import fingerprint_for_paper, room_fingerprint
+            assert reply.fingerprint == fingerprint_for_paper(room_fingerprint(room))  # what the paper shows
             second = await boss.act(p.Export(str(usb)))
             assert Path(second.bundle).name == bundle.name + "_2"
             with pytest.raises(ServerError) as bad:
