@@ -710,6 +710,8 @@ class RoomService:
             "extra_minutes": a.extra_ms // 60_000, "annulled": a.annulled, "finish_reason": a.finish_reason or "",
             "questionnaire_done": a.questionnaire_done,  # whether, never what
             "on_break": a.state == State.ON_BREAK,
+            "break_remaining_ms": (max(0, minutes_ms(pack.timing.break_minutes) - (now - a.break_started_ms))
+                                   if a.state == State.ON_BREAK and a.break_started_ms is not None else None),
         }
 
     def sitting_view(self) -> dict:
@@ -930,8 +932,9 @@ class RoomService:
                  "kind": r["kind"], "data": json.loads(r["data"])} for r in rows]
 
     async def protocol_prefill(self) -> dict:
-        present = sum(1 for row in self.attendance.values() if row.present is not False and
-                      (row.present or self.attempts[[k for k, v in self.attendance.items() if v is row][0]].state != State.NOT_LOGGED_IN))
+        # Present: marked present, or not marked but logged in (they are in the room).
+        present = sum(1 for student_id, row in self.attendance.items()
+                      if row.present or (row.present is None and self.attempts[student_id].state != State.NOT_LOGGED_IN))
         absent = sum(1 for row in self.attendance.values() if row.present is False)
         pauses = await self.storage.fetchall("SELECT * FROM pauses ORDER BY id")
         incidents = await self.incidents()

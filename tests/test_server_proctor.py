@@ -253,10 +253,12 @@ async def test_protocol_form(live_open):
     check = await student.finish_request()
     await student.finish(solve(check.question))
     await proctor.act(p.Attendance(live_open.student_id(3), False, "ауру"))
+    await proctor.act(p.Attendance(live_open.student_id(2), True))  # marked, not logged in yet
     form = await proctor.act(p.GetProtocol())
     assert form.fields == {}
     pre = form.prefilled
-    assert (pre["registered"], pre["present"], pre["absent"], pre["finished"]) == (4, 1, 1, 1)
+    # present: the one who logged in and the one marked present; student 1 is neither
+    assert (pre["registered"], pre["present"], pre["absent"], pre["finished"]) == (4, 2, 1, 1)
     assert pre["school"] == "Школа №7" and pre["room"] == "12" and pre["start_ms"]
     await proctor.act(p.SaveProtocol({"observer": "Ахметова Г.", "remarks": "ескерту жоқ", "count": 3}))
     form = await proctor.act(p.GetProtocol())

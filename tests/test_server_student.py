@@ -365,6 +365,8 @@ async def test_a_break_only_when_offered(live_open):
     assert clock.break_remaining_ms is not None and 0 < clock.break_remaining_ms <= 10 * 60_000
     sid = live_open.student_id(0)
     assert db_rows(live_open.dir, "SELECT state FROM attempts WHERE student_id = ?", (sid,))[0]["state"] == "on_break"
+    seat = next(s for s in (await proctor.watch()).seats if s["student"] == sid)
+    assert seat["status"] == "on_break" and 0 < seat["break_remaining_ms"] <= 10 * 60_000  # the console shows it
     with pytest.raises(ServerError) as err:
         await client.take_break()
     assert err.value.code == ErrorCode.WRONG_STATE
