@@ -240,21 +240,36 @@ async def worker(args) -> dict:
 
 
 def spawn_workers(common: list[str], counts: list[tuple[int, int]]) -> list[subprocess.Popen]:
+    """Each worker writes its result to a file (a pipe would fill up and block it)."""
     procs = []
     for index, (skip, count) in enumerate(counts):
-        procs.append(subprocess.Popen([PY, str(Path(__file__).resolve()), "worker", *common, "--skip", str(skip),
-                                       "--count", str(count), "--seed", str(index + 1)],
-                                      cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        out = Path(tempfile.mkstemp(prefix="synaq-bench-worker-", suffix=".json")[1])
+        err = open(out.with_suffix(".err"), "wb")
+        proc = subprocess.Popen([PY, str(Path(__file__).resolve()), "worker", *common, "--skip", str(skip),
+                                 "--count", str(count), "--seed", str(index + 1), "--out", str(out)],
+                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=err)
+        err.close()
+        proc.result_path = out
+        procs.append(proc)
     return procs
 
 
 def collect(procs: list[subprocess.Popen], timeout: float) -> list[dict]:
     results = []
-    for proc in procs:
-        stdout, stderr = proc.communicate(timeout=timeout)
-        if proc.returncode != 0:
-            raise RuntimeError(f"a load worker failed: {stderr[-2000:]}")
-        results.append(json.loads(stdout.strip().splitlines()[-1]))
+    try:
+        for proc in procs:
+            proc.wait(timeout=timeout)
+            err = proc.result_path.with_suffix(".err").read_text(errors="replace")
+            if proc.returncode != 0:
+                raise RuntimeError(f"a load worker failed: {err[-2000:]}")
+            results.append(json.loads(proc.result_path.read_text()))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+            proc.result_path.unlink(missing_ok=True)
+            proc.result_path.with_suffix(".err").unlink(missing_ok=True)
     return results
 
 
@@ -326,7 +341,8 @@ def run(students: int, seconds: float, log=print) -> dict:
                                "--at", f"{at}", "--at2", f"{at2}", "--at3", f"{at3}", "--seconds", str(seconds)],
                               split(students))
         lo_start = None
-        while any(proc.poll() is None for proc in procs):
+        give_up = at3 + seconds + 120
+        while any(proc.poll() is None for proc in procs) and time.time() < give_up:
             peak_rss = max(peak_rss, ps.memory_info().rss / 2**20)
             if lo_start is None and time.time() >= at3:
                 lo_start = lo_bytes()
@@ -386,14 +402,15 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["worker"]:
         parser = argparse.ArgumentParser()
-        for name in ("--phase", "--logins"):
+        for name in ("--phase", "--logins", "--out"):
             parser.add_argument(name, required=True)
         for name in ("--port", "--skip", "--count", "--seed"):
             parser.add_argument(name, type=int, default=0)
         for name in ("--at", "--at2", "--at3", "--seconds"):
             parser.add_argument(name, type=float, default=0)
-        out = asyncio.run(worker(parser.parse_args(argv[1:])))
-        print(json.dumps(out))
+        args = parser.parse_args(argv[1:])
+        out = asyncio.run(worker(args))
+        Path(args.out).write_text(json.dumps(out))
         return 0
     if argv[:1] == ["echo"]:
         parser = argparse.ArgumentParser()
