@@ -327,17 +327,32 @@ class Storage:
         received = now_ms()
         results = []
         async with self.transaction() as db:
+            # A few round trips to SQLite's thread per batch, not two per answer: which of
+            # them are replays, then every new answer and its audit row in one go each.
+            existing: set[tuple[int, int]] = set()
+            for start in range(0, len(records), 400):
+                chunk = records[start:start + 400]
+                params = [x for r in chunk for x in (r.student_id, r.seq)]
+                rows = await db.execute_fetchall(
+                    "SELECT student_id, seq FROM answers WHERE (student_id, seq) IN (VALUES "
+                    + ",".join("(?, ?)" for _ in chunk) + ")", params)
+                existing.update((row[0], row[1]) for row in rows)
+            new = []
             for r in records:
-                cursor = await db.execute(
-                    "INSERT OR IGNORE INTO answers (student_id, seq, item, value, made_ms, received_ms, counted)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (r.student_id, r.seq, r.item, pack_value(r.value), r.made_ms, received, int(r.counted)),
-                )
-                is_new = cursor.rowcount == 1
+                is_new = (r.student_id, r.seq) not in existing
+                existing.add((r.student_id, r.seq))  # the same answer twice in one batch: once
                 results.append(is_new)
                 if is_new:
-                    await self.audit(db, received, r.actor, r.student_id, "answer",
-                                     {"seq": r.seq, "item": r.item, "counted": r.counted})
+                    new.append(r)
+            if new:
+                await db.executemany(
+                    "INSERT INTO answers (student_id, seq, item, value, made_ms, received_ms, counted)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(r.student_id, r.seq, r.item, pack_value(r.value), r.made_ms, received, int(r.counted)) for r in new])
+                await db.executemany(
+                    "INSERT INTO audit (at_ms, actor, student_id, kind, data) VALUES (?, ?, ?, 'answer', ?)",
+                    [(received, r.actor, r.student_id, json.dumps({"seq": r.seq, "item": r.item, "counted": r.counted},
+                                                                  ensure_ascii=False)) for r in new])
         self.commits += 1
         return results
 
