@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from content import content_root
+from content.loader import _is_int, _is_number, load_file
 from content.model import (
     INSOLUBLE,
     NONE,
@@ -85,15 +86,6 @@ def _type_name(value: object) -> str:
     if isinstance(value, dict):
         return "a table"
     return type(value).__name__
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
 
 
 class _Checker:
@@ -409,23 +401,10 @@ def _parse_solubility(doc: dict, check: _Checker, table_id: str | None,
 def load_reference(path: str | Path) -> tuple[PeriodicTable | SolubilityTable | None,
                                               list[Problem]]:
     """Read and check one reference file. Never raises for a bad file."""
-    where_path = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        return None, [Problem(where_path, "file", "", f"cannot read the file: "
-                              f"{exc.strerror or exc}")]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Problem(where_path, "file", "", "not UTF-8 text (bad byte at offset "
-                              f"{exc.start}); save the file as UTF-8")]
-    text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors add
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        return None, [Problem(where_path, "file", "", f"not valid TOML: {exc}")]
-    return parse_reference(doc, where_path)
+    doc, problems = load_file(path)
+    if doc is None:
+        return None, problems
+    return parse_reference(doc, str(path))
 
 
 def _load_shipped(relative: str, expected: type):

@@ -396,8 +396,8 @@ def test_not_toml_gives_a_problem(tmp_path):
     table, problems = load_reference(path)
     assert table is None
     assert len(problems) == 1
-    assert problems[0].where == "file"
-    assert "not valid TOML" in problems[0].message
+    assert problems[0].where == "line 2, column 9"  # where tomllib stopped, as for every content file
+    assert problems[0].message
     assert problems[0].path == str(path)
 
 
@@ -419,7 +419,7 @@ def test_binary_file_gives_a_problem(tmp_path):
 def test_missing_file_gives_a_problem(tmp_path):
     table, problems = load_reference(tmp_path / "nowhere.toml")
     assert table is None
-    assert "cannot read" in problems[0].message
+    assert problems[0].message == "no such file"
 
 
 def test_a_directory_gives_a_problem(tmp_path):

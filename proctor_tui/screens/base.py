@@ -9,15 +9,21 @@ from ..i18n import N_, translate_bindings
 from ..widgets.status import AddressBar, NavBar, RoomHeader
 
 
-class SubScreen(Screen):
-    BINDINGS = [
-        Binding("escape", "app.show('room')", N_("Back to the room"), id="back"),
+# The screens' keys, the same on every screen (the nav bar shows them).
+SCREEN_KEYS = [
         Binding("1", "app.show('seating')", N_("Seating sheet"), id="seating", show=False),
         Binding("2", "app.show('incidents')", N_("Incidents"), id="incidents", show=False),
         Binding("3", "app.show('protocol')", N_("Protocol"), id="protocol", show=False),
         Binding("4", "app.show('events')", N_("Event log"), id="events", show=False),
         Binding("5", "app.show('export')", N_("Export"), id="export", show=False),
         Binding("6", "app.show('print')", N_("Print"), id="print", show=False),
+]
+
+
+class SubScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "app.show('room')", N_("Back to the room"), id="back"),
+        *SCREEN_KEYS,
     ]
 
     def __init__(self) -> None:

@@ -17,6 +17,7 @@ from ..widgets.room_table import COLUMNS, RoomTable
 from ..widgets.status import AddressBar, NavBar, RoomHeader, SummaryBar
 from .dialogs import (ApproveDialog, AttendanceChoice, AttendanceDialog, ConfirmDialog, ExtraTimeChoice,
                       ExtraTimeDialog, IncidentKindDialog, PauseChoice, PauseDialog)
+from .base import SCREEN_KEYS
 from .incident_forms import Annex1Form, Annex2Form, OtherIncidentForm
 
 SORT_KEYS = list(SORTS)
@@ -81,12 +82,7 @@ class RoomScreen(StudentActions, Screen):
         Binding("f", "filter", N_("Filter"), id="filter", show=False),
         Binding("slash", "search", N_("Search"), id="search", show=False),
         Binding("C", "close_sitting", N_("Close sitting"), id="close_sitting"),
-        Binding("1", "app.show('seating')", N_("Seating sheet"), id="seating", show=False),
-        Binding("2", "app.show('incidents')", N_("Incidents"), id="incidents", show=False),
-        Binding("3", "app.show('protocol')", N_("Protocol"), id="protocol", show=False),
-        Binding("4", "app.show('events')", N_("Event log"), id="events", show=False),
-        Binding("5", "app.show('export')", N_("Export"), id="export", show=False),
-        Binding("6", "app.show('print')", N_("Print"), id="print", show=False),
+        *SCREEN_KEYS,
     ]
 
     def __init__(self) -> None:

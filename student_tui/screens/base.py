@@ -12,11 +12,10 @@ if TYPE_CHECKING:
     from ..app import StudentApp
 
 
-class StudentScreen(Screen):
-    """A full screen of the student app."""
+class StudentText:
+    """The typed app and its translator, for screens and dialogs alike."""
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
+    def _translate_keys(self) -> None:
         translate_bindings(self, self.sapp.t)
 
     @property
@@ -26,22 +25,22 @@ class StudentScreen(Screen):
 
     def t(self, message: str, **values) -> str:
         return self.sapp.t(message, **values)
+
+
+class StudentScreen(StudentText, Screen):
+    """A full screen of the student app."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._translate_keys()
 
     def on_screen_resume(self) -> None:
         self.sapp.screen_shown(self)
 
 
-class StudentDialog(ModalScreen):
+class StudentDialog(StudentText, ModalScreen):
     """A question over the current screen, answered with `dismiss(value)`."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        translate_bindings(self, self.sapp.t)
-
-    @property
-    def sapp(self) -> "StudentApp":
-        from ..app import StudentApp
-        return cast(StudentApp, self.app)
-
-    def t(self, message: str, **values) -> str:
-        return self.sapp.t(message, **values)
+        self._translate_keys()
