@@ -12,7 +12,7 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import msgpack
 
@@ -84,9 +84,9 @@ class Message:
 
     def to_wire(self) -> dict:
         wire = {"t": self.TYPE}
-        for f in dataclasses.fields(self):
+        for f in _spec(type(self)).fields:
             value = getattr(self, f.name)
-            if value is None and f.default is None:
+            if value is None and f.omit_none:
                 continue  # optional and absent
             wire[f.name] = value
         return wire
@@ -495,36 +495,59 @@ class Printed(Message):
 # ---------------------------------------------------------------------------------------
 # The codec
 
-_HINTS: dict[type, dict[str, Any]] = {}
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    required: bool
+    omit_none: bool  # an optional field left out of the frame while it is None
+    check: Callable[[Any], bool]
+    hint: Any
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+@dataclass(frozen=True)
+class _Spec:
+    fields: tuple[_Field, ...]
+    allowed: frozenset[str]  # every key a frame of this message may carry
 
 
-def _type_ok(value: Any, hint: Any) -> bool:
+_SPECS: dict[type, _Spec] = {}
+
+
+def _spec(cls: type) -> _Spec:
+    """Each message class's fields and their checks, worked out once: frames are decoded
+    on the hot path of every answer."""
+    spec = _SPECS.get(cls)
+    if spec is None:
+        hints = typing.get_type_hints(cls)
+        fields = tuple(
+            _Field(f.name, f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+                   f.default is None, _checker(hints[f.name]), hints[f.name])
+            for f in dataclasses.fields(cls))
+        spec = _SPECS[cls] = _Spec(fields, frozenset(f.name for f in fields) | {"t", "id", "re"})
+    return spec
+
+
+def _checker(hint: Any) -> Callable[[Any], bool]:
+    """A function telling whether a decoded value fits the field's type."""
     if hint is Any:
-        return True
+        return lambda value: True
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        return any(_type_ok(value, arg) for arg in typing.get_args(hint))
+        checks = [_checker(arg) for arg in typing.get_args(hint)]
+        return lambda value: any(check(value) for check in checks)
     if hint is type(None):
-        return value is None
+        return lambda value: value is None
     if hint is bool:
-        return isinstance(value, bool)
+        return lambda value: isinstance(value, bool)
     if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return lambda value: isinstance(value, int) and not isinstance(value, bool)
     if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint in (str, bytes, list, dict):
-        return isinstance(value, hint)
-    if origin is list:
-        return isinstance(value, list)
-    if origin is dict:
-        return isinstance(value, dict)
-    return False
+        return lambda value: isinstance(value, hint)
+    if origin in (list, dict):
+        return lambda value: isinstance(value, origin)
+    return lambda value: False
 
 
 def _type_name(hint: Any) -> str:
@@ -600,20 +623,19 @@ def decode(frame: bytes, *, allowed: set[str] | None = None) -> tuple[Message, i
 
 
 def from_wire(cls: type[Message], data: dict) -> Message:
-    hints = _hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(k for k in data if k not in names and k not in ("t", "id", "re"))
+    spec = _spec(cls)
+    unknown = [k for k in data if k not in spec.allowed]
     if unknown:
-        raise ProtocolError(ErrorCode.UNKNOWN_FIELD, f"{cls.TYPE}: unknown field {unknown[0]!r}")
+        raise ProtocolError(ErrorCode.UNKNOWN_FIELD, f"{cls.TYPE}: unknown field {sorted(map(str, unknown))[0]!r}")
     kwargs = {}
-    for f in dataclasses.fields(cls):
+    for f in spec.fields:
         if f.name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            if f.required:
                 raise ProtocolError(ErrorCode.MISSING_FIELD, f"{cls.TYPE}: field {f.name!r} is missing")
             continue
         value = data[f.name]
-        if not _type_ok(value, hints[f.name]):
-            raise ProtocolError(ErrorCode.BAD_FIELD, f"{cls.TYPE}: field {f.name!r} must be {_type_name(hints[f.name])}")
+        if not f.check(value):
+            raise ProtocolError(ErrorCode.BAD_FIELD, f"{cls.TYPE}: field {f.name!r} must be {_type_name(f.hint)}")
         kwargs[f.name] = value
     return cls(**kwargs)
 
