@@ -8,6 +8,7 @@ receives is made by `student_view()` methods, which leave every key out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 ItemKind = Literal["single", "multiple", "matching", "short"]
@@ -108,18 +109,18 @@ class Variant:
     def items(self) -> list[Item]:
         return [item for s in self.subjects for item in s.items]
 
+    @cached_property
+    def _index(self) -> dict[str, tuple[Item, str]]:
+        """item id -> (item, subject id): looked up for every answer the server receives."""
+        return {item.id: (item, s.subject) for s in self.subjects for item in s.items}
+
     def item(self, item_id: str) -> Item | None:
-        for s in self.subjects:
-            for item in s.items:
-                if item.id == item_id:
-                    return item
-        return None
+        found = self._index.get(item_id)
+        return found[0] if found else None
 
     def subject_of(self, item_id: str) -> str | None:
-        for s in self.subjects:
-            if any(item.id == item_id for item in s.items):
-                return s.subject
-        return None
+        found = self._index.get(item_id)
+        return found[1] if found else None
 
 
 @dataclass(frozen=True)

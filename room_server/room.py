@@ -509,14 +509,13 @@ class RoomService:
         self._check_value(item, msg.value)
         subject_id = variant.subject_of(item.id)
         counted = True
-        clock = self.clock_of(student.id)
-        now = now_ms()
         if a.state not in IN_TEST:
             # The attempt is over. An answer made before the deadline by an app that had
             # lost the server still counts (see sitting.late_answer_counts).
             if a.finish_reason != "time_over":
                 raise ProtocolError(ErrorCode.WRONG_STATE, "the test is finished; answers are closed")
-            counted = late_answer_counts(msg.made_ms, clock.limit_ms, clock.elapsed_ms(now), a.offline_at_deadline)
+            clock = self.clock_of(student.id)
+            counted = late_answer_counts(msg.made_ms, clock.limit_ms, clock.elapsed_ms(now_ms()), a.offline_at_deadline)
             if not counted:
                 await self.storage.save_answer(AnswerRecord(student.id, msg.seq, msg.item, msg.value, msg.made_ms, False, student.login))
                 raise ProtocolError(ErrorCode.TIME_OVER, "the time was over when this answer was made; it does not count")

@@ -208,19 +208,27 @@ class Storage:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction at a time; committed (and on disk) when the block ends."""
         async with self._write_lock:
-            if self.db.in_transaction:
-                # A task cancelled while its BEGIN or ROLLBACK ran in aiosqlite's thread left
-                # the transaction open; nothing of it was acknowledged, so drop it.
-                await self.db.execute("ROLLBACK")
-            await self.db.execute("BEGIN IMMEDIATE")
             try:
+                if self.db.in_transaction:  # left open by a task cancelled mid-ROLLBACK
+                    await self._statement("ROLLBACK")
+                await self._statement("BEGIN IMMEDIATE")
                 yield self.db
+                await self._statement("COMMIT")
             except BaseException:
                 if self.db.in_transaction:
-                    await self.db.execute("ROLLBACK")
+                    await self._statement("ROLLBACK")
                 raise
-            else:
-                await self.db.execute("COMMIT")
+
+    async def _statement(self, sql: str) -> None:
+        """BEGIN, COMMIT or ROLLBACK, always run to its end: a task cancelled while one of
+        them waits in aiosqlite's queue must not leave SQLite in a state the next writer
+        does not expect (a BEGIN that runs after the lock was released)."""
+        statement = asyncio.ensure_future(self.db.execute(sql))
+        try:
+            await asyncio.shield(statement)
+        except asyncio.CancelledError:
+            await asyncio.wait([statement])
+            raise
 
     async def audit(self, db: aiosqlite.Connection, at_ms: int, actor: str, student_id: int | None, kind: str, data: dict | None = None) -> int:
         cursor = await db.execute(
