@@ -341,9 +341,11 @@ class Storage:
             for start in range(0, len(records), 400):
                 chunk = records[start:start + 400]
                 params = [x for r in chunk for x in (r.student_id, r.seq)]
+                # A join with the VALUES list, not "(student_id, seq) IN (VALUES ...)": SQLite
+                # scans the whole table for the IN form, but searches the key for the join.
                 rows = await db.execute_fetchall(
-                    "SELECT student_id, seq FROM answers WHERE (student_id, seq) IN (VALUES "
-                    + ",".join("(?, ?)" for _ in chunk) + ")", params)
+                    "SELECT a.student_id, a.seq FROM (VALUES " + ",".join("(?, ?)" for _ in chunk)
+                    + ") v JOIN answers a ON a.student_id = v.column1 AND a.seq = v.column2", params)
                 existing.update((row[0], row[1]) for row in rows)
             new = []
             for r in records:
