@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(PY) -m proctor_tui.demo --data $(DEMO)
+	$(PY) -m room_tools.demo --data $(DEMO)
 
 test: $(VENV)/.installed
 	$(VENV)/bin/lint-imports

@@ -130,15 +130,15 @@ async def sleep_until(wall: float) -> None:
 
 
 async def worker(args) -> dict:
-    from room_client.client import RoomClient, ServerError
-    from room_server import protocol as p
-    from room_server.sim import random_value, read_logins
+    from room_client import StudentClient, ServerError
+    import room_protocol as p
+    from room_tools.sim import random_value, read_logins
 
     rng = random.Random(args.seed)
     address = f"127.0.0.1:{args.port}"
     out: dict = {}
     if args.phase == "echo":
-        clients = [RoomClient(address, client_name="bench-echo", reconnect=False) for _ in range(args.count)]
+        clients = [StudentClient(address, client_name="bench-echo", reconnect=False) for _ in range(args.count)]
         await asyncio.gather(*(c.connect(timeout=30) for c in clients))
         await sleep_until(args.at)
         done = 0
@@ -158,7 +158,7 @@ async def worker(args) -> dict:
         return out
 
     logins = read_logins(args.logins)[args.skip:args.skip + args.count]
-    clients = [RoomClient(address, client_name="bench", reconnect=False) for _ in logins]
+    clients = [StudentClient(address, client_name="bench", reconnect=False) for _ in logins]
     # Everyone at the login screen, connected, before the synchronized start.
     sem = asyncio.Semaphore(50)
 
@@ -174,7 +174,7 @@ async def worker(args) -> dict:
 
     async def start(i, client, login, password):
         await client.login(login, password, f"bench-{login}")
-        if client.login_ok.attempt["state"] == "confirming":
+        if client.login_ok.attempt.state == "confirming":
             await client.confirm_data()
         tests[i] = await client.start()
         ready.append(time.time() - t0)
@@ -186,8 +186,8 @@ async def worker(args) -> dict:
     out["start_ready_p50_s"] = percentile(ready, 50)
     plans = []
     for test in tests:
-        items = [item for subject in test.subjects[:1] for item in subject["items"]] if isinstance(test, p.Test) else []
-        plans.append([(item["id"], random_value(item, rng)) for item in items])
+        items = [item for subject in test.subjects[:1] for item in subject.items] if isinstance(test, p.Test) else []
+        plans.append([(item.id, random_value(item, rng)) for item in items])
     seqs = [test.next_seq if isinstance(test, p.Test) else 1 for test in tests]
 
     async def answer(i: int) -> None:

@@ -13,16 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from content.loader import (
-    FILE,
-    PACK_FILE,
-    file_kind,
-    load_file,
-    load_pack,
-    pack_root_above,
-    questionnaire_from_doc,
-    reference_from_doc,
-)
+from content.loader import load_pack, pack_root_above, questionnaire_from_doc, reference_from_doc
+from content.toml_fields import FILE, PACK_FILE, file_kind, load_file
 from content.model import ITEM_KINDS, PeriodicTable, Problem, Questionnaire, SolubilityTable, TestPack
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 ItemKind = Literal["single", "multiple", "matching", "short"]
 ITEM_KINDS: tuple[str, ...] = ("single", "multiple", "matching", "short")
 LANGUAGES: tuple[str, ...] = ("kk", "ru")
+AIDS: tuple[str, ...] = ("periodic", "solubility")  # reference tables a pack may grant its students
 
 
 def option_letter(index: int) -> str:
@@ -134,6 +135,7 @@ class TestPack:
     variants: tuple[Variant, ...]
     rules: str = ""  # Markdown shown on the rules page
     path: str = ""
+    aids: tuple[str, ...] = ()  # the reference tables the students get (AIDS)
 
     def variant(self, variant_id: str) -> Variant:
         for v in self.variants:

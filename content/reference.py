@@ -12,15 +12,13 @@ texts; laying them out on a screen is the app's business.
 
 from __future__ import annotations
 
-import math
 from decimal import ROUND_HALF_UP, Decimal
 import re
-import tomllib
 from functools import cache
 from pathlib import Path
 
 from content import content_root
-from content.loader import _is_int, _is_number, load_file
+from content.toml_fields import is_int, is_number, load_file
 from content.model import (
     INSOLUBLE,
     NONE,
@@ -256,13 +254,13 @@ def _parse_element(entry: object, position: int, check: _Checker) -> Element | N
         check.add(f"element #{position}", "", f"must be a table, not {_type_name(entry)}")
         return None
     number = entry.get("number")
-    where = f"element {number}" if _is_int(number) and number >= 1 else f"element #{position}"
+    where = f"element {number}" if is_int(number) and number >= 1 else f"element #{position}"
     before = len(check.problems)
     check.unknown_fields(entry, _ELEMENT_FIELDS, where)
 
     if "number" not in entry:
         check.add(where, "number", "missing")
-    elif not _is_int(number):
+    elif not is_int(number):
         check.add(where, "number", f"must be a whole number, not {_type_name(number)}")
     elif number < 1:
         check.add(where, "number", f"must be 1 or more, not {number}")
@@ -281,14 +279,14 @@ def _parse_element(entry: object, position: int, check: _Checker) -> Element | N
     mass = entry.get("mass")
     if "mass" not in entry:
         check.add(where, "mass", "missing")
-    elif not _is_number(mass):
+    elif not is_number(mass):
         check.add(where, "mass", f"must be a number, not {_type_name(mass)}")
     elif mass <= 0:
         check.add(where, "mass", f"must be positive, not {mass}")
 
     group = entry.get("group")
     if "group" in entry:
-        if not _is_int(group):
+        if not is_int(group):
             check.add(where, "group", f"must be a whole number, not {_type_name(group)}")
         elif group not in GROUPS:
             check.add(where, "group", f"must be 1 to 18, not {group} "
@@ -297,7 +295,7 @@ def _parse_element(entry: object, position: int, check: _Checker) -> Element | N
     period = entry.get("period")
     if "period" not in entry:
         check.add(where, "period", "missing")
-    elif not _is_int(period):
+    elif not is_int(period):
         check.add(where, "period", f"must be a whole number, not {_type_name(period)}")
     elif period not in PERIODS:
         check.add(where, "period", f"must be 1 to 7, not {period}")

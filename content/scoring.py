@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
 from content.model import Item, TestPack
+from room_protocol import rules
 
 # A typed number: optional sign, digits with one decimal point or comma. Deliberately
 # narrower than float(): "1e3", "inf", "1_000" are not what a student means.
@@ -72,18 +73,8 @@ def _pairs(response: object) -> dict[str, str]:
 
 
 def is_answered(item: Item, response: object) -> bool:
-    """Whether the student gave an answer (of the right shape) to the item."""
-    if item.kind == "single":
-        return _letter(response) is not None
-    if item.kind == "multiple":
-        return bool(_chosen_letters(response))
-    if item.kind == "matching":
-        return bool(_pairs(response))
-    if item.kind == "short":
-        if isinstance(response, (int, float)) and not isinstance(response, bool):
-            return True
-        return isinstance(response, str) and bool(response.strip())
-    return False
+    """Whether the student gave an answer to the item: the protocol's one rule."""
+    return rules.is_answered(item.kind, response)
 
 
 def score_item(item: Item, response: object) -> int:

@@ -12,7 +12,7 @@ import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from textual import on, work
 from textual.app import App
@@ -22,16 +22,14 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
-from room_client.client import Connection, Offline, RoomClient, ServerError
-from room_server import protocol as p
+import room_protocol as p
+from room_client import Connection, Offline, ProctorClient, ServerError
 
 from .i18n import N_, set_language, t, translate_bindings
 from .messages import Failed, Replied
 from .model import RoomModel, local_time
 
 DEFAULT_SERVER = "127.0.0.1:8765"
-ROOM_EVENTS = {"sitting_opened", "sitting_closed", "paused", "resumed", "room_break_announced",
-               "room_break_ended", "server_outage"}
 
 ERROR_TEXT = {
     "wrong_state": N_("Not possible now"),
@@ -80,15 +78,20 @@ class ProctorApp(App[None]):
             self.room = room
 
     class SeatChanged(Message):
-        def __init__(self, seat: dict) -> None:
+        def __init__(self, seat: p.SeatView) -> None:
             super().__init__()
             self.seat = seat
 
         def can_replace(self, message: Message) -> bool:
-            return isinstance(message, ProctorApp.SeatChanged) and message.seat.get("student") == self.seat.get("student")
+            return isinstance(message, ProctorApp.SeatChanged) and message.seat.student == self.seat.student
+
+    class SittingChanged(Message):
+        def __init__(self, sitting: p.SittingView) -> None:
+            super().__init__()
+            self.sitting = sitting
 
     class RoomEvent(Message):
-        def __init__(self, event: dict) -> None:
+        def __init__(self, event: p.EventView) -> None:
             super().__init__()
             self.event = event
 
@@ -103,19 +106,19 @@ class ProctorApp(App[None]):
     Failed = Failed
 
     def __init__(self, address: str, key: str, *, language: str = "kk", clock_text: str | None = None,
-                 client: RoomClient | None = None) -> None:
+                 client: ProctorClient | None = None) -> None:
         self.language = set_language(language)
         super().__init__()
         translate_bindings(self)
         self.address = address
         self.key = key
         self.clock_text = clock_text
-        self.client = client or RoomClient(address, role="proctor", key=key, client_name="synaq-proctor/1")
+        self.client = client or ProctorClient(address, key)
         self.model = RoomModel(frozen=clock_text is not None)
-        self.events: list[dict] = []  # newest first, as pushed since the console started
+        self.events: list[p.EventView] = []  # newest first, as pushed since the console started
         self.link_reason = ""
         self.hello: p.HelloOk | None = None
-        self._requests: dict[Worker, tuple[DOMNode, str, p.Message]] = {}
+        self._requests: dict[Worker, tuple[DOMNode, str, Any]] = {}
 
     # ------------------------------------------------------------------ time texts
 
@@ -166,10 +169,10 @@ class ProctorApp(App[None]):
             event = await self.client.events.get()
             if isinstance(event, p.Seat):
                 self.post_message(self.SeatChanged(event.seat))
+            elif isinstance(event, p.SittingChanged):
+                self.post_message(self.SittingChanged(event.sitting))
             elif isinstance(event, p.EventOut):
                 self.post_message(self.RoomEvent(event.event))
-                if event.event.get("kind") in ROOM_EVENTS:
-                    await self._watch()
             elif isinstance(event, Connection):
                 self.post_message(self.Link(event.online, event.reason))
                 if event.online:
@@ -190,6 +193,11 @@ class ProctorApp(App[None]):
     def _snapshot(self, message: Snapshot) -> None:
         room = message.room
         self.model.load(room.sitting, room.seats, room.address)
+        self.revision += 1
+
+    @on(SittingChanged)
+    def _sitting(self, message: SittingChanged) -> None:
+        self.model.sitting = message.sitting
         self.revision += 1
 
     @on(SeatChanged)
@@ -213,16 +221,17 @@ class ProctorApp(App[None]):
 
     # ------------------------------------------------------------------ requests
 
-    def request(self, msg: p.Message, *, tag: str = "", reply_to: DOMNode | None = None,
-                done: str | None = None) -> Worker:
-        """Sends a proctor message; the reply comes back as Replied (or Failed) to `reply_to`."""
-        worker = self._send(msg, done)
-        self._requests[worker] = (reply_to or self, tag, msg)
+    def act(self, action: Callable[[ProctorClient], Awaitable[Any]], *, tag: str = "",
+            reply_to: DOMNode | None = None, done: str | None = None, context: Any = None) -> Worker:
+        """Runs one of the session's actions (`lambda room: room.pause(...)`); the reply comes
+        back as Replied (or Failed) to `reply_to`, with `context`."""
+        worker = self._send(action, done)
+        self._requests[worker] = (reply_to or self, tag, context)
         return worker
 
     @work(group="request", exit_on_error=False)
-    async def _send(self, msg: p.Message, done: str | None) -> p.Message:
-        reply = await self.client.act(msg)
+    async def _send(self, action: Callable[[ProctorClient], Awaitable[Any]], done: str | None) -> Any:
+        reply = await action(self.client)
         if done:
             self.notify(done, timeout=4)
         return reply
@@ -236,13 +245,13 @@ class ProctorApp(App[None]):
         if worker not in self._requests:
             return
         if event.state == WorkerState.SUCCESS:
-            target, tag, msg = self._requests.pop(worker)
-            target.post_message(Replied(tag, msg, worker.result))
+            target, tag, context = self._requests.pop(worker)
+            target.post_message(Replied(tag, context, worker.result))
         elif event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
-            target, tag, msg = self._requests.pop(worker)
+            target, tag, context = self._requests.pop(worker)
             text = error_text(worker.error) if worker.error else t("Cancelled")
             self.notify(text, title=t("Not done"), severity="error", timeout=8)
-            target.post_message(Failed(tag, msg, text))
+            target.post_message(Failed(tag, context, text))
 
     # ------------------------------------------------------------------ screens
 
@@ -271,7 +280,7 @@ class ProctorApp(App[None]):
         seat = self.model.seat(student)
         if seat is None:
             return f"#{student}"
-        return f"{seat.get('seat')}. {seat.get('surname', '')} {seat.get('name', '')}".strip()
+        return f"{seat.seat}. {seat.surname} {seat.name}".strip()
 
 
 # ---------------------------------------------------------------------- the command
@@ -287,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _reachable(address: str, key: str) -> tuple[bool, str]:
-    client = RoomClient(address, role="proctor", key=key, reconnect=False)
+    client = ProctorClient(address, key, reconnect=False)
     try:
         hello = await client.connect(timeout=3)
         return True, hello.room
@@ -329,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         address = asyncio.run(find_server(args.server, key, discovery=not args.no_discovery and not args.server))
-        from room_client.client import parse_address
+        from room_client import parse_address
         parse_address(address)
     except ValueError as exc:
         print(f"proctor-tui: {exc}", file=sys.stderr)

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from room_server import protocol as p
+from typing import Any
+
 
 
 class Replied(Message):
     """A request's reply, posted to whoever asked (a screen or the app)."""
 
-    def __init__(self, tag: str, request: p.Message, reply: p.Message) -> None:
+    def __init__(self, tag: str, context: Any, reply: Any) -> None:
         super().__init__()
         self.tag = tag
-        self.request = request
+        self.context = context  # what the asker passed along (a filter, the saved fields)
         self.reply = reply
 
 
 class Failed(Message):
     """A request the server refused or could not get; `error` is already readable."""
 
-    def __init__(self, tag: str, request: p.Message, error: str) -> None:
+    def __init__(self, tag: str, context: Any, error: str) -> None:
         super().__init__()
         self.tag = tag
-        self.request = request
+        self.context = context
         self.error = error

@@ -10,6 +10,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from room_protocol import SeatView, SittingView
+from room_protocol.rules import AFTER_TEST, BEFORE_TEST, IN_TEST, is_present
+
 from .i18n import N_, t
 
 STATUS_TEXT = {
@@ -32,12 +35,11 @@ ALERT_TEXT = {
     "data_mistake": N_("data mistake"),
     "offline": N_("offline > 1 min"),
     "five_minutes": N_("5 min left"),
+    "late_answer": N_("late answers"),
+    "login_burst": N_("wrong passwords"),
+    "removed_login": N_("removed: tried to log in"),
 }
 
-IN_TEST = ("testing", "on_break")
-AFTER_TEST = ("finished", "questionnaire", "done")
-LOGGED_IN = ("awaiting_approval", "confirming", "rules", "waiting", "testing", "on_break", "finished",
-             "questionnaire", "done")
 
 # The status filter: (id, label, predicate).
 FILTERS = {
@@ -59,42 +61,44 @@ SORTS = {
 
 STATUS_ORDER = list(STATUS_TEXT)
 
+# What the console shows before the first snapshot arrives.
+NO_SITTING = SittingView("", "", "", "", 0, None, None, False, None, False, {}, 0, 0)
 
-def needs_attention(seat: dict) -> bool:
-    return bool(seat.get("alerts")) or seat.get("status") == "awaiting_approval"
+
+def needs_attention(seat: SeatView) -> bool:
+    return bool(seat.alerts) or seat.status == "awaiting_approval"
 
 
-def is_offline(seat: dict) -> bool:
+def is_offline(seat: SeatView) -> bool:
     """Logged in at some point, still expected to work, and not connected now."""
-    return not seat.get("online") and seat.get("status") in IN_TEST + ("confirming", "rules", "waiting")
+    return not seat.online and (seat.status in IN_TEST or seat.status in BEFORE_TEST)
 
 
-def matches(seat: dict, text: str, status_filter: str) -> bool:
+def matches(seat: SeatView, text: str, status_filter: str) -> bool:
     if status_filter == "attention" and not needs_attention(seat):
         return False
-    if status_filter == "testing" and seat.get("status") not in IN_TEST:
+    if status_filter == "testing" and seat.status not in IN_TEST:
         return False
     if status_filter == "offline" and not is_offline(seat):
         return False
-    if status_filter == "not_started" and seat.get("status") not in (
-            "not_logged_in", "awaiting_approval", "confirming", "rules", "waiting"):
+    if status_filter == "not_started" and seat.status not in BEFORE_TEST | {"not_logged_in", "awaiting_approval"}:
         return False
-    if status_filter == "finished" and seat.get("status") not in AFTER_TEST:
+    if status_filter == "finished" and seat.status not in AFTER_TEST:
         return False
     text = text.strip().casefold()
     if not text:
         return True
-    haystack = " ".join(str(seat.get(k, "")) for k in ("seat", "ikt", "login", "surname", "name", "patronymic"))
+    haystack = " ".join(str(x) for x in (seat.seat, seat.ikt, seat.login, seat.surname, seat.name, seat.patronymic))
     return all(word in haystack.casefold() for word in text.split())
 
 
-def full_name(seat: dict) -> str:
-    return " ".join(x for x in (seat.get("surname"), seat.get("name"), seat.get("patronymic")) if x)
+def full_name(seat: SeatView) -> str:
+    return " ".join(x for x in (seat.surname, seat.name, seat.patronymic) if x)
 
 
-def short_name(seat: dict, width: int = 16) -> str:
+def short_name(seat: SeatView, width: int = 16) -> str:
     """Surname and first name, or the first name's initial: what fits at 100 columns."""
-    surname, name = seat.get("surname", ""), seat.get("name", "")
+    surname, name = seat.surname, seat.name
     text = " ".join(x for x in (surname, name) if x)
     if len(text) <= width or not name:
         return text[:width]
@@ -131,48 +135,48 @@ class Summary:
 
 @dataclass
 class RoomModel:
-    sitting: dict = field(default_factory=dict)
-    seats: dict[int, dict] = field(default_factory=dict)  # student id -> SeatView
+    sitting: SittingView = field(default_factory=lambda: NO_SITTING)
+    seats: dict[int, SeatView] = field(default_factory=dict)  # student id -> SeatView
     address: str = ""
     received: dict[int, float] = field(default_factory=dict)  # student id -> monotonic time of the view
     frozen: bool = False  # tests: show the server's remaining time as sent, never run forward
     loaded: bool = False
 
-    def load(self, sitting: dict, seats: list[dict], address: str) -> None:
+    def load(self, sitting: SittingView, seats: list[SeatView], address: str) -> None:
         now = time.monotonic()
-        self.sitting = dict(sitting)
+        self.sitting = sitting
         self.address = address
-        self.seats = {seat["student"]: seat for seat in seats}
+        self.seats = {seat.student: seat for seat in seats}
         self.received = {sid: now for sid in self.seats}
         self.loaded = True
 
-    def update(self, seat: dict) -> None:
-        self.seats[seat["student"]] = seat
-        self.received[seat["student"]] = time.monotonic()
+    def update(self, seat: SeatView) -> None:
+        self.seats[seat.student] = seat
+        self.received[seat.student] = time.monotonic()
 
-    def seat(self, student: int | None) -> dict | None:
+    def seat(self, student: int | None) -> SeatView | None:
         return self.seats.get(student) if student is not None else None
 
     @property
     def paused(self) -> bool:
-        return bool(self.sitting.get("paused"))
+        return self.sitting.paused
 
-    def remaining_ms(self, seat: dict, now: float | None = None) -> int:
+    def remaining_ms(self, seat: SeatView, now: float | None = None) -> int:
         """The server's remaining time, run forward while the student's clock runs."""
-        remaining = int(seat.get("remaining_ms") or 0)
-        if self.frozen or self.paused or seat.get("status") not in IN_TEST:
+        remaining = seat.remaining_ms
+        if self.frozen or self.paused or seat.status not in IN_TEST:
             return remaining
         now = time.monotonic() if now is None else now
-        moved = int((now - self.received.get(seat["student"], now)) * 1000)
+        moved = int((now - self.received.get(seat.student, now)) * 1000)
         return max(0, remaining - moved)
 
     def summary(self) -> Summary:
         s = Summary(registered=len(self.seats))
         for seat in self.seats.values():
-            status = seat.get("status")
+            status = seat.status
             if status == "absent":
                 s.absent += 1
-            elif seat.get("present") or status in LOGGED_IN or status == "removed":
+            elif is_present(seat.present, seat.logged_in):
                 s.present += 1
             s.testing += status == "testing"
             s.on_break += status == "on_break"
@@ -180,26 +184,26 @@ class RoomModel:
             s.removed += status == "removed"
             s.offline += is_offline(seat)
             s.attention += needs_attention(seat)
-            s.slips_handed += bool(seat.get("slip_handed"))
-            s.slips_collected += bool(seat.get("slip_collected"))
+            s.slips_handed += seat.slip_handed
+            s.slips_collected += seat.slip_collected
         return s
 
-    def rows(self, *, sort: str = "seat", reverse: bool = False, text: str = "", status_filter: str = "all") -> list[dict]:
+    def rows(self, *, sort: str = "seat", reverse: bool = False, text: str = "",
+             status_filter: str = "all") -> list[SeatView]:
         seats = [seat for seat in self.seats.values() if matches(seat, text, status_filter)]
         keys = {
-            "seat": lambda s: (s.get("seat", 0), s["student"]),
-            "name": lambda s: (full_name(s).casefold(), s.get("seat", 0)),
-            "status": lambda s: (STATUS_ORDER.index(s["status"]) if s.get("status") in STATUS_ORDER else 99,
-                                 s.get("seat", 0)),
-            "answered": lambda s: (s.get("answered", 0), s.get("seat", 0)),
-            "remaining": lambda s: (self.remaining_ms(s), s.get("seat", 0)),
+            "seat": lambda s: (s.seat, s.student),
+            "name": lambda s: (full_name(s).casefold(), s.seat),
+            "status": lambda s: (STATUS_ORDER.index(s.status) if s.status in STATUS_ORDER else 99, s.seat),
+            "answered": lambda s: (s.answered, s.seat),
+            "remaining": lambda s: (self.remaining_ms(s), s.seat),
         }
         return sorted(seats, key=keys.get(sort, keys["seat"]), reverse=reverse)
 
 
-def status_text(seat: dict) -> str:
-    return t(STATUS_TEXT.get(seat.get("status", ""), seat.get("status", "")))
+def status_text(seat: SeatView) -> str:
+    return t(STATUS_TEXT.get(seat.status, seat.status))
 
 
-def alerts_text(seat: dict) -> str:
-    return ", ".join(t(ALERT_TEXT.get(a, a)) for a in seat.get("alerts", []))
+def alerts_text(seat: SeatView) -> str:
+    return ", ".join(t(ALERT_TEXT.get(a, a)) for a in seat.alerts)

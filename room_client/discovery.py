@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from zeroconf import IPVersion, ServiceStateChange
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
-from room_server.protocol import SERVICE_TYPE
+from room_protocol import SERVICE_TYPE
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,15 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 
+def journal_path(folder: Path, login: str) -> Path:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in login)[:40] or "student"
+    return Path(folder) / f"journal-{safe}.bin"
+
+
 class Journal:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, login: str = ""):
         self.path = Path(path)
+        self.login = login
         self._key: bytes | None = None
         self._entries: dict[int, dict] = {}  # seq -> {seq, item, value, made_ms}
         self._unreadable = False

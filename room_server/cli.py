@@ -1,4 +1,4 @@
-"""`room-server`: init, serve, demo, sim, content check, print, export, verify.
+"""`room-server`: init, serve, demo, content check, print, export, verify.
 
 Every failure a user can cause ends with a plain message and exit code 1 or 2, never a
 traceback.
@@ -61,16 +61,6 @@ def build_parser() -> argparse.ArgumentParser:
     _server_args(demo)
     demo.add_argument("--no-open", action="store_true", help="leave the sitting for the proctor to open")
     demo.set_defaults(run=cmd_demo)
-
-    sim = sub.add_parser("sim", help="simulated students taking the whole sitting")
-    sim.add_argument("--server", required=True, help="HOST:PORT")
-    sim.add_argument("--logins", required=True, help="a CSV with login,password columns")
-    sim.add_argument("--students", type=int, default=None, help="how many (default: every login)")
-    sim.add_argument("--think", type=float, default=1.0, help="seconds between a student's answers")
-    sim.add_argument("--acks", help="write one JSON line per acknowledged answer")
-    sim.add_argument("--skip", type=int, default=0, help="leave out the first N logins")
-    sim.add_argument("--no-break", action="store_true", help="do not wait for a break")
-    sim.set_defaults(run=cmd_sim)
 
     content = sub.add_parser("content", help="content tools: room-server content check PATH...")
     content.add_argument("action", choices=["check"])
@@ -139,7 +129,6 @@ async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, 
     from .app import ROOM, create_app
     from .discovery import Advertiser, room_addresses
     from .newroom import read_proctor_key
-    from .storage import Storage
 
     addresses = room_addresses(host, port)
     app = create_app(data_dir, addresses[0])
@@ -197,13 +186,6 @@ def cmd_demo(args) -> int:
         raise UserError(str(exc)) from None
     print(f"Demo logins: {data / 'demo-logins.csv'}", flush=True)
     return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf))
-
-
-def cmd_sim(args) -> int:
-    from .sim import run_sim
-
-    return asyncio.run(run_sim(args.server, args.logins, students=args.students, think=args.think,
-                               acks=args.acks, skip=args.skip, take_break=not args.no_break))
 
 
 def cmd_print(args) -> int:

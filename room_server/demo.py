@@ -8,7 +8,8 @@ from pathlib import Path
 
 from content.loader import shipped_packs
 
-from . import storage as st
+from .storage import DB_NAME, Database, audit, now_ms
+from .storage import meta as meta_rows
 from .roster import iin_check_digit
 
 SURNAMES = [
@@ -53,7 +54,7 @@ async def make_demo_room(data: Path, *, open_sitting: bool = True, students: int
     """Creates the demo room once; a second run serves the same room."""
     from .newroom import init_room
 
-    if (data / st.DB_NAME).exists():
+    if (data / DB_NAME).exists():
         return
     data.mkdir(parents=True, exist_ok=True)
     roster = data / "demo-roster.csv"
@@ -66,12 +67,10 @@ async def make_demo_room(data: Path, *, open_sitting: bool = True, students: int
         for row in room.logins:
             writer.writerow([row["login"], row["password"], row["surname"], row["name"], row["seat"]])
     if open_sitting:
-        storage = await st.Storage.open(data)
+        database = await Database.open(data)
         try:
-            now = st.now_ms()
-            async with storage.transaction() as db:
-                await db.execute("UPDATE meta SET value = 'open' WHERE key = 'sitting_state'")
-                await db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_ms', ?)", (str(now),))
-                await storage.audit(db, now, "server", None, "sitting_opened", {"demo": True})
+            now = now_ms()
+            await database.write([meta_rows.set_meta("sitting_state", "open"), meta_rows.set_meta("opened_ms", str(now)),
+                                  audit.entry(now, "server", None, "sitting_opened", {"demo": True})])
         finally:
-            await storage.close()
+            await database.close()

@@ -14,7 +14,7 @@ import ifaddr
 from zeroconf import IPVersion, ServiceInfo
 from zeroconf.asyncio import AsyncZeroconf
 
-from .protocol import PROTOCOL_VERSION, SERVICE_TYPE
+from room_protocol import PROTOCOL_VERSION, SERVICE_TYPE
 
 
 def lan_addresses() -> list[str]:

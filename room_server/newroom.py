@@ -22,7 +22,9 @@ from pathlib import Path
 from content.loader import load_pack
 from content.model import TestPack
 
-from . import storage as st
+from .model import Student
+from .storage import DB_NAME, Database, now_ms
+from .storage import roster as roster_rows
 from .roster import RosterRow, read_roster
 from .sitting import assign_variants
 
@@ -94,7 +96,7 @@ def load_packs(pack_paths: list[str]) -> dict[str, TestPack]:
 async def init_room(data_dir: str | Path, roster_path: str | Path, pack_paths: list[str], *,
                     school: str = "", room: str = "1", sitting: str = "1") -> NewRoom:
     data_dir = Path(data_dir)
-    if (data_dir / st.DB_NAME).exists():
+    if (data_dir / DB_NAME).exists():
         raise SetupError(f"{data_dir} already holds a room; choose an empty folder")
     packs = load_packs(pack_paths)
     grade = next(iter(packs.values())).grade
@@ -135,40 +137,31 @@ async def _create(data_dir: Path, rows: list[RosterRow], packs: dict[str, TestPa
     write_private(data_dir / SIGNING_KEY_FILE, signing_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 
-    storage = await st.Storage.open(data_dir, create=True)
+    database = await Database.open(data_dir, create=True)
     logins = []
     try:
-        now = st.now_ms()
-        async with storage.transaction() as db:
-            meta = {
-                "school": school, "room": str(room), "sitting": str(sitting), "grade": str(grade),
-                "created_ms": str(now), "sitting_state": "not_open",
-                "proctor_key_sha256": hashlib.sha256(proctor_key.encode()).hexdigest(),
-                "room_id": secrets.token_hex(8),
-            }
-            await db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
-            for language, pack in packs.items():
-                await db.execute("INSERT INTO packs (language, pack_id, folder) VALUES (?, ?, ?)",
-                                 (language, pack.id, f"packs/{pack.id}"))
-            used_ikt: set[str] = set()
-            for index, (row, seat, password_hash) in enumerate(zip(rows, seats, hashes), start=1):
-                login = f"m{grade}-{index:03d}"
-                ikt = _new_ikt(used_ikt)
-                cursor = await db.execute(
-                    "INSERT INTO students (iin, surname, name, patronymic, grade, class, language, seat, variant,"
-                    " login, ikt, password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (row.iin, row.surname, row.name, row.patronymic, row.grade, row.class_name, row.language,
-                     seat, variant_of[seat], login, ikt, password_hash))
-                student_id = cursor.lastrowid
-                await db.execute("INSERT INTO attendance (student_id) VALUES (?)", (student_id,))
-                await db.execute("INSERT INTO attempts (student_id) VALUES (?)", (student_id,))
-                logins.append({"login": login, "password": passwords[index - 1], "surname": row.surname,
-                               "name": row.name, "patronymic": row.patronymic, "seat": seat,
-                               "class": f"{row.grade}{row.class_name}", "ikt": ikt})
-            await storage.audit(db, now, "server", None, "room_created",
-                                {"students": len(rows), "packs": sorted(p.id for p in packs.values())})
+        now = now_ms()
+        meta = {
+            "school": school, "room": str(room), "sitting": str(sitting), "grade": str(grade),
+            "created_ms": str(now), "sitting_state": "not_open",
+            "proctor_key_sha256": hashlib.sha256(proctor_key.encode()).hexdigest(),
+            "room_id": secrets.token_hex(8),
+        }
+        used_ikt: set[str] = set()
+        students = []
+        for index, (row, seat, password_hash) in enumerate(zip(rows, seats, hashes), start=1):
+            login = f"m{grade}-{index:03d}"
+            ikt = _new_ikt(used_ikt)
+            students.append(Student(0, row.iin, row.surname, row.name, row.patronymic, row.grade, row.class_name,
+                                    row.language, seat, variant_of[seat], login, ikt, password_hash))
+            logins.append({"login": login, "password": passwords[index - 1], "surname": row.surname,
+                           "name": row.name, "patronymic": row.patronymic, "seat": seat,
+                           "class": f"{row.grade}{row.class_name}", "ikt": ikt})
+        async with database.transaction() as tx:
+            await roster_rows.create(tx, meta, [(language, pack.id, f"packs/{pack.id}") for language, pack in packs.items()],
+                                     students, now, {"students": len(rows), "packs": sorted(p.id for p in packs.values())})
     finally:
-        await storage.close()
+        await database.close()
     write_slips_file(data_dir / SLIPS_FILE, logins)
     return NewRoom(data_dir, len(rows), proctor_key, logins)
 

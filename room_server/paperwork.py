@@ -2,22 +2,19 @@
 
 `room-server print slips|seating|acts|protocol --data DIR --out FILE`, `room-server export
 --data DIR --to PATH` and `room-server verify BUNDLE` land in the cli_* functions; the
-console's Print, Export and ListDrives messages land in `handle`. Both read the room through
+console's Print, Export and ListDrives messages land in handlers/paperwork.py. Both read the room through
 one read-only snapshot (snapshot.py), so they work with the server running or stopped; the
 forms are in pdf.py and the bundle in bundle.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
 from . import bundle as bn
 from . import pdf
-from . import protocol as p
 from .newroom import SLIPS_FILE, read_slips_file
-from .protocol import ErrorCode, ProtocolError
 from .signing import SigningKeyError, fingerprint_for_paper, room_fingerprint
 from .snapshot import SnapshotError, read_snapshot
 
@@ -117,54 +114,3 @@ def cli_verify(bundle: Path) -> int:
     for problem in report.problems:
         print(f"  {problem}", file=sys.stderr)
     return 1
-
-
-# ------------------------------------------------------------------------- the console
-
-_EXPORT_CODES = {"target": ErrorCode.BAD_FIELD, "read_only": ErrorCode.BAD_FIELD, "no_space": ErrorCode.BAD_FIELD,
-                 "write": ErrorCode.INTERNAL, "check": ErrorCode.INTERNAL}
-
-
-async def handle(room, msg: p.Message) -> p.Message:
-    """The console's Export, Print and ListDrives, run off the event loop (students keep
-    answering while a bundle is written)."""
-    data_dir = Path(room.data_dir)
-    if isinstance(msg, p.ListDrives):
-        return p.Drives(await asyncio.to_thread(bn.list_drives))
-    if isinstance(msg, p.Print):
-        if msg.what not in WHAT:
-            raise ProtocolError(ErrorCode.BAD_FIELD, f"print: 'what' must be one of {', '.join(WHAT)}")
-        if not msg.to.strip():
-            raise ProtocolError(ErrorCode.BAD_FIELD, "print: 'to' must name a PDF file or a folder")
-        try:
-            path = await asyncio.to_thread(print_to, data_dir, msg.what, Path(msg.to))
-        except PaperworkError as exc:
-            code = ErrorCode.NOT_FOUND if "no acts" in str(exc) else ErrorCode.BAD_FIELD
-            raise ProtocolError(code, str(exc)) from None
-        await _audit(room, "printed", {"what": msg.what, "path": str(path)})
-        return p.Printed(str(path.resolve()))
-    if isinstance(msg, p.Export):
-        if not msg.to.strip():
-            raise ProtocolError(ErrorCode.BAD_FIELD, "export: 'to' must name a folder (a USB stick)")
-        try:
-            result = await asyncio.to_thread(export_to, data_dir, Path(msg.to))
-        except bn.ExportError as exc:
-            raise ProtocolError(_EXPORT_CODES.get(exc.kind, ErrorCode.INTERNAL), str(exc)) from None
-        except PaperworkError as exc:
-            raise ProtocolError(ErrorCode.INTERNAL, str(exc)) from None
-        await _audit(room, "exported", {"bundle": str(result.path), "files": result.files, "bytes": result.bytes})
-        return p.Exported(str(result.path.resolve()), result.files, result.bytes, fingerprint_for_paper(result.fingerprint))
-    raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{msg.TYPE} is not a paperwork message")
-
-
-async def _audit(room, kind: str, data: dict) -> None:
-    """The audit log records each print and export (after its snapshot, so in the next one)."""
-    storage = getattr(room, "storage", None)
-    if storage is None:
-        return
-    from .storage import now_ms
-    try:
-        async with storage.transaction() as db:
-            await storage.audit(db, now_ms(), "proctor", None, kind, data)
-    except Exception:  # the export is done; a failed audit line must not turn it into an error
-        pass

@@ -1,4 +1,6 @@
-"""The rules of a sitting as plain functions: attempt states, the clock, breaks, throttling.
+"""The server's rules of a sitting as plain functions: the clock, breaks, throttling.
+
+Attempt states and what every side must read alike are in room_protocol.rules.
 
 Nothing here needs a socket or a database, so every rule is tested directly. Times are
 integer milliseconds of the server's clock.
@@ -10,43 +12,6 @@ import random
 from dataclasses import dataclass, field
 
 from content.model import Timing
-
-
-class State:
-    """An attempt's states (the state machine is drawn in docs/protocol.md)."""
-
-    NOT_LOGGED_IN = "not_logged_in"
-    CONFIRMING = "confirming"  # personal data shown, waiting for "Correct"
-    RULES = "rules"  # rules shown, waiting for "I agree" + "Start testing"
-    WAITING = "waiting"  # rules accepted, the sitting not open yet
-    TESTING = "testing"
-    ON_BREAK = "on_break"
-    FINISHED = "finished"  # the result shown; the questionnaire is next
-    QUESTIONNAIRE = "questionnaire"
-    DONE = "done"
-    REMOVED = "removed"  # removed by the administrator; result annulled
-
-
-IN_TEST = (State.TESTING, State.ON_BREAK)
-AFTER_TEST = (State.FINISHED, State.QUESTIONNAIRE, State.DONE)
-
-# Which client message is allowed in which state (the server refuses the rest).
-ALLOWED = {
-    "report_mistake": {State.CONFIRMING},
-    "confirm_data": {State.CONFIRMING},
-    "start": {State.RULES, State.WAITING, State.TESTING, State.ON_BREAK},
-    "answer": {State.TESTING, State.ON_BREAK, State.FINISHED, State.QUESTIONNAIRE, State.DONE},
-    "goto": {State.TESTING},
-    "next_subject": {State.TESTING},
-    "open_subject": {State.TESTING},
-    "take_break": {State.TESTING},
-    "end_break": {State.ON_BREAK},
-    "finish_request": {State.TESTING},
-    "finish": {State.TESTING},
-    "questionnaire_start": {State.FINISHED, State.QUESTIONNAIRE},
-    "questionnaire_answer": {State.QUESTIONNAIRE},
-    "questionnaire_done": {State.QUESTIONNAIRE},
-}
 
 
 def minutes_ms(minutes: float) -> int:
@@ -116,24 +81,60 @@ def break_slot(timing: Timing, elapsed_ms: int) -> int | None:
     return None
 
 
-def break_offered(timing: Timing, elapsed_ms: int, used_slots: set[int], room_break: bool) -> bool:
-    """Is a break offered now? During each scheduled slot not yet used, or when the
-    administrator has announced one for the room."""
-    if room_break:
-        return True
+def break_offered(timing: Timing, elapsed_ms: int, used_slots: set, room_break: str | None) -> bool:
+    """Is a break offered now? During each scheduled slot not yet used, or while the
+    administrator's announced room break (`room_break`, its key) is on and this student has
+    not taken it yet: one break per slot and per announcement."""
+    if room_break is not None:
+        return room_break not in used_slots
     slot = break_slot(timing, elapsed_ms)
     return slot is not None and slot not in used_slots
 
 
-def late_answer_counts(made_ms: int, limit_ms: int, elapsed_now_ms: int, offline_before_deadline: bool) -> bool:
-    """Does an answer that arrived after the deadline count?
+IN_FLIGHT_MS = 15_000  # an answer sent just before the link dropped may still have been on its way
 
-    `made_ms` is attempt time as the student's app measured it with its monotonic clock,
-    anchored to the last clock message from the server (never the computer's wall clock,
-    which a student can change). It counts only when it was made within the limit, is not
-    in the future, and the app had lost the server before the deadline (an app that was
-    online at the deadline sent everything it had then)."""
-    return offline_before_deadline and 0 <= made_ms <= limit_ms and made_ms <= elapsed_now_ms
+
+@dataclass(frozen=True)
+class LateAnswer:
+    """What the server knows when an answer arrives after the attempt ended."""
+
+    made_ms: int  # attempt time the app says it was made (its monotonic clock, never the wall clock)
+    limit_ms: int  # the attempt's time limit, extra time included
+    elapsed_now_ms: int  # attempt time at arrival
+    offline_at_deadline: bool  # the student's connection was gone when time ran out
+    time_over: bool  # the attempt ended at its deadline (not finished, closed or removed)
+    sealed: bool  # the result was already shown
+    sitting_closed: bool
+    since_end_ms: int  # server time from the end of the attempt to the arrival
+    grace_ms: int  # how long after the end late answers may arrive
+    offline_from_ms: int | None  # attempt time when the server last heard from the app
+    latest_made_before: int | None  # the latest made_ms among stored answers numbered lower
+
+
+def late_answer_refusal(late: LateAnswer) -> tuple[str, str] | None:
+    """Does an answer that arrived after the attempt ended count? None if it does, else the
+    error code and why (docs/protocol.md, "Late answers").
+
+    An app online at the deadline had sent everything it made before it, so only an app cut
+    off then may send answers later, within the grace window, before the result is shown or
+    the sitting closed; and what it claims must fit what the server saw: made within the
+    limit, not in the future, not while the app was still connected, not before an answer it
+    made earlier."""
+    if late.sealed:
+        return "sealed", "the result was already shown; it does not change any more"
+    if late.sitting_closed:
+        return "closed", "the sitting is closed; answers are closed"
+    if not late.time_over or not late.offline_at_deadline:
+        return "time_over", "the test was over when this answer was made; it does not count"
+    if late.since_end_ms > late.grace_ms:
+        return "time_over", "this answer came too long after the end of the test"
+    if not 0 <= late.made_ms <= min(late.limit_ms, late.elapsed_now_ms):
+        return "time_over", "the time was over when this answer was made; it does not count"
+    if late.offline_from_ms is not None and late.made_ms < late.offline_from_ms - IN_FLIGHT_MS:
+        return "time_over", "this answer claims a time when the computer was still connected"
+    if late.latest_made_before is not None and late.made_ms < late.latest_made_before:
+        return "time_over", "this answer claims a time before an answer made earlier"
+    return None
 
 
 @dataclass

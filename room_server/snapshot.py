@@ -10,8 +10,6 @@ server, so it works as well after a restart or with the server stopped.
 from __future__ import annotations
 
 import json
-import sqlite3
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,11 +18,11 @@ from typing import Any
 from content.loader import load_pack
 from content.model import TestPack
 from content.scoring import AttemptScore, is_answered, score_attempt
+from room_protocol.rules import AFTER_TEST, State, is_present
 
-from .storage import DB_NAME, unpack_value
+from .storage import unpack_value
+from .storage.readonly import ReadError, read_tables
 
-NOT_LOGGED_IN = "not_logged_in"
-AFTER_TEST = ("finished", "questionnaire", "done")
 
 
 class SnapshotError(Exception):
@@ -61,7 +59,7 @@ class StudentRecord:
 
     @property
     def state(self) -> str:
-        return self.attempt.get("state") or NOT_LOGGED_IN
+        return self.attempt.get("state") or State.NOT_LOGGED_IN
 
     @property
     def annulled(self) -> bool:
@@ -72,9 +70,9 @@ class StudentRecord:
         """present, absent or not_marked — counted as the protocol's pre-fill counts them:
         a student who logged in is present even if nobody ticked them."""
         marked = self.attendance.get("present")
-        if marked is not None and not marked:
+        if marked is False:
             return "absent"
-        if marked or self.state != NOT_LOGGED_IN:
+        if is_present(marked, self.attempt.get("device") is not None):
             return "present"
         return "not_marked"
 
@@ -155,7 +153,8 @@ class Snapshot:
             "registered": len(self.students), "present": statuses.count("present"),
             "absent": statuses.count("absent"),
             "finished": sum(1 for s in self.students if s.state in AFTER_TEST),
-            "removed": sum(1 for s in self.students if s.state == "removed"),
+            "removed": sum(1 for s in self.students if s.state == State.REMOVED and s.attempt.get("device")),
+            "not_admitted": sum(1 for s in self.students if s.state == State.REMOVED and not s.attempt.get("device")),
             "incidents": [{"id": i["id"], "kind": i["kind"], "student": i["student_id"]} for i in self.incidents],
             "pauses": [{k: p[k] for k in ("start_ms", "end_ms", "reason", "note")} for p in self.pauses],
             "slips_handed": sum(1 for s in self.students if s.attendance.get("slip_handed")),
@@ -176,39 +175,13 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _connect_read_only(path: Path) -> sqlite3.Connection:
-    if not path.exists():
-        raise SnapshotError(f"no room database at {path}")
-    uri = "file:" + path.resolve().as_posix().replace("?", "%3f").replace("#", "%23") + "?mode=ro"
-    try:
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=10)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout=10000")
-    except sqlite3.Error as exc:
-        raise SnapshotError(f"the room database {path} cannot be opened: {exc}") from None
-    return conn
-
-
 def read_snapshot(data_dir: str | Path) -> Snapshot:
     """Reads the whole room at one moment. Blocking: call it in a worker thread from the server."""
     data_dir = Path(data_dir)
-    conn = _connect_read_only(data_dir / DB_NAME)
     try:
-        try:
-            conn.execute("BEGIN")  # a read transaction: every SELECT below sees one snapshot
-            rows = {}
-            for table, order in (("meta", "key"), ("packs", "language"), ("students", "seat"),
-                                 ("attendance", "student_id"), ("attempts", "student_id"),
-                                 ("answers", "student_id, seq"), ("pauses", "id"), ("extra_time", "id"),
-                                 ("incidents", "id"), ("questionnaire_answers", "pseudonym, question"),
-                                 ("protocol_form", "id"), ("audit", "id")):
-                rows[table] = [dict(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY {order}")]
-            taken_ms = int(time.time() * 1000)
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise SnapshotError(f"the room database in {data_dir} cannot be read: {exc}") from None
-    finally:
-        conn.close()
+        rows, taken_ms = read_tables(data_dir)
+    except ReadError as exc:
+        raise SnapshotError(str(exc)) from None
 
     meta = {r["key"]: r["value"] for r in rows["meta"]}
     packs: dict[str, TestPack] = {}

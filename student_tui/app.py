@@ -1,6 +1,6 @@
 """`student-tui`: the student's terminal app, from finding the room to the questionnaire.
 
-It talks to the room server only through `room_client`. The app keeps one `RoomClient`,
+It talks to the room server only through `room_client`. The app keeps one `StudentClient`,
 reads its pushes in one worker and moves between screens; every failure becomes a sentence
 a child understands, with the detail in `student.log` in the state folder.
 """
@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from room_client.i18n import Translator
 
-from .settings import Settings, default_state_dir, journal_path, setup_logging
+from .settings import Settings, default_state_dir, setup_logging
 
 log = logging.getLogger("synaq.student")
 
@@ -49,7 +49,7 @@ class StudentApp(App):
         self.frozen_ms = frozen_ms
         self.discover_timeout = discover_timeout
         self.safe = safe
-        self.client = None  # RoomClient once connected
+        self.client = None  # StudentClient once connected
         self.hello = None
         self.login_ok = None
         self.student: dict = {}
@@ -132,12 +132,11 @@ class StudentApp(App):
 
     @work(exclusive=True, group="connect")
     async def connect_to(self, address: str) -> None:
-        from room_client.client import Offline, RoomClient, ServerError
-        from .screens.connect import ConnectScreen
+        from room_client import Offline, ServerError, StudentClient
         from .screens.login import LoginScreen
 
         try:
-            client = RoomClient(address, client_name=CLIENT_NAME)
+            client = StudentClient(address, journal_dir=self.state_dir, client_name=CLIENT_NAME)
         except ValueError as exc:
             self.log_problem(f"bad address {address!r}", exc)
             self.connect_failed(address, self.t("This address is not right. It looks like 192.168.1.10:8765."))
@@ -174,8 +173,8 @@ class StudentApp(App):
 
     @work(exclusive=True, group="login")
     async def log_in(self, login: str, password: str) -> None:
-        from room_client.client import Offline, ServerError
-        from room_server.protocol import ErrorCode
+        from room_client import Offline, ServerError
+        from room_protocol import ErrorCode
         from .screens.login import LoginScreen
 
         screen = self.find_screen(LoginScreen)
@@ -202,8 +201,7 @@ class StudentApp(App):
                 screen.show_error(self.t("Too many wrong tries. Please wait {seconds} seconds and try again.",
                                          seconds=int(wait + 0.99)), clear_password=True, wait_s=wait)
             elif exc.code == ErrorCode.AWAITING_APPROVAL:
-                self.client._credentials = (login, password, self.settings.device)
-                screen.show_awaiting()
+                screen.show_awaiting()  # the client keeps the login: the approval logs it in
             else:
                 screen.show_error(self.explain(exc))
             return
@@ -215,15 +213,11 @@ class StudentApp(App):
         self.logged_in_as(login, login_ok)
 
     def logged_in_as(self, login: str, login_ok) -> None:
-        from room_client.journal import Journal
-
         self.login_ok = login_ok
-        self.student = dict(login_ok.student)
+        self.student = login_ok.student
         self.logged_in = True
-        if self.client.journal is None:
-            self.client.journal = Journal(journal_path(self.state_dir, login))
-        log.info("logged in as %s; attempt %s", login, login_ok.attempt.get("state"))
-        self.route(login_ok.attempt.get("state", "confirming"))
+        log.info("logged in as %s; attempt %s", login, login_ok.attempt.state)
+        self.route(login_ok.attempt.state)
 
     def route(self, state: str) -> None:
         """Shows the screen for the attempt's state (after login, or a step forward)."""
@@ -239,18 +233,60 @@ class StudentApp(App):
         elif state in ("testing", "on_break"):
             self.resume_test()
         elif state in ("finished", "questionnaire"):
-            if self.result is None and self.login_ok and self.login_ok.attempt.get("result"):
-                from room_server import protocol as p
-                self.result = p.from_wire(p.Result, self.login_ok.attempt["result"])
-            self.show(ResultScreen(self.result))
+            sealed = self.login_ok.attempt.result if self.login_ok else None
+            if self.result is None and sealed is not None:
+                import room_protocol as p
+                self.result = p.Result.of(sealed)
+            if self.result is None:
+                self.fetch_result()  # after sending what this computer still holds
+            else:
+                self.show(ResultScreen(self.result))
         elif state == "done":
             self.show(LeaveScreen())
         elif state == "removed":
             self.ended()
 
     @work(exclusive=True, group="net")
+    async def fetch_result(self) -> None:
+        from .screens.message import MessageScreen
+        self.show(MessageScreen(self.t("Your test is finished"),
+                                self.t("Sending your last answers and getting your result…")))
+        try:
+            result = await self.client.result()
+        except Exception as exc:
+            self.show_problem(self.explain(exc))
+            return
+        self.show_result(result)
+
+    def resync(self, login_ok) -> None:
+        """Logged in again after the link came back: follow the state the server has now,
+        so no screen waits for a push that was sent while the link was down."""
+        from .screens.rules import RulesScreen
+        from .screens.test import TestScreen
+        self.login_ok = login_ok
+        state = login_ok.attempt.state
+        rules = self.find_screen(RulesScreen)
+        if rules is not None and state in ("rules", "waiting"):
+            if login_ok.attempt.sitting == "open":
+                rules.sitting_opened()
+        elif state in ("testing", "on_break") and self.find_screen(TestScreen) is not None:
+            return  # the test screen goes on; the clock and the answers follow by themselves
+        elif state in ("finished", "questionnaire", "done", "removed") or rules is not None:
+            if not self._showing_state(state):
+                self.route(state)
+
+    def _showing_state(self, state: str) -> bool:
+        from .screens.message import LeaveScreen
+        from .screens.questionnaire import QuestionnaireIntroScreen, QuestionnaireScreen, ThanksScreen
+        from .screens.result import ResultScreen
+        kinds = {"finished": (ResultScreen,), "questionnaire": (ResultScreen, QuestionnaireIntroScreen,
+                                                                QuestionnaireScreen),
+                 "done": (ThanksScreen, LeaveScreen)}.get(state, ())
+        return any(self.find_screen(kind) is not None for kind in kinds)
+
+    @work(exclusive=True, group="net")
     async def resume_test(self) -> None:
-        from room_server import protocol as p
+        import room_protocol as p
         try:
             reply = await self.client.start()
         except Exception as exc:
@@ -304,9 +340,9 @@ class StudentApp(App):
                 self.log_problem(f"handling {type(event).__name__}", exc)
 
     def handle_event(self, event) -> None:
-        from room_client.client import Acked, Connection, ServerError
-        from room_server import protocol as p
-        from room_server.protocol import ErrorCode
+        import room_protocol as p
+        from room_client import Acked, Connection, ServerError
+        from room_protocol import ErrorCode
         from .screens.login import LoginScreen
         from .screens.rules import RulesScreen
         from .screens.test import TestScreen
@@ -319,6 +355,9 @@ class StudentApp(App):
             log.info("connection %s %s", "online" if event.online else "offline", event.reason)
             if test_screen:
                 test_screen.refresh_states()
+            rules = self.find_screen(RulesScreen)
+            if rules is not None:
+                rules.link_changed(event.online)
         elif isinstance(event, p.Clock):
             self.last_clock = event
             self.follow_clock()
@@ -337,10 +376,10 @@ class StudentApp(App):
             if not event.approved and login is not None:
                 login.show_error(self.t("The administrator did not allow this login. Raise your hand."))
         elif isinstance(event, p.LoginOk):
-            if not self.logged_in and self.client._credentials:  # approved by the administrator
-                self.logged_in_as(self.client._credentials[0], event)
+            if not self.logged_in and self.client.credentials:  # approved by the administrator
+                self.logged_in_as(self.client.credentials.login, event)
             else:
-                self.login_ok = event
+                self.resync(event)
         elif isinstance(event, p.Error):
             log.warning("the server ended this connection: %s %s", event.code, event.reason)
             if event.code == ErrorCode.REMOVED:
@@ -353,7 +392,7 @@ class StudentApp(App):
             self.server_error(event)
 
     def server_error(self, exc) -> None:
-        from room_server.protocol import ErrorCode
+        from room_protocol import ErrorCode
         log.warning("the server refused: %s %s", exc.code, exc.reason)
         if exc.code == ErrorCode.REMOVED:
             self.ended()
@@ -395,7 +434,7 @@ class StudentApp(App):
             return
         if clock.state == "testing" and not self.break_declined and self.find_screen(BreakOfferDialog) is None \
                 and self.screen is test_screen:
-            minutes = int(self.test.timing.get("break_minutes", 10)) if self.test else 10
+            minutes = self.test.timing.break_minutes if self.test else 10
             self.push_screen(BreakOfferDialog(minutes, room=clock.room_break), self._break_answer)
 
     def show_above_test(self, screen: Screen) -> None:
@@ -433,8 +472,8 @@ class StudentApp(App):
 
     def explain(self, exc: BaseException) -> str:
         """A sentence a child understands for any failure (the detail goes to the log)."""
-        from room_client.client import Offline, ServerError
-        from room_server.protocol import ErrorCode
+        from room_client import Offline, ServerError
+        from room_protocol import ErrorCode
 
         self.log_problem("a request failed", exc)
         if isinstance(exc, (Offline, asyncio.TimeoutError, ConnectionError)):

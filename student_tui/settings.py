@@ -65,11 +65,6 @@ class Settings:
             log.warning("cannot save settings in %s: %s", folder, exc)
 
 
-def journal_path(folder: Path, login: str) -> Path:
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in login)[:40] or "student"
-    return folder / f"journal-{safe}.bin"
-
-
 def setup_logging(folder: Path) -> Path:
     """Every technical detail goes to student.log in the state folder, never to the screen."""
     path = folder / "student.log"

@@ -17,8 +17,8 @@ from aiohttp import ClientSession, WSMsgType
 from aiohttp.test_utils import TestServer
 
 from content.loader import shipped_packs
-from room_client.client import RoomClient
-from room_server import protocol as p
+from room_client import ProctorClient, StudentClient
+import room_protocol as p
 from room_server.demo import demo_iin
 from room_server.newroom import init_room
 
@@ -71,7 +71,7 @@ async def wait_until(condition: Callable[[], Any], timeout: float = 5.0, what: s
         await asyncio.sleep(0.02)
 
 
-async def next_event(client: RoomClient, predicate: Callable[[Any], bool], timeout: float = 5.0) -> Any:
+async def next_event(client: StudentClient, predicate: Callable[[Any], bool], timeout: float = 5.0) -> Any:
     """The next event from the client that matches; the ones before it are dropped."""
     async def loop():
         while True:
@@ -151,7 +151,7 @@ class LiveRoom:
     key: str
     logins: list[dict]
     server: TestServer | None = None
-    clients: list[RoomClient] = field(default_factory=list)
+    clients: list[StudentClient] = field(default_factory=list)
 
     @property
     def address(self) -> str:
@@ -180,28 +180,30 @@ class LiveRoom:
     def student_id(self, index: int) -> int:
         return db_rows(self.dir, "SELECT id FROM students WHERE login = ?", (self.logins[index]["login"],))[0]["id"]
 
-    async def client(self, role: str = "student", *, key: str | None = None, reconnect: bool = False) -> RoomClient:
-        client = RoomClient(self.address, role=role, key=key if key is not None else (self.key if role == "proctor" else None),
-                            reconnect=reconnect)
+    async def client(self, role: str = "student", *, key: str | None = None, reconnect: bool = False):
+        if role == "proctor":
+            client = ProctorClient(self.address, key if key is not None else self.key, reconnect=reconnect)
+        else:
+            client = StudentClient(self.address, reconnect=reconnect)
         self.clients.append(client)
         await client.connect()
         return client
 
-    async def student(self, index: int, *, device: str | None = None, reconnect: bool = False) -> RoomClient:
+    async def student(self, index: int, *, device: str | None = None, reconnect: bool = False) -> StudentClient:
         client = await self.client(reconnect=reconnect)
         login = self.logins[index]
         await client.login(login["login"], login["password"], device or f"pc-{index}")
         return client
 
-    async def proctor(self) -> RoomClient:
+    async def proctor(self) -> ProctorClient:
         client = await self.client("proctor")
         await client.watch()
         return client
 
-    async def testing(self, index: int, **kw) -> tuple[RoomClient, p.Test]:
+    async def testing(self, index: int, **kw) -> tuple[StudentClient, p.Test]:
         """A student through confirm and start into the test (the sitting must be open)."""
         client = await self.student(index, **kw)
-        if client.login_ok.attempt["state"] == "confirming":
+        if client.login_ok.attempt.state == "confirming":
             await client.confirm_data()
         test = await client.start()
         assert isinstance(test, p.Test), test
@@ -209,7 +211,7 @@ class LiveRoom:
 
     async def open(self) -> None:
         proctor = await self.client("proctor")
-        await proctor.act(p.OpenSitting())
+        await proctor.request(p.OpenSitting())
         await proctor.close()
 
     async def close_clients(self) -> None:
@@ -296,17 +298,25 @@ class RawSocket:
 
 
 def sample_value(hint) -> Any:
-    """A value of a message field's declared type."""
+    """A value of a message field's declared type (views built field by field)."""
     import types
     import typing
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         return sample_value([a for a in typing.get_args(hint) if a is not type(None)][0])
+    if origin is list:
+        (inner,) = typing.get_args(hint)
+        return [sample_value(inner)]
+    if origin is dict:
+        key, value = typing.get_args(hint)
+        return {sample_value(key): sample_value(value)}
+    if isinstance(hint, type) and issubclass(hint, p.Record):
+        return sample_message(hint)
     return {str: "Әлия қ", int: 1, float: 2.5, bool: True, bytes: b"\x00\x01key", list: [1, "ә", {"a": [2]}],
             dict: {"a": 1, "б": [True, None]}}.get(hint, {"x": ["any", 1]})
 
 
-def sample_message(cls) -> p.Message:
+def sample_message(cls) -> p.Record:
     import dataclasses
     import typing
     hints = typing.get_type_hints(cls)

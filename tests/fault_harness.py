@@ -233,10 +233,10 @@ class ServerProcess:
 
 
 async def run_group(args: argparse.Namespace) -> int:
-    from room_client.client import Acked, ServerError
+    from room_client import Acked, ServerError
     from room_client.journal import Journal
-    from room_server import protocol as p
-    from room_server.sim import SimStudent, random_value, read_logins
+    import room_protocol as p
+    from room_tools.sim import SimStudent, random_value, read_logins
 
     logins = read_logins(args.logins)[args.skip:args.skip + args.count]
     out = open(args.log, "a", encoding="utf-8", buffering=1)
@@ -281,14 +281,14 @@ async def run_group(args: argparse.Namespace) -> int:
             if test is None or self.rng.random() > 0.2:
                 return
             for subject in test.subjects:
-                ids = [item["id"] for item in subject["items"]]
+                ids = [item.id for item in subject.items]
                 if item_id in ids:
-                    earlier = [item for item in subject["items"][:ids.index(item_id)]]
+                    earlier = [item for item in subject.items[:ids.index(item_id)]]
                     if earlier:
                         item = self.rng.choice(earlier)
                         value = random_value(item, self.rng)
-                        state = self._answer(item["id"], value)
-                        write(k="made", login=self.login, seq=state.seq, item=item["id"], value=value,
+                        state = self._answer(item.id, value)
+                        write(k="made", login=self.login, seq=state.seq, item=item.id, value=value,
                               made_ms=state.made_ms)
                     return
 
@@ -456,8 +456,8 @@ class Harness:
     # --- the proctor --------------------------------------------------------------------
 
     async def connect_proctor(self) -> None:
-        from room_client.client import RoomClient
-        self.proctor = RoomClient(f"127.0.0.1:{self.port}", role="proctor", key=self.key, reconnect=True)
+        from room_client import ProctorClient
+        self.proctor = ProctorClient(f"127.0.0.1:{self.port}", self.key, reconnect=True)
         for _ in range(100):
             try:
                 await self.proctor.connect()
@@ -468,11 +468,11 @@ class Harness:
 
     async def act(self, msg, record: dict | None = None, done_codes: tuple = ()) -> Any:
         """A proctor action that rides out server restarts; recorded for the final check."""
-        from room_client.client import Offline, ServerError
+        from room_client import Offline, ServerError
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                reply = await self.proctor.act(msg)
+                reply = await self.proctor.request(msg)
                 break
             except (Offline, asyncio.TimeoutError):
                 await asyncio.sleep(0.3)
@@ -491,7 +491,7 @@ class Harness:
         return self.db_rows("SELECT id FROM students WHERE login = ?", (login,))[0]["id"]
 
     async def proctor_setup(self) -> None:
-        from room_server import protocol as p
+        import room_protocol as p
         absent = self.student_id(self.absent_login["login"])
         await self.act(p.Attendance(absent, False, "ill", "a note from the doctor"),
                        {"kind": "attendance", "student": absent, "present": False})
@@ -560,9 +560,9 @@ class Harness:
     async def second_device(self) -> None:
         """A student answers on one computer, then logs in on another; the proctor approves;
         the student finishes there. Runs in this process, on loopback."""
-        from room_client.client import Acked, Offline, RoomClient, ServerError
-        from room_server import protocol as p
-        from room_server.sim import random_value, solve
+        from room_client import Acked, Offline, StudentClient, ServerError
+        import room_protocol as p
+        from room_tools.sim import random_value, solve
 
         row = self.second_login
         sid = self.student_id(row["login"])
@@ -582,7 +582,7 @@ class Harness:
                     await asyncio.sleep(0.3)
             raise RuntimeError("second computer: the server stayed unreachable")
 
-        async def settle(client: RoomClient) -> None:
+        async def settle(client: StudentClient) -> None:
             deadline = time.monotonic() + 120
             while client.waiting_count() and time.monotonic() < deadline:
                 if client.online:
@@ -591,18 +591,18 @@ class Harness:
             while not client.events.empty():
                 note(client.events.get_nowait())
 
-        first = RoomClient(f"127.0.0.1:{self.port}", client_name="harness-first")
-        second = RoomClient(f"127.0.0.1:{self.port}", client_name="harness-second")
+        first = StudentClient(f"127.0.0.1:{self.port}", client_name="harness-first")
+        second = StudentClient(f"127.0.0.1:{self.port}", client_name="harness-second")
         rng = random.Random(self.cfg.seed + 7)
         try:
             await retry(first.connect)
             await retry(first.login, row["login"], row["password"], "first-computer")
-            if first.login_ok.attempt["state"] == "confirming":
+            if first.login_ok.attempt.state == "confirming":
                 await retry(first.confirm_data)
             test = await retry(first.start)
-            items = [item for subject in test.subjects[:1] for item in subject["items"]]
+            items = [item for subject in test.subjects[:1] for item in subject.items]
             for item in items[:5]:
-                first.answer(item["id"], random_value(item, rng))
+                first.answer(item.id, random_value(item, rng))
                 await asyncio.sleep(0.2)
             await settle(first)
             # The first computer "breaks"; the student moves to another one.
@@ -628,8 +628,8 @@ class Harness:
                 raise RuntimeError("the second computer was never approved")
             self.summary.second_device = True
             test = await retry(second.start)
-            for item in [i for s in test.subjects[:1] for i in s["items"]][5:10]:
-                second.answer(item["id"], random_value(item, rng))
+            for item in [i for s in test.subjects[:1] for i in s.items][5:10]:
+                second.answer(item.id, random_value(item, rng))
                 await asyncio.sleep(0.2)
             await settle(second)
             while not first.events.empty():
@@ -653,7 +653,7 @@ class Harness:
 
     async def room_actions(self) -> None:
         """Pause and resume the room, extra time for a student, incidents."""
-        from room_server import protocol as p
+        import room_protocol as p
         token = f"h{self.rng.randrange(10**6)}"
         await self.act(p.Pause("network", f"pause {token}"), {"kind": "paused", "note": f"pause {token}"},
                        done_codes=("wrong_state",))
@@ -796,11 +796,11 @@ class Harness:
     # --- the checks -----------------------------------------------------------------------
 
     async def final_checks(self) -> None:
-        from room_server import protocol as p
+        import room_protocol as p
         # The server's own view at the end, before it stops.
-        room = await self.act(p.Watch())
+        room = await self.proctor.request(p.Watch())
         snapshot_ms = wall_ms()
-        seats = {seat["login"]: seat for seat in room.seats}
+        seats = {seat.login: seat for seat in room.seats}
         await self.proctor.close()
         self.proctor = None
         self.server.sample_rss()
@@ -923,8 +923,8 @@ class Harness:
                 check(ids[r["login"]], r["t"], r["remaining_ms"], "a client was told", delayed)
         for login, seat in seats.items():
             sid = ids[login]
-            if seat["state"] in ("testing", "on_break") or started.get(sid):
-                check(sid, snapshot_ms, seat["remaining_ms"], "the server's final view says")
+            if seat.state in ("testing", "on_break") or started.get(sid):
+                check(sid, snapshot_ms, seat.remaining_ms, "the server's final view says")
 
     def check_actions(self) -> None:
         s = self.summary

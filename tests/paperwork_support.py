@@ -18,12 +18,12 @@ from typing import AsyncIterator
 
 from aiohttp.test_utils import TestServer
 
-from room_client.client import RoomClient
-from room_server import protocol as p
+from room_client import ProctorClient, StudentClient
+import room_protocol as p
 from room_server.app import create_app
 from room_server.demo import make_demo_room
 from room_server.newroom import read_proctor_key
-from room_server.sim import SimStudent, random_value
+from room_tools.sim import SimStudent, random_value
 
 FINISHERS = 5  # students who take the whole test and the questionnaire
 ADMINISTRATOR = "Жақсылықова Әйгерім Нұрланқызы"
@@ -59,30 +59,30 @@ def logins(data: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-async def proctor(addr: str, data: Path) -> RoomClient:
-    client = RoomClient(addr, role="proctor", key=read_proctor_key(data), reconnect=False)
+async def proctor(addr: str, data: Path) -> StudentClient:
+    client = ProctorClient(addr, read_proctor_key(data), reconnect=False)
     await client.connect()
     return client
 
 
-async def student_ids(client: RoomClient) -> dict[str, int]:
+async def student_ids(client: StudentClient) -> dict[str, int]:
     room = await client.watch()
-    return {seat["login"]: seat["student"] for seat in room.seats}
+    return {seat.login: seat.student for seat in room.seats}
 
 
-async def start_student(addr: str, login: str, password: str, answers: int) -> RoomClient:
+async def start_student(addr: str, login: str, password: str, answers: int) -> StudentClient:
     """A student who logs in, starts and answers a few items, then stays in the test."""
-    client = RoomClient(addr, client_name="paperwork-test/1", reconnect=False)
+    client = StudentClient(addr, client_name="paperwork-test/1", reconnect=False)
     await client.connect()
     login_ok = await client.login(login, password, f"pc-{login}")
-    if login_ok.attempt["state"] == "confirming":
+    if login_ok.attempt.state == "confirming":
         await client.confirm_data()
     test = await client.start()
     assert isinstance(test, p.Test), test
     rng = random.Random(login)
-    items = [item for subject in test.subjects[:1] for item in subject["items"]][:answers]
+    items = [item for subject in test.subjects[:1] for item in subject.items][:answers]
     for item in items:
-        client.answer(item["id"], random_value(item, rng))
+        client.answer(item.id, random_value(item, rng))
     for _ in range(400):
         if not client.waiting_count():
             break
@@ -100,9 +100,9 @@ async def run_sitting(data: Path) -> dict:
         boss = await proctor(addr, data)
         ids = await student_ids(boss)
         absent = people[-1]
-        await boss.act(p.Attendance(student=ids[absent["login"]], present=False, reason=ABSENCE, document=ABSENCE_DOC))
+        await boss.request(p.Attendance(student=ids[absent["login"]], present=False, reason=ABSENCE, document=ABSENCE_DOC))
         for person in people[:FINISHERS + 2]:
-            await boss.act(p.Slips(student=ids[person["login"]], handed=True))
+            await boss.request(p.Slips(student=ids[person["login"]], handed=True))
         sims = [SimStudent(addr, person["login"], person["password"], think=0, rng=random.Random(i), take_break=False)
                 for i, person in enumerate(people[:FINISHERS])]
         reports = await asyncio.gather(*(s.run() for s in sims))
@@ -110,19 +110,19 @@ async def run_sitting(data: Path) -> dict:
 
         removed = people[FINISHERS]
         removed_client = await start_student(addr, removed["login"], removed["password"], 3)
-        await boss.act(p.Incident(kind="annex1", student=ids[removed["login"]],
+        await boss.request(p.Incident(kind="annex1", student=ids[removed["login"]],
                                   fields={"item_found": ITEM_FOUND, "ministry_rep": MINISTRY_REP,
                                           "drawn_up_by": ADMINISTRATOR, "org_code": "270001"}))
         impostor_for = people[FINISHERS + 2]
-        await boss.act(p.Incident(kind="annex2", student=ids[impostor_for["login"]],
+        await boss.request(p.Incident(kind="annex2", student=ids[impostor_for["login"]],
                                   fields={"impostor_name": IMPOSTOR, "ministry_rep": MINISTRY_REP,
                                           "decision": "not_admitted_only"}))
-        await boss.act(p.Pause(reason="power", note=PAUSE_NOTE))
-        await boss.act(p.Resume())
+        await boss.request(p.Pause(reason="power", note=PAUSE_NOTE))
+        await boss.request(p.Resume())
         still = people[FINISHERS + 1]
         still_client = await start_student(addr, still["login"], still["password"], 2)
-        await boss.act(p.ExtraTime(student=ids[still["login"]], minutes=10, reason="компьютер ауыстырылды"))
-        await boss.act(p.SaveProtocol(fields={"administrator": ADMINISTRATOR, "remarks": REMARKS,
+        await boss.request(p.ExtraTime(student=ids[still["login"]], minutes=10, reason="компьютер ауыстырылды"))
+        await boss.request(p.SaveProtocol(fields={"administrator": ADMINISTRATOR, "remarks": REMARKS,
                                               "org_code": "270001"}))
         for client in (removed_client, still_client, boss):
             await client.close()

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fault_harness import ServerProcess, free_port
-from room_server import protocol as p
-from room_server.protocol import ProtocolError
+import room_protocol as p
+from room_protocol import ProtocolError
 
 # --------------------------------------------------------------------------- the frames
 
@@ -196,7 +196,7 @@ class FuzzRoom:
     async def _waves(self) -> None:
         """Five students at a time from the roster (the first is the fuzzers' own login),
         until told to stop or the roster runs out."""
-        from room_server.sim import SimStudent
+        from room_tools.sim import SimStudent
         rng = random.Random(5)
         next_index = 1
         while not self.stop_waves and next_index + 5 <= len(self.logins):
@@ -306,7 +306,7 @@ async def test_a_hostile_answer_does_not_spoil_the_group_commit(live_open):
     hold (a made_ms past 64 bits) must be refused alone, never fail its neighbours."""
     from conftest import RawSocket
     good, test = await live_open.testing(0)
-    item = test.subjects[0]["items"][0]
+    item = test.subjects[0].items[0]
     login = live_open.logins[1]
     async with RawSocket(live_open.address) as raw:
         await raw.hello()
@@ -320,7 +320,7 @@ async def test_a_hostile_answer_does_not_spoil_the_group_commit(live_open):
         assert mine["t"] == "test"
         raw_item = mine["subjects"][0]["items"][0]["id"]
         for seq, huge in enumerate((2**64 - 1, 2**63, -(2**63)), 1):
-            state = good.answer(item["id"], "A")
+            state = good.answer(item.id, "A")
             await raw.send({"t": "answer", "seq": seq, "item": raw_item, "value": "A", "made_ms": huge}, 5)
             reply = await raw.reply()
             assert reply["t"] in ("error", "ack"), reply
@@ -334,18 +334,20 @@ async def test_a_hostile_answer_does_not_spoil_the_group_commit(live_open):
 async def test_group_commit_isolates_a_record_it_cannot_store(tmp_path):
     """Storage level: a record SQLite refuses fails alone; its batch-mates are committed."""
     from conftest import make_room
-    from room_server.storage import AnswerRecord, Storage
+    from room_server.storage import AnswerRecord, AnswerWriter, Database
     room = await make_room(tmp_path, students=2)
-    storage = await Storage.open(room.dir)
-    storage.start_writer()
+    database = await Database.open(room.dir)
+    writer = AnswerWriter(database)
+    writer.start()
     try:
         good = [AnswerRecord(1, seq, f"i{seq}", "A", 1000, True, "s1") for seq in range(1, 6)]
         bad = AnswerRecord(2, 1, "x", "A", 2**64 - 1, True, "s2")
-        results = await asyncio.gather(*(storage.save_answer(r) for r in good[:3] + [bad] + good[3:]),
+        results = await asyncio.gather(*(writer.save(r) for r in good[:3] + [bad] + good[3:]),
                                        return_exceptions=True)
         assert isinstance(results[3], OverflowError)
-        assert [r for i, r in enumerate(results) if i != 3] == [True] * 5
-        rows = await storage.fetchall("SELECT seq FROM answers WHERE student_id = 1 ORDER BY seq")
+        assert [r.is_new for i, r in enumerate(results) if i != 3] == [True] * 5
+        rows = await database.fetchall("SELECT seq FROM answers WHERE student_id = 1 ORDER BY seq")
         assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5]
     finally:
-        await storage.close()
+        await writer.stop()
+        await database.close()

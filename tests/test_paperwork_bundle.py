@@ -21,10 +21,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from paperwork_support import copy_room, live_server, proctor, run_sitting, start_student
 from room_server import bundle as bn
-from room_server import protocol as p
+import room_protocol as p
 from room_server.cli import main as cli_main
 from room_server.signing import fingerprint, room_fingerprint
-from room_server.sim import random_value
+from room_tools.sim import random_value
 
 QTI = "{http://www.imsglobal.org/xsd/imsqti_result_v2p1}"
 SESSION_STATUSES = {"initial", "pendingSubmission", "pendingResponseProcessing", "final"}
@@ -331,7 +331,7 @@ async def test_export_while_students_answer_is_a_consistent_snapshot(room, tmp_p
     still = facts["still"]
     async with live_server(data) as addr:
         student = await start_student(addr, still["login"], still["password"], 1)
-        items = [item for subject in student.test.subjects for item in subject["items"]]
+        items = [item for subject in student.test.subjects for item in subject.items]
         rng = random.Random(5)
         stop = asyncio.Event()
 
@@ -339,7 +339,7 @@ async def test_export_while_students_answer_is_a_consistent_snapshot(room, tmp_p
             n = 0
             while not stop.is_set():
                 item = items[n % len(items)]
-                student.answer(item["id"], random_value(item, rng))
+                student.answer(item.id, random_value(item, rng))
                 n += 1
                 await asyncio.sleep(0.02)
 
@@ -351,7 +351,7 @@ async def test_export_while_students_answer_is_a_consistent_snapshot(room, tmp_p
                 usb = tmp_path / f"usb{n}"
                 usb.mkdir()
                 if n % 2:
-                    reply = await boss.act(p.Export(str(usb)))
+                    reply = await boss.request(p.Export(str(usb)))
                     assert isinstance(reply, p.Exported)
                     bundles.append(Path(reply.bundle))
                 else:
@@ -379,7 +379,7 @@ async def test_export_after_a_server_restart(room, tmp_path, capsys):
     answers_before = db_rows(data, "SELECT COUNT(*) FROM answers")[0][0]
     async with live_server(data) as addr:  # the first server ran in the fixture; this is a new one
         boss = await proctor(addr, data)
-        reply = await boss.act(p.Export(str(tmp_path)))
+        reply = await boss.request(p.Export(str(tmp_path)))
         await boss.close()
     bundle = Path(reply.bundle)
     assert verify(bundle, capsys)[0] == 0

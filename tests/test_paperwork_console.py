@@ -10,9 +10,9 @@ from pypdf import PdfReader
 
 from paperwork_support import (copy_room, fat_tools, live_server, logins, make_fat_image, mount_fat, proctor,
                                run_sitting, unmount)
-from room_client.client import RoomClient, ServerError
+from room_client import StudentClient, ServerError
 from room_server import bundle as bn
-from room_server import protocol as p
+import room_protocol as p
 
 
 @pytest.fixture(scope="module")
@@ -32,21 +32,21 @@ async def test_print_every_form_from_the_console(room, tmp_path):
         boss = await proctor(addr, room)
         try:
             for what in ("slips", "seating", "acts", "protocol"):
-                reply = await boss.act(p.Print(what, str(tmp_path / f"{what}.pdf")))
+                reply = await boss.request(p.Print(what, str(tmp_path / f"{what}.pdf")))
                 assert isinstance(reply, p.Printed) and Path(reply.path) == (tmp_path / f"{what}.pdf").resolve()
                 assert PdfReader(reply.path).pages
             folder = tmp_path / "out"
             folder.mkdir()
-            reply = await boss.act(p.Print("protocol", str(folder)))
+            reply = await boss.request(p.Print("protocol", str(folder)))
             assert Path(reply.path).parent == folder.resolve() and Path(reply.path).suffix == ".pdf"
             with pytest.raises(ServerError) as bad:
-                await boss.act(p.Print("diploma", str(tmp_path / "x.pdf")))
+                await boss.request(p.Print("diploma", str(tmp_path / "x.pdf")))
             assert bad.value.code == p.ErrorCode.BAD_FIELD and "slips, seating, acts, protocol" in bad.value.reason
             with pytest.raises(ServerError) as bad:
-                await boss.act(p.Print("seating", str(tmp_path / "missing" / "x.pdf")))
+                await boss.request(p.Print("seating", str(tmp_path / "missing" / "x.pdf")))
             assert bad.value.code == p.ErrorCode.BAD_FIELD and "does not exist" in bad.value.reason
             # The room still works after a refusal.
-            assert isinstance(await boss.act(p.Print("seating", str(tmp_path / "again.pdf"))), p.Printed)
+            assert isinstance(await boss.request(p.Print("seating", str(tmp_path / "again.pdf"))), p.Printed)
         finally:
             await boss.close()
 
@@ -57,7 +57,7 @@ async def test_export_from_the_console_and_its_refusals(room, tmp_path, capsys):
     async with live_server(room) as addr:
         boss = await proctor(addr, room)
         try:
-            reply = await boss.act(p.Export(str(usb)))
+            reply = await boss.request(p.Export(str(usb)))
             assert isinstance(reply, p.Exported)
             bundle = Path(reply.bundle)
             assert bundle.parent == usb.resolve()
@@ -66,13 +66,13 @@ async def test_export_from_the_console_and_its_refusals(room, tmp_path, capsys):
             assert bn.verify_bundle(bundle).ok
             from room_server.signing import fingerprint_for_paper, room_fingerprint
             assert reply.fingerprint == fingerprint_for_paper(room_fingerprint(room))  # what the paper shows
-            second = await boss.act(p.Export(str(usb)))
+            second = await boss.request(p.Export(str(usb)))
             assert Path(second.bundle).name == bundle.name + "_2"
             with pytest.raises(ServerError) as bad:
-                await boss.act(p.Export(str(tmp_path / "no-stick")))
+                await boss.request(p.Export(str(tmp_path / "no-stick")))
             assert bad.value.code == p.ErrorCode.BAD_FIELD and "does not exist" in bad.value.reason
             with pytest.raises(ServerError) as bad:
-                await boss.act(p.Export(""))
+                await boss.request(p.Export(""))
             assert bad.value.code == p.ErrorCode.BAD_FIELD
         finally:
             await boss.close()
@@ -81,7 +81,7 @@ async def test_export_from_the_console_and_its_refusals(room, tmp_path, capsys):
 async def test_a_student_cannot_print_or_export(room, tmp_path):
     person = logins(room)[10]
     async with live_server(room) as addr:
-        student = RoomClient(addr, reconnect=False)
+        student = StudentClient(addr, reconnect=False)
         await student.connect()
         try:
             await student.login(person["login"], person["password"], "pc-x")
@@ -113,20 +113,20 @@ async def test_list_drives_shows_a_mounted_stick_and_export_to_it_read_only_is_r
         async with live_server(room) as addr:
             boss = await proctor(addr, room)
             try:
-                reply = await boss.act(p.ListDrives())
+                reply = await boss.request(p.ListDrives())
                 assert isinstance(reply, p.Drives)
                 for drive in reply.drives:
-                    assert set(drive) == {"path", "label", "free_bytes", "removable"}
+                    assert set(drive.to_wire()) == {"path", "label", "free_bytes", "removable"}
                 if reason is not None:
                     print(f"SKIPPED the FAT part: {reason}")
                     pytest.skip(reason)
-                by_label = {d["label"]: d for d in reply.drives}
+                by_label = {d.label: d for d in reply.drives}
                 assert set(by_label) == {"STICK", "LOCKED"}
-                assert by_label["STICK"]["removable"] and by_label["STICK"]["free_bytes"] > 3_000_000
-                exported = await boss.act(p.Export(by_label["STICK"]["path"]))
+                assert by_label["STICK"].removable and by_label["STICK"].free_bytes > 3_000_000
+                exported = await boss.request(p.Export(by_label["STICK"].path))
                 assert bn.verify_bundle(Path(exported.bundle)).ok
                 with pytest.raises(ServerError) as bad:
-                    await boss.act(p.Export(by_label["LOCKED"]["path"]))
+                    await boss.request(p.Export(by_label["LOCKED"].path))
                 assert bad.value.code == p.ErrorCode.BAD_FIELD and "read-only" in bad.value.reason
             finally:
                 await boss.close()

@@ -14,8 +14,8 @@ from textual.widgets import Input, Static, TextArea
 from proctor_tui.app import ProctorApp
 from proctor_tui.screens.dialogs import ConfirmDialog
 from proctor_tui.screens.room import RoomScreen
-from room_client.client import ServerError
-from room_server import protocol as p
+from room_client import ServerError
+import room_protocol as p
 
 SIZE = (100, 30)
 
@@ -36,17 +36,17 @@ async def select(app: ProctorApp, pilot, student: int) -> None:
     await wait_until(lambda: str(student) in screen.table._order, what=f"student {student} in the table")
     screen.table.move_cursor(row=screen.table._order.index(str(student)), animate=False)
     await pilot.pause()
-    assert screen.selected()["student"] == student
+    assert screen.selected().student == student
 
 
 async def seat_of(proctor, student: int) -> dict:
     room = await proctor.watch()
-    return next(s for s in room.seats if s["student"] == student)
+    return next(s for s in room.seats if s.student == student)
 
 
 async def events_of(proctor, kind: str, student: int | None = None) -> list[dict]:
-    reply = await proctor.act(p.ListEvents(student, 100))
-    return [e for e in reply.events if e["kind"] == kind]
+    reply = await proctor.request(p.ListEvents(student, 100))
+    return [e for e in reply.events if e.kind == kind]
 
 
 async def confirm(app: ProctorApp, pilot) -> None:
@@ -63,10 +63,10 @@ async def test_the_table_follows_the_room(live):
         assert live.address.split(":")[1] in address or "127.0.0.1" in address
         student = await live.student(0)
         sid = live.student_id(0)
-        await wait_until(lambda: app.model.seats[sid]["status"] == "confirming", what="the seat update")
+        await wait_until(lambda: app.model.seats[sid].status == "confirming", what="the seat update")
         await wait_until(lambda: "confirming data" in str(screen.table.get_row(str(sid))[4]), what="the cell")
         await student.report_mistake("my patronymic is wrong")
-        await wait_until(lambda: "data_mistake" in app.model.seats[sid]["alerts"], what="the alert")
+        await wait_until(lambda: "data_mistake" in app.model.seats[sid].alerts, what="the alert")
         await wait_until(lambda: "data mistake" in str(screen.table.get_row(str(sid))[5]), what="the alert cell")
         summary = str(screen.query_one("#summary", Static).render())
         assert "Present 1" in summary and "Need attention 1" in summary
@@ -94,9 +94,9 @@ async def test_open_the_sitting(live):
         await pilot.press("o")
         await confirm(app, pilot)
         await next_event(student, of_type(p.SittingNow, state="open"))
-        assert (await proctor.watch()).sitting["state"] == "open"
+        assert (await proctor.watch()).sitting.state == "open"
         assert await events_of(proctor, "sitting_opened")
-        await wait_until(lambda: app.model.sitting.get("state") == "open", what="the console to see it")
+        await wait_until(lambda: app.model.sitting.state == "open", what="the console to see it")
 
 
 async def test_pause_for_power_and_resume(live_open):
@@ -111,13 +111,13 @@ async def test_pause_for_power_and_resume(live_open):
         await pilot.press("enter")  # the reason button in focus: power
         clock = await next_event(student, lambda e: isinstance(e, p.Clock) and e.paused)
         assert clock.paused
-        assert (await proctor.watch()).sitting["pause_reason"] == "power"
-        assert (await events_of(proctor, "paused"))[0]["data"]["reason"] == "power"
+        assert (await proctor.watch()).sitting.pause_reason == "power"
+        assert (await events_of(proctor, "paused"))[0].data["reason"] == "power"
         await wait_until(lambda: app.screen.has_class("-paused"), what="the paused look")
         await pilot.press("r")
         await confirm(app, pilot)
         await next_event(student, lambda e: isinstance(e, p.Clock) and not e.paused)
-        assert not (await proctor.watch()).sitting["paused"]
+        assert not (await proctor.watch()).sitting.paused
         assert await events_of(proctor, "resumed")
 
 
@@ -135,7 +135,7 @@ async def test_pause_for_other_needs_a_note(live_open):
         await pilot.click("#other")
         await next_event(student, lambda e: isinstance(e, p.Clock) and e.paused)
         proctor = await live.proctor()
-        assert (await events_of(proctor, "paused"))[0]["data"] == {"reason": "other", "note": "fire drill"}
+        assert (await events_of(proctor, "paused"))[0].data == {"reason": "other", "note": "fire drill"}
 
 
 async def test_announce_and_end_a_break(live_open):
@@ -147,17 +147,17 @@ async def test_announce_and_end_a_break(live_open):
         await pilot.press("b")
         await confirm(app, pilot)
         await next_event(student, lambda e: isinstance(e, p.Clock) and e.room_break and e.break_due)
-        await wait_until(lambda: app.model.sitting.get("room_break"), what="the console to see the break")
+        await wait_until(lambda: app.model.sitting.room_break, what="the console to see the break")
         await student.take_break()
         sid = live.student_id(0)
-        await wait_until(lambda: app.model.seats[sid]["status"] == "on_break", what="on break in the table")
+        await wait_until(lambda: app.model.seats[sid].status == "on_break", what="on break in the table")
         assert "On break 1" in str(app.screen.query_one("#summary", Static).render())
         await pilot.press("n")
         await confirm(app, pilot)
         await next_event(student, lambda e: isinstance(e, p.Clock) and e.state == "testing" and not e.room_break)
         proctor = await live.proctor()
         assert await events_of(proctor, "room_break_ended")
-        assert (await seat_of(proctor, sid))["status"] == "testing"
+        assert (await seat_of(proctor, sid)).status == "testing"
 
 
 async def test_extra_time_for_one_student(live_open):
@@ -168,7 +168,7 @@ async def test_extra_time_for_one_student(live_open):
     app = console(live)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
-        await wait_until(lambda: app.model.seats[sid]["status"] == "testing", what="testing")
+        await wait_until(lambda: app.model.seats[sid].status == "testing", what="testing")
         await select(app, pilot, sid)
         before = student.clock.now_remaining_ms()
         await pilot.press("x")
@@ -178,9 +178,9 @@ async def test_extra_time_for_one_student(live_open):
         clock = await next_event(student, lambda e: isinstance(e, p.Clock) and e.remaining_ms > before + 9 * 60_000)
         assert clock.remaining_ms <= before + 10 * 60_000 + 1000
         proctor = await live.proctor()
-        assert (await events_of(proctor, "extra_time", sid))[0]["data"] == {"minutes": 10, "reason": "froze"}
-        assert (await seat_of(proctor, sid))["extra_minutes"] == 10
-        assert (await seat_of(proctor, live.student_id(1)))["extra_minutes"] == 0
+        assert (await events_of(proctor, "extra_time", sid))[0].data == {"minutes": 10, "reason": "froze"}
+        assert (await seat_of(proctor, sid)).extra_minutes == 10
+        assert (await seat_of(proctor, live.student_id(1))).extra_minutes == 0
         await wait_until(lambda: "+10" in str(app.screen.table.get_row(str(sid))[7]), what="+10 in the table")
 
 
@@ -206,7 +206,7 @@ async def test_second_login_approved_or_refused(live, approve):
     app = console(live)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
-        await wait_until(lambda: app.model.seats[sid]["status"] == "awaiting_approval", what="awaiting approval")
+        await wait_until(lambda: app.model.seats[sid].status == "awaiting_approval", what="awaiting approval")
         assert "second login" in str(app.screen.table.get_row(str(sid))[5])
         await select(app, pilot, sid)
         await pilot.press("l")
@@ -238,9 +238,9 @@ async def test_attendance_absent_then_present(live):
         app.screen.query_one("#document", Input).value = "certificate 15"
         app.screen.query_one("#document", Input).focus()
         await pilot.press("enter")
-        await wait_until(lambda: app.model.seats[sid]["status"] == "absent", what="absent in the console")
+        await wait_until(lambda: app.model.seats[sid].status == "absent", what="absent in the console")
         seat = await seat_of(proctor, sid)
-        assert (seat["present"], seat["absent_reason"], seat["absent_document"]) == (False, "illness", "certificate 15")
+        assert (seat.present, seat.absent_reason, seat.absent_document) == (False, "illness", "certificate 15")
         # The absent student cannot log in.
         student = await live.client()
         with pytest.raises(ServerError) as refused:
@@ -250,8 +250,8 @@ async def test_attendance_absent_then_present(live):
         await pilot.press("a")
         await wait_until(lambda: app.screen.query("#present"), what="the dialog")
         await pilot.click("#present")
-        await wait_until(lambda: app.model.seats[sid]["present"] is True, what="present again")
-        assert (await events_of(proctor, "attendance", sid))[0]["data"]["present"] is True
+        await wait_until(lambda: app.model.seats[sid].present is True, what="present again")
+        assert (await events_of(proctor, "attendance", sid))[0].data["present"] is True
         await student.login(live.logins[3]["login"], live.logins[3]["password"], "pc-3")
 
 
@@ -263,21 +263,21 @@ async def test_login_slips_handed_and_collected_are_counted(live):
         for index in (0, 1):
             await select(app, pilot, live.student_id(index))
             await pilot.press("h")
-            await wait_until(lambda i=index: app.model.seats[live.student_id(i)]["slip_handed"], what="handed")
+            await wait_until(lambda i=index: app.model.seats[live.student_id(i)].slip_handed, what="handed")
         await pilot.press("c")
-        await wait_until(lambda: app.model.seats[live.student_id(1)]["slip_collected"], what="collected")
+        await wait_until(lambda: app.model.seats[live.student_id(1)].slip_collected, what="collected")
         summary = str(app.screen.query_one("#summary", Static).render())
         assert "Slips out 2, back 1" in summary
         seats = (await proctor.watch()).seats
-        assert sum(s["slip_handed"] for s in seats) == 2 and sum(s["slip_collected"] for s in seats) == 1
-        form = await proctor.act(p.GetProtocol())
+        assert sum(s.slip_handed for s in seats) == 2 and sum(s.slip_collected for s in seats) == 1
+        form = await proctor.request(p.GetProtocol())
         assert (form.prefilled["slips_handed"], form.prefilled["slips_collected"]) == (2, 1)
         # The seating sheet counts them too, and hands out the rest at once.
         await pilot.press("1")
         await wait_until(lambda: app.screen.query("#counts"), what="the seating sheet")
         assert "1 slips still to collect" in str(app.screen.query_one("#counts", Static).render())
         await pilot.press("H")
-        await wait_until(lambda: sum(s["slip_handed"] for s in app.model.seats.values()) == 4, what="all handed")
+        await wait_until(lambda: sum(s.slip_handed for s in app.model.seats.values()) == 4, what="all handed")
         await pilot.press("escape")
         await wait_until(lambda: isinstance(app.screen, RoomScreen), what="back to the room")
 
@@ -306,14 +306,14 @@ async def test_annex1_removes_the_student_and_is_listed(live_open):
         ended = await next_event(student, lambda e: isinstance(e, p.Ended))
         assert ended.reason == "removed"
         proctor = await live.proctor()
-        incidents = (await proctor.act(p.ListIncidents())).incidents
-        assert len(incidents) == 1 and incidents[0]["kind"] == "annex1" and incidents[0]["student"] == sid
-        fields = incidents[0]["fields"]
+        incidents = (await proctor.request(p.ListIncidents())).incidents
+        assert len(incidents) == 1 and incidents[0].kind == "annex1" and incidents[0].student == sid
+        fields = incidents[0].fields
         assert fields["item_name"] == "mobile phone" and fields["representative"] == "Ахметова Г."
         assert fields["ikt"] == live.logins[0]["ikt"] and fields["decision"] == "remove"
         seat = await seat_of(proctor, sid)
-        assert seat["status"] == "removed" and seat["annulled"]
-        await wait_until(lambda: app.model.seats[sid]["status"] == "removed", what="removed in the table")
+        assert seat.status == "removed" and seat.annulled
+        await wait_until(lambda: app.model.seats[sid].status == "removed", what="removed in the table")
         # The list of incidents, and one viewed in full
         await pilot.press("2")
         await wait_until(lambda: app.screen.query("#incidents") and app.screen.query_one("#incidents").row_count == 1,
@@ -338,11 +338,14 @@ async def test_annex2_not_admitted_and_other_incident(live_open):
         await wait_until(lambda: app.screen.query("#impostor_name"), what="the Annex 2 form")
         app.screen.query_one("#impostor_name", Input).value = "Белгісіз Адам"
         await pilot.press("ctrl+s")
+        # Not admitted still ends the attempt: the slip was used by someone else.
+        await wait_until(lambda: isinstance(app.screen, ConfirmDialog), what="the confirmation")
+        await pilot.click("#confirm")
         proctor = await live.proctor()
         incidents = await wait_until(lambda: _incidents(proctor), what="the Annex 2 act")
-        assert incidents[0]["kind"] == "annex2" and incidents[0]["fields"]["decision"] == "not_admitted_only"
-        assert incidents[0]["fields"]["impostor_name"] == "Белгісіз Адам"
-        assert (await seat_of(proctor, sid))["status"] == "testing"  # not removed
+        assert incidents[0].kind == "annex2" and incidents[0].fields["decision"] == "not_admitted_only"
+        assert incidents[0].fields["impostor_name"] == "Белгісіз Адам"
+        assert (await seat_of(proctor, sid)).status == "removed"
         # A free incident about the whole room
         await pilot.press("i")
         await wait_until(lambda: app.screen.query("#other"), what="the incident kinds")
@@ -352,14 +355,14 @@ async def test_annex2_not_admitted_and_other_incident(live_open):
         app.screen.query_one("#description", TextArea).text = "the projector fell"
         await pilot.press("ctrl+s")
         incidents = await wait_until(lambda: _incidents(proctor, 2), what="the other incident")
-        assert incidents[1]["kind"] == "other" and incidents[1]["student"] is None
-        assert incidents[1]["fields"]["description"] == "the projector fell"
-        # The student is still working
-        assert (await seat_of(proctor, sid))["status"] == "testing"
+        assert incidents[1].kind == "other" and incidents[1].student is None
+        assert incidents[1].fields["description"] == "the projector fell"
+        # A free incident removes nobody
+        assert (await seat_of(proctor, live.student_id(0))).status != "removed"
 
 
 async def _incidents(proctor, count: int = 1):
-    incidents = (await proctor.act(p.ListIncidents())).incidents
+    incidents = (await proctor.request(p.ListIncidents())).incidents
     return incidents if len(incidents) >= count else None
 
 
@@ -396,7 +399,7 @@ async def test_protocol_prefilled_and_saved(live_open):
 
 
 async def _saved_protocol(proctor):
-    form = await proctor.act(p.GetProtocol())
+    form = await proctor.request(p.GetProtocol())
     return form if form.fields else None
 
 
@@ -422,7 +425,7 @@ async def test_event_log_newest_first_and_by_student(live_open):
                          what="only that student's events")
         # A new event arrives live
         proctor = await live.proctor()
-        await proctor.act(p.ExtraTime(sid, 5, "live"))
+        await proctor.request(p.ExtraTime(sid, 5, "live"))
         await wait_until(lambda: str(table.get_row_at(0)[3]) == "extra time", what="the new event on top")
 
 
@@ -439,15 +442,15 @@ async def test_close_the_sitting_finishes_everyone(live_open):
         result = await next_event(student, lambda e: isinstance(e, p.Result))
         assert result.reason == "closed"
         proctor = await live.proctor()
-        assert (await proctor.watch()).sitting["state"] == "closed"
-        await wait_until(lambda: app.model.sitting.get("state") == "closed", what="closed in the console")
+        assert (await proctor.watch()).sitting.state == "closed"
+        await wait_until(lambda: app.model.sitting.state == "closed", what="closed in the console")
 
 
 async def test_a_refused_action_is_reported_not_crashed(live):
     app = console(live)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
-        worker = app.request(p.Resume(), tag="resume")  # not paused: the server refuses
+        worker = app.act(lambda room: room.resume(), tag="resume")  # not paused: the server refuses
         await wait_until(lambda: worker.is_finished, what="the refusal")
         await pilot.pause()
         assert app.is_running
@@ -465,7 +468,7 @@ async def test_the_console_rides_out_a_server_restart(live):
         await wait_until(lambda: app.online, timeout=15, what="the link back")
         student = await live.student(2)
         sid = live.student_id(2)
-        await wait_until(lambda: app.model.seats[sid]["status"] == "confirming", timeout=10,
+        await wait_until(lambda: app.model.seats[sid].status == "confirming", timeout=10,
                          what="updates after the reconnect")
         await student.close()
 
@@ -483,7 +486,7 @@ async def test_kazakh_and_russian_interfaces(live):
 async def _paperwork_or_skip(live) -> None:
     proctor = await live.client("proctor")
     try:
-        await proctor.act(p.ListDrives())
+        await proctor.request(p.ListDrives())
     except ServerError as exc:
         if exc.code == "not_found":
             pytest.skip("the server does not answer list_drives/export/print yet (room_server/paperwork.py)")

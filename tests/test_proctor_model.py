@@ -4,6 +4,7 @@ its command line — without a terminal."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -11,23 +12,29 @@ import pytest
 import proctor_tui
 from proctor_tui.app import ProctorApp, build_parser, find_server, main
 from proctor_tui.i18n import translator
-from proctor_tui.model import RoomModel, format_remaining, matches, short_name
+import room_protocol as p
+from proctor_tui.model import NO_SITTING, RoomModel, format_remaining, matches, short_name
 
 PACKAGE = Path(proctor_tui.__file__).parent
 
 
-def seat(student: int, status: str = "not_logged_in", **extra) -> dict:
+def seat(student: int, status: str = "not_logged_in", **extra) -> p.SeatView:
+    state = extra.pop("state", status if status not in ("absent", "awaiting_approval") else "not_logged_in")
     view = {"student": student, "seat": student, "ikt": f"{student:07d}", "login": f"m9-{student:03d}",
-            "surname": f"Сұлтанов{student}", "name": "Әлихан", "patronymic": "", "status": status, "alerts": [],
-            "online": False, "remaining_ms": 600_000, "answered": 0, "total": 30, "present": None,
-            "slip_handed": False, "slip_collected": False}
+            "surname": f"Сұлтанов{student}", "name": "Әлихан", "patronymic": "", "class_label": "9А", "language": "kk",
+            "variant": "A", "status": status, "state": state, "subject": "", "subject_title": "", "answered": 0,
+            "total": 30, "remaining_ms": 600_000, "online": False, "offline_since_ms": None, "alerts": [],
+            "data_mistake": "", "present": None, "logged_in": state != "not_logged_in", "late": False, "absent_reason": "", "absent_document": "",
+            "slip_handed": False, "slip_collected": False, "extra_minutes": 0, "annulled": False,
+            "finish_reason": "", "questionnaire_done": False, "on_break": False, "break_remaining_ms": None,
+            "late_answers": 0}
     view.update(extra)
-    return view
+    return p.SeatView(**view)
 
 
-def model(*seats: dict) -> RoomModel:
+def model(*seats: p.SeatView) -> RoomModel:
     m = RoomModel(frozen=True)
-    m.load({"state": "open", "paused": False}, list(seats), "10.0.0.5:8765")
+    m.load(dataclasses.replace(NO_SITTING, state="open"), list(seats), "10.0.0.5:8765")
     return m
 
 
@@ -46,11 +53,11 @@ def test_summary_counts_what_the_proctor_counts():
 def test_sorting_and_filtering():
     m = model(seat(3, "testing", answered=5, remaining_ms=100_000), seat(1, "finished", answered=30),
               seat(2, "awaiting_approval", alerts=["second_login"], remaining_ms=50_000))
-    assert [s["student"] for s in m.rows()] == [1, 2, 3]
-    assert [s["student"] for s in m.rows(sort="answered", reverse=True)] == [1, 3, 2]
-    assert [s["student"] for s in m.rows(status_filter="attention")] == [2]
-    assert [s["student"] for s in m.rows(status_filter="finished")] == [1]
-    assert [s["student"] for s in m.rows(text="0000003")] == [3]
+    assert [s.student for s in m.rows()] == [1, 2, 3]
+    assert [s.student for s in m.rows(sort="answered", reverse=True)] == [1, 3, 2]
+    assert [s.student for s in m.rows(status_filter="attention")] == [2]
+    assert [s.student for s in m.rows(status_filter="finished")] == [1]
+    assert [s.student for s in m.rows(text="0000003")] == [3]
     assert matches(seat(7), "сұлтанов7 әлихан", "all")
     assert not matches(seat(7), "nobody", "all")
 
@@ -59,8 +66,8 @@ def test_time_texts():
     assert format_remaining(10_200_000) == "2:50:00"
     assert format_remaining(61_001) == "0:01:02"
     assert format_remaining(-5) == "0:00:00"
-    assert short_name({"surname": "Бекмұхамедова", "name": "Бауыржан"}) == "Бекмұхамедова Б."
-    assert short_name({"surname": "Ким", "name": "Ан"}) == "Ким Ан"
+    assert short_name(seat(1, surname="Бекмұхамедова", name="Бауыржан")) == "Бекмұхамедова Б."
+    assert short_name(seat(2, surname="Ким", name="Ан")) == "Ким Ан"
 
 
 def test_questionnaire_answers_are_never_shown():

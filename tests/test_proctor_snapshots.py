@@ -21,9 +21,9 @@ from textual._doc import take_svg_screenshot
 from textual.widgets import Input, TextArea
 
 from proctor_tui.app import ProctorApp
-from room_client.client import RoomClient, ServerError
+from room_client import ProctorClient, ServerError, StudentClient
 from room_server import newroom
-from room_server import protocol as p
+import room_protocol as p
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 ADDRESS = "192.168.1.20:8765"
@@ -59,7 +59,7 @@ class RoomThread:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.server: TestServer | None = None
-        self.clients: list[RoomClient] = []
+        self.clients: list[StudentClient] = []
 
     def run(self, coro, timeout: float = 60):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -73,14 +73,14 @@ class RoomThread:
         self.address = f"127.0.0.1:{self.server.port}"
         self.key = room.key
 
-        async def student(index: int, device: str) -> RoomClient:
-            client = RoomClient(self.address, reconnect=False)
+        async def student(index: int, device: str) -> StudentClient:
+            client = StudentClient(self.address, reconnect=False)
             self.clients.append(client)
             await client.connect()
             await client.login(room.logins[index]["login"], room.logins[index]["password"], device)
             return client
 
-        proctor = RoomClient(self.address, role="proctor", key=room.key, reconnect=False)
+        proctor = ProctorClient(self.address, room.key, reconnect=False)
         self.clients.append(proctor)
         await proctor.connect()
         s0 = await student(0, "pc-0")  # rules accepted: waiting for the sitting
@@ -88,16 +88,16 @@ class RoomThread:
         await s0.start()
         s1 = await student(1, "pc-1")  # a mistake in the personal data
         await s1.report_mistake("the patronymic is wrong")
-        await proctor.act(p.Attendance(4, False, "illness", "certificate No. 15"))  # student id = index + 1
+        await proctor.request(p.Attendance(4, False, "illness", "certificate No. 15"))  # student id = index + 1
         await student(2, "pc-2a")  # logged in; then a second computer asks
-        second = RoomClient(self.address, reconnect=False)
+        second = StudentClient(self.address, reconnect=False)
         self.clients.append(second)
         await second.connect()
         try:
             await second.login(room.logins[2]["login"], room.logins[2]["password"], "pc-2b")
         except ServerError:
             pass
-        await proctor.act(p.Slips(5, handed=True))
+        await proctor.request(p.Slips(5, handed=True))
         s5 = await student(5, "pc-5")  # logged in, then the cable came out
         await s5.close()
 
@@ -132,8 +132,8 @@ def no_blink(app) -> None:
 async def room_ready(app: ProctorApp) -> None:
     def ready() -> bool:
         seats = app.model.seats
-        return (len(seats) == 6 and seats.get(3, {}).get("status") == "awaiting_approval"
-                and seats.get(6, {}).get("offline_since_ms") is not None and seats[1]["status"] == "waiting"
+        return (len(seats) == 6 and 3 in seats and seats[3].status == "awaiting_approval"
+                and 6 in seats and seats[6].offline_since_ms is not None and seats[1].status == "waiting"
                 and app.screen.table.row_count == 6)
     await wait_until(ready, timeout=15, what="the room's states in the console")
     no_blink(app)

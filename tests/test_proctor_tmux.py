@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import free_port, wait_until
 
-from room_server.sim import SimStudent
+from room_tools.sim import SimStudent
 
 pytestmark = pytest.mark.tmux
 

@@ -9,8 +9,8 @@ import msgpack
 import pytest
 
 from conftest import RawSocket, db_answers, db_snapshot
-from room_server import protocol as p
-from room_server.protocol import ErrorCode
+import room_protocol as p
+from room_protocol import ErrorCode
 
 
 def packb(obj) -> bytes:
@@ -105,10 +105,10 @@ async def test_bad_frame(live_open, stage, frame, code, closes):
     assert db_snapshot(live_open.dir) == before
     # The server still serves a well-formed client.
     client, test = await live_open.testing(1)
-    item = test.subjects[0]["items"][0]
-    ack = await client.request(p.Answer(1, item["id"], "A", 10))
+    item = test.subjects[0].items[0]
+    ack = await client.request(p.Answer(1, item.id, "A", 10))
     assert ack.counted
-    assert db_answers(live_open.dir, live_open.student_id(1)) == {item["id"]: "A"}
+    assert db_answers(live_open.dir, live_open.student_id(1)) == {item.id: "A"}
 
 
 @pytest.mark.parametrize("wire, code", [
@@ -150,7 +150,7 @@ async def test_a_flood_of_bad_frames_closes_only_that_connection(live_open):
         while (msg := await raw.receive()) is not None:
             codes.append(msg["code"])
         assert codes.count(ErrorCode.BAD_FRAME) >= 50
-    ack = await good.request(p.Answer(1, test.subjects[0]["items"][0]["id"], "A", 10))
+    ack = await good.request(p.Answer(1, test.subjects[0].items[0].id, "A", 10))
     assert ack.counted
 
 

@@ -6,22 +6,22 @@ from __future__ import annotations
 import random
 
 from conftest import db_answers, db_rows, next_event, wait_until
-from room_client.client import ACKED, PENDING, Acked, Connection
-from room_server import protocol as p
-from room_server.sim import random_value
+from room_client import ACKED, PENDING, Acked, Connection
+import room_protocol as p
+from room_tools.sim import random_value
 
 
 async def test_answers_made_while_the_server_is_down_are_sent_after_it_returns(live_open):
     client, test = await live_open.testing(0, reconnect=True)
-    items = [item for subject in test.subjects for item in subject["items"]]
+    items = [item for subject in test.subjects for item in subject.items]
     rng = random.Random(4)
-    first = client.answer(items[0]["id"], random_value(items[0], rng))
+    first = client.answer(items[0].id, random_value(items[0], rng))
     await wait_until(lambda: first.state == ACKED)
     port = live_open.server.port
     await live_open.stop()
     await next_event(client, lambda e: isinstance(e, Connection) and not e.online)
-    offline = [client.answer(item["id"], random_value(item, rng)) for item in items[1:6]]
-    changed = client.answer(items[0]["id"], random_value(items[0], random.Random(99)))  # a second thought
+    offline = [client.answer(item.id, random_value(item, rng)) for item in items[1:6]]
+    changed = client.answer(items[0].id, random_value(items[0], random.Random(99)))  # a second thought
     assert {s.state for s in offline + [changed]} == {PENDING}
     await live_open.start(port)
     await next_event(client, lambda e: isinstance(e, Connection) and e.online, timeout=15)
@@ -36,11 +36,11 @@ async def test_answers_made_while_the_server_is_down_are_sent_after_it_returns(l
 
 async def test_a_restart_mid_burst_loses_no_acknowledged_answer(live_open):
     client, test = await live_open.testing(1, reconnect=True)
-    items = [item for subject in test.subjects for item in subject["items"]]
+    items = test.subjects[0].items  # the subject open now (the others take no answers yet)
     rng = random.Random(8)
     acked: dict[str, object] = {}
 
-    sent = [client.answer(item["id"], random_value(item, rng)) for item in items]
+    sent = [client.answer(item.id, random_value(item, rng)) for item in items]
     port = live_open.server.port
     await live_open.stop()  # some answers are acked, some are not
     while not client.events.empty():
@@ -67,14 +67,14 @@ async def test_reconnect_waits_out_a_login_slowdown_instead_of_giving_up(live_op
             pass
     await client._ws.close()  # the link drops
     await next_event(client, lambda e: isinstance(e, Connection) and not e.online)
-    state = client.answer(test.subjects[0]["items"][0]["id"], "A")
+    state = client.answer(test.subjects[0].items[0].id, "A")
     await next_event(client, lambda e: isinstance(e, Connection) and e.online, timeout=15)
     await wait_until(lambda: state.state == ACKED, timeout=5)
     assert db_answers(live_open.dir, live_open.student_id(0))[state.item] == "A"
 
 
 async def test_a_simulated_student_waits_out_a_slowdown_and_finishes(live_open):
-    from room_server.sim import SimStudent
+    from room_tools.sim import SimStudent
     other = await live_open.client()
     for _ in range(4):
         try:
@@ -99,6 +99,6 @@ async def test_a_proctor_console_watches_the_room_again_after_a_server_restart(l
     assert len(room.seats) == 4
     # live seat updates flow again: a student logging in shows up without asking
     await live_open.student(2)
-    seat = await next_event(proctor, lambda e: isinstance(e, p.Seat) and e.seat["student"] == live_open.student_id(2)
-                            and e.seat["online"], timeout=5)
-    assert seat.seat["status"] == "confirming"
+    seat = await next_event(proctor, lambda e: isinstance(e, p.Seat) and e.seat.student == live_open.student_id(2)
+                            and e.seat.online, timeout=5)
+    assert seat.seat.status == "confirming"

@@ -1,4 +1,4 @@
-"""The whole thing as processes: `room-server demo`/`serve` and `room-server sim` with 30
+"""The whole thing as processes: `room-server demo`/`serve` and `synaq-sim` with 30
 students; the server is killed with SIGKILL twice mid-run and started again on the same port.
 The students reconnect and finish, and every answer their acks log holds is in the database
 with its latest value."""
@@ -22,9 +22,9 @@ from conftest import REPO, free_port
 STUDENTS = 30
 
 
-def spawn(*args: str) -> subprocess.Popen:
+def spawn(*args: str, module: str = "room_server.cli") -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "room_server.cli", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env, cwd=REPO)
 
 
@@ -83,8 +83,8 @@ def test_sim_students_ride_out_two_sigkills(tmp_path):
     sim = None
     try:
         wait_for_line(server, "Students connect to")
-        sim = spawn("sim", "--server", f"127.0.0.1:{port}", "--logins", str(data / "demo-logins.csv"),
-                    "--students", str(STUDENTS), "--think", "0.3", "--acks", str(acks))
+        sim = spawn("--server", f"127.0.0.1:{port}", "--logins", str(data / "demo-logins.csv"),
+                    "--students", str(STUDENTS), "--think", "0.3", "--acks", str(acks), module="room_tools.sim")
         for at_least in (150, 450):
             wait_for_answers(data, at_least, sim)
             kill(server)

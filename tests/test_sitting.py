@@ -8,9 +8,10 @@ import random
 import pytest
 
 from content.model import Timing
-from room_server.sitting import (ALLOWED, Clock, LoginThrottle, Pause, State, arithmetic_check, assign_variants,
-                                 break_offered, break_slot, check_answer_ok, late_answer_counts, minutes_ms,
-                                 paused_overlap_ms)
+from room_protocol.rules import ALLOWED, State
+from room_server.sitting import (IN_FLIGHT_MS, Clock, LateAnswer, LoginThrottle, Pause, arithmetic_check,
+                                 assign_variants, break_offered, break_slot, check_answer_ok, late_answer_refusal,
+                                 minutes_ms, paused_overlap_ms)
 
 G4 = Timing(total_minutes=105, work_block_minutes=25, break_minutes=10, breaks=2)
 G9 = Timing(total_minutes=170, work_block_minutes=35, break_minutes=10, breaks=3)
@@ -100,14 +101,16 @@ def test_grade9_has_three_breaks_grade4_two():
     assert sum(break_slot(G4, m * MIN) is not None for m in range(105)) == 20
 
 
-def test_break_offered_once_per_slot_or_when_the_room_has_one():
-    assert not break_offered(G9, 10 * MIN, set(), room_break=False)
-    assert break_offered(G9, 36 * MIN, set(), room_break=False)
-    assert not break_offered(G9, 36 * MIN, {0}, room_break=False)  # already taken
-    assert break_offered(G9, 81 * MIN, {0}, room_break=False)
-    assert break_offered(G9, 10 * MIN, set(), room_break=True)
-    assert break_offered(G4, 26 * MIN, set(), room_break=False)
-    assert not break_offered(G4, 36 * MIN, set(), room_break=False)  # the window closed
+def test_break_offered_once_per_slot_or_per_room_break():
+    assert not break_offered(G9, 10 * MIN, set(), room_break=None)
+    assert break_offered(G9, 36 * MIN, set(), room_break=None)
+    assert not break_offered(G9, 36 * MIN, {0}, room_break=None)  # already taken
+    assert break_offered(G9, 81 * MIN, {0}, room_break=None)
+    assert break_offered(G9, 10 * MIN, set(), room_break="room-1")
+    assert not break_offered(G9, 10 * MIN, {"room-1"}, room_break="room-1")  # once per announcement
+    assert break_offered(G9, 10 * MIN, {"room-1"}, room_break="room-2")  # the next announcement
+    assert break_offered(G4, 26 * MIN, set(), room_break=None)
+    assert not break_offered(G4, 36 * MIN, set(), room_break=None)  # the window closed
 
 
 # --- late answers -----------------------------------------------------------------------
@@ -115,17 +118,35 @@ def test_break_offered_once_per_slot_or_when_the_room_has_one():
 LIMIT = 170 * MIN
 
 
-@pytest.mark.parametrize("made, elapsed_now, offline, counts", [
-    (LIMIT - 1, LIMIT + 5_000, True, True),  # made in time, sent after a reconnect
-    (LIMIT, LIMIT + 5_000, True, True),  # made at the last moment
-    (LIMIT + 1, LIMIT + 5_000, True, False),  # made after the deadline
-    (LIMIT - 1, LIMIT + 5_000, False, False),  # the app was online at the deadline
-    (-1, LIMIT + 5_000, True, False),  # nonsense time
-    (LIMIT - 1, LIMIT - 10, True, False),  # claims a moment that has not come yet
-    (0, LIMIT + 1, True, True),
+def late(**changes) -> LateAnswer:
+    """An answer made in time by an app cut off an hour before the deadline, arriving 5 s after
+    it; each case changes one fact."""
+    facts = dict(made_ms=LIMIT - 1, limit_ms=LIMIT, elapsed_now_ms=LIMIT + 5_000, offline_at_deadline=True,
+                 time_over=True, sealed=False, sitting_closed=False, since_end_ms=5_000, grace_ms=5 * MIN,
+                 offline_from_ms=LIMIT - 60 * MIN, latest_made_before=LIMIT - 61 * MIN)
+    facts.update(changes)
+    return LateAnswer(**facts)
+
+
+@pytest.mark.parametrize("changes, code", [
+    ({}, None),  # made in time, sent after a reconnect
+    ({"made_ms": LIMIT}, None),  # made at the last moment
+    ({"made_ms": 0, "offline_from_ms": None, "latest_made_before": None}, None),  # never connected after start
+    ({"made_ms": LIMIT + 1}, "time_over"),  # made after the deadline
+    ({"offline_at_deadline": False}, "time_over"),  # the app was online at the deadline
+    ({"made_ms": -1}, "time_over"),  # nonsense time
+    ({"elapsed_now_ms": LIMIT - 10}, "time_over"),  # claims a moment that has not come yet
+    ({"since_end_ms": 5 * MIN + 1}, "time_over"),  # after the grace window
+    ({"sealed": True}, "sealed"),  # the result was shown: never changes
+    ({"sitting_closed": True}, "closed"),  # the sitting is closed
+    ({"time_over": False}, "time_over"),  # finished by the student, not by the clock
+    ({"made_ms": LIMIT - 60 * MIN - IN_FLIGHT_MS - 1}, "time_over"),  # while the app was still connected
+    ({"made_ms": LIMIT - 60 * MIN - IN_FLIGHT_MS + 1, "latest_made_before": None}, None),  # in flight at the drop
+    ({"latest_made_before": LIMIT}, "time_over"),  # before an answer it made earlier
 ])
-def test_late_answer_counts(made, elapsed_now, offline, counts):
-    assert late_answer_counts(made, LIMIT, elapsed_now, offline) is counts
+def test_late_answer_refusal(changes, code):
+    verdict = late_answer_refusal(late(**changes))
+    assert (verdict and verdict[0]) == code, verdict
 
 
 # --- login throttle ---------------------------------------------------------------------
@@ -200,7 +221,7 @@ def test_arithmetic_check_is_simple_and_right():
 
 
 def test_every_student_message_has_its_states():
-    assert ALLOWED["answer"] >= {State.TESTING, State.ON_BREAK}
+    assert ALLOWED["answer"] >= {State.TESTING}
     assert State.WAITING not in ALLOWED["answer"]
     assert ALLOWED["end_break"] == {State.ON_BREAK}
     assert ALLOWED["confirm_data"] == {State.CONFIRMING}

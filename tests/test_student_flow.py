@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, Checkbox, Input, Static
 
-from room_server import protocol as p
+import room_protocol as p
 from student_tui.screens.test import TestScreen as ItemsScreen
 from student_tui.widgets.palette import PaletteCell
 from test_student_support import (ServerThread, log_in, make_app, proctor, room, screen_name, seats, solve,  # noqa: F401
@@ -72,7 +72,7 @@ async def test_wait_until_the_sitting_opens(tmp_path):
             assert app.screen.query_one("#wait-note").display
             admin = await proctor(server)
             try:
-                await admin.act(p.OpenSitting())
+                await admin.request(p.OpenSitting())
             finally:
                 await admin.close()
             await wait_screen(pilot, app, "TestScreen")
@@ -88,25 +88,25 @@ async def test_every_item_kind_navigation_and_aids(room, seats, tmp_path):
         screen: ItemsScreen = app.screen
         kinds = {}
         for index, item in enumerate(screen.items):
-            kinds.setdefault(item["kind"], index)
+            kinds.setdefault(item.kind, index)
         assert set(kinds) == {"single", "multiple", "matching", "short"}
         expected = {}
         # single: a letter
         await screen.show_item(kinds["single"])
         await pilot.press("b")
-        expected[screen.item["id"]] = "B"
+        expected[screen.item.id] = "B"
         # multiple: two letters (and a digit for the third option, then off again)
         await screen.show_item(kinds["multiple"])
         await pilot.press("a", "3", "c", "d")
-        expected[screen.item["id"]] = ["A", "D"]
+        expected[screen.item.id] = ["A", "D"]
         # matching: a left number then a right letter; the next row follows by itself
         await screen.show_item(kinds["matching"])
         await pilot.press("1", "c", "a")
-        expected[screen.item["id"]] = {"1": "C", "2": "A"}
+        expected[screen.item.id] = {"1": "C", "2": "A"}
         # short: typing and Enter
         await screen.show_item(kinds["short"])
         await pilot.press(*"киік", "enter")
-        expected[screen.item["id"]] = "киік"
+        expected[screen.item.id] = "киік"
         for item_id in expected:
             await wait_for(lambda: app.client.item_state(item_id) == "acked", pilot=pilot, what=f"the ack of {item_id}")
         await pilot.pause()
@@ -158,7 +158,7 @@ async def test_break_offered_taken_and_returned(room, seats, tmp_path):
     try:
         async with app.run_test(size=SIZE) as pilot:
             await to_test(pilot, app, row)
-            await admin.act(p.AnnounceBreak())
+            await admin.request(p.AnnounceBreak())
             await wait_screen(pilot, app, "BreakOfferDialog")
             await pilot.click("#no")
             assert screen_name(app) == "TestScreen"
@@ -173,7 +173,7 @@ async def test_break_offered_taken_and_returned(room, seats, tmp_path):
             await pilot.click("#return")
             await wait_screen(pilot, app, "TestScreen", "BreakOfferDialog")
     finally:
-        await admin.act(p.EndRoomBreak())
+        await admin.request(p.EndRoomBreak())
         await admin.close()
 
 
@@ -209,13 +209,13 @@ async def test_finish_result_and_questionnaire(room, seats, tmp_path):
         assert 12 <= len(q.questions) <= 15
         answered = 0
         for index, question in enumerate(q.questions):
-            if question["kind"] in ("choice", "multi"):
+            if question.kind in ("choice", "multi"):
                 await pilot.press("b")
             else:
                 await pilot.press(*"жақсы", "enter")
             answered += 1
             if index < len(q.questions) - 1:
-                await pilot.press("right") if question["kind"] != "text" else await pilot.click("#next")
+                await pilot.press("right") if question.kind != "text" else await pilot.click("#next")
         await pilot.click("#done")
         await wait_screen(pilot, app, "ThanksScreen")
         await pilot.click("#continue")
@@ -236,7 +236,7 @@ async def test_removed_student_sees_a_calm_sentence(room, seats, tmp_path):
         async with app.run_test(size=SIZE) as pilot:
             await to_test(pilot, app, row)
             student = room.sql("SELECT id FROM students WHERE login = ?", (row["login"],))[0][0]
-            await admin.act(p.Incident(kind="annex1", student=student, fields={"item": "phone"}))
+            await admin.request(p.Incident(kind="annex1", student=student, fields={"item": "phone"}))
             await wait_screen(pilot, app, "MessageScreen")
             assert static_text(app, "#message-text") == app.t(
                 "The administrator has ended your test. Please stay in your seat and raise your hand.")
@@ -252,7 +252,7 @@ async def test_closing_the_app_and_coming_back(room, seats, tmp_path):
         await pilot.press("c")
         await pilot.press("right", "right")
         screen = app.screen
-        stopped_at = screen.item["id"]
+        stopped_at = screen.item.id
         await wait_for(lambda: app.client.waiting_count() == 0, pilot=pilot, what="the ack")
     # The same computer again: straight back to the item where the student stopped.
     app = make_app(room, tmp_path, language="ru")
@@ -260,7 +260,7 @@ async def test_closing_the_app_and_coming_back(room, seats, tmp_path):
         await log_in(pilot, app, row)
         await wait_screen(pilot, app, "TestScreen")
         await pilot.pause()
-        assert app.screen.item["id"] == stopped_at
+        assert app.screen.item.id == stopped_at
         assert cell(app, 0).has_class("-acked") and not cell(app, 1).has_class("-acked")
         assert static_text(app, "#item-head").startswith("Задание 3 из")
 
@@ -273,7 +273,7 @@ async def test_time_over_by_closing_the_sitting_shows_the_result(tmp_path):
             await to_test(pilot, app, server.login_for_seat(1))
             admin = await proctor(server)
             try:
-                await admin.act(p.CloseSitting())
+                await admin.request(p.CloseSitting())
             finally:
                 await admin.close()
             await wait_screen(pilot, app, "ResultScreen")

@@ -19,14 +19,14 @@ async def test_answers_made_while_the_server_is_down_are_sent_after(tmp_path):
         async with app.run_test(size=(100, 32)) as pilot:
             await to_test(pilot, app, row)
             screen = app.screen
-            first = screen.item["id"]
+            first = screen.item.id
             await pilot.press("a")
             await wait_for(lambda: cells(app)[0].has_class("-acked"), pilot=pilot, what="the first item green")
 
             server.stop()
             await wait_for(lambda: not app.client.online, pilot=pilot, what="the app noticing the server is gone")
             await pilot.press("right")
-            second = screen.item["id"]
+            second = screen.item.id
             await pilot.press("b")
             await pilot.pause()
             # Kept, waiting, and not green: the server does not have it.

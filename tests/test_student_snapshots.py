@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from room_server import protocol as p
+import room_protocol as p
 from test_student_support import SNAPSHOT_SEATS, log_in, make_app, room, to_test, wait_for, wait_screen  # noqa: F401
 
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
@@ -45,7 +45,7 @@ def result_message(language: str) -> p.Result:
     titles = {"kk": ["Оқу сауаттылығы", "Математикалық сауаттылық", "Жаратылыстану-ғылыми сауаттылық"],
               "ru": ["Читательская грамотность", "Математическая грамотность", "Естественнонаучная грамотность"]}
     scores = [(9, 14), (7, 14), (11, 15)]
-    subjects = [{"subject": sid, "title": title, "score": score, "max_score": top}
+    subjects = [p.SubjectScore(sid, title, score, top)
                 for sid, title, (score, top) in zip(("reading", "math", "science"), titles[language], scores)]
     return p.Result(subjects, 27, 43, 62.8, "finished")
 
@@ -54,7 +54,7 @@ def questionnaire_message(language: str) -> p.QuestionnaireOut:
     from content.loader import shipped_questionnaire
     q = shipped_questionnaire(language)
     return p.QuestionnaireOut("snapshot", q.title, q.intro, q.minutes, q.minutes * 60_000,
-                              [question.student_view() for question in q.questions])
+                              [p.QuestionView(**question.student_view()) for question in q.questions])
 
 
 def build(room, tmp_path, language: str, screen: str):

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from room_server import protocol as p
+import room_protocol as p
 from room_server.demo import make_demo_room
 from test_student_support import ServerThread, log_in, make_app, screen_name, solve, to_test, wait_for, wait_screen
 
@@ -41,7 +41,7 @@ async def test_a_reopenable_subject_can_be_gone_back_to(reopen_room, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await to_test(pilot, app, row)
         screen = app.screen
-        first = screen.test.subjects[0]["title"]
+        first = screen.test.subjects[0].title
         assert not screen.query_one("#prev-subject").display  # nothing before the first subject
         await pilot.press("f5")
         await wait_screen(pilot, app, "ConfirmDialog")
@@ -63,7 +63,7 @@ async def test_rules_page_shows_the_packs_rules_and_a_second_login_sees_the_resu
         await wait_screen(pilot, app, "DataScreen")
         await pilot.click("#correct")
         await wait_screen(pilot, app, "RulesScreen")
-        rules = app.login_ok.attempt["rules"]
+        rules = app.login_ok.attempt.rules
         assert "Келісемін" in rules  # the pack's rules page, in the test language
         shown = app.screen.query_one("#rules-text Markdown")
         assert shown._markdown == rules

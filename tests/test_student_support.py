@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from room_client.client import RoomClient
+from room_client import ProctorClient, StudentClient
 
 
 def free_port() -> int:
@@ -140,18 +140,23 @@ def seats(room):
     return Seats(room, set(SNAPSHOT_SEATS))
 
 
-async def proctor(server: ServerThread) -> RoomClient:
-    client = RoomClient(server.address, role="proctor", key=server.proctor_key(), reconnect=False)
+async def proctor(server: ServerThread) -> ProctorClient:
+    client = ProctorClient(server.address, server.proctor_key(), reconnect=False)
     await client.connect()
     return client
 
 
 async def wait_for(condition, timeout: float = 10.0, pilot=None, what: str = "a condition") -> None:
-    """Polls `condition()` until true; fails the test after `timeout` seconds."""
+    """Polls `condition()` until true; fails the test after `timeout` seconds. A widget not
+    mounted yet (a screen still being composed) counts as not yet."""
+    from textual.css.query import NoMatches
     deadline = time.monotonic() + timeout
     while True:
-        if condition():
-            return
+        try:
+            if condition():
+                return
+        except NoMatches:
+            pass
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         if pilot is not None:

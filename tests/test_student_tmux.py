@@ -17,7 +17,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from room_server import protocol as p
+import room_protocol as p
 from test_student_support import free_port
 
 pytestmark = pytest.mark.tmux
@@ -95,7 +95,7 @@ async def test_student_tui_from_login_to_the_questionnaire(demo_server, tmp_path
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed: the end-to-end terminal test needs it")
     from content.loader import shipped_pack, shipped_questionnaire
-    from room_client.client import RoomClient
+    from room_client import ProctorClient
 
     data, port = demo_server
     row = next(r for r in __import__("csv").DictReader(open(data / "demo-logins.csv", encoding="utf-8"))
@@ -104,7 +104,7 @@ async def test_student_tui_from_login_to_the_questionnaire(demo_server, tmp_path
     questions = shipped_questionnaire("kk").questions
 
     term = Tmux(f"{tool('student-tui')} --server 127.0.0.1:{port} --lang kk --state-dir {tmp_path / 'state'}")
-    admin = RoomClient(f"127.0.0.1:{port}", role="proctor", key=(data / "proctor.key").read_text().strip(),
+    admin = ProctorClient(f"127.0.0.1:{port}", (data / "proctor.key").read_text().strip(),
                        reconnect=False)
     try:
         term.wait("Тестке кіру")
@@ -172,14 +172,14 @@ async def test_student_tui_from_login_to_the_questionnaire(demo_server, tmp_path
 
         # The administrator announces a break; the student takes it and comes back.
         await admin.connect()
-        await admin.act(p.AnnounceBreak())
+        await admin.request(p.AnnounceBreak())
         term.wait("Үзіліс алу")
         term.keys("Enter")  # "Take a break" has the focus
         term.wait("Тестке оралу")
         assert "Тапсырмалар:" not in term.screen()  # the items are hidden
         term.keys("Enter")
         term.wait("Тапсырмалар:")
-        await admin.act(p.EndRoomBreak())
+        await admin.request(p.EndRoomBreak())
 
         # Finish: the example, then the result.
         term.keys("F10")

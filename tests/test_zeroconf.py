@@ -25,14 +25,14 @@ SERVER_IP, STUDENT_IP = "10.231.0.1", "10.231.0.2"
 
 DISCOVER = """
 import asyncio, json
-from room_client.client import RoomClient
+from room_client import StudentClient
 from room_client.discovery import discover
 
 async def main():
     rooms = await discover(8.0, wait_for_first=True)
     out = {"rooms": [r.__dict__ for r in rooms]}
     if rooms:
-        client = RoomClient(rooms[0].address, reconnect=False)
+        client = StudentClient(rooms[0].address, reconnect=False)
         hello = await client.connect()
         out["hello"] = {"school": hello.school, "room": hello.room, "grade": hello.grade}
         await client.close()
@@ -134,7 +134,7 @@ def test_zeroconf_between_two_namespaces(namespaces, tmp_path):
     (advertised,) = found["rooms"]
     assert advertised["address"] == f"{SERVER_IP}:{PORT}"
     assert (advertised["school"], advertised["room"], advertised["grade"], advertised["version"]) == (
-        "Школа №7", "12", "9", "1")
+        "Школа №7", "12", "9", "2")
     assert advertised["name"].endswith("._synaq._tcp.local.")
     assert found["hello"] == {"school": "Школа №7", "room": "12", "grade": 9}
     assert server.returncode == 0  # unregistered and closed cleanly on SIGTERM

@@ -123,7 +123,7 @@ class ExtraTimeDialog(Dialog):
         with Vertical(classes="dialog"):
             yield Label(t("Extra time for {name}", name=full_name(self.seat)), classes="dialog-title")
             yield Static(t("Seat {seat}, IKT {ikt}. The minutes are added to this student's clock only.",
-                           seat=self.seat.get("seat"), ikt=self.seat.get("ikt")), classes="dialog-body")
+                           seat=self.seat.seat, ikt=self.seat.ikt), classes="dialog-body")
             yield Label(t("Minutes (1-120)"))
             yield Input(placeholder="10", id="minutes", type="integer", max_length=3)
             yield Label(t("Reason"))
@@ -173,7 +173,7 @@ class ApproveDialog(Dialog):
             yield Static(t("This student is already logged in on another computer (seat {seat}, IKT {ikt}). "
                            "Approve if the first computer failed and the student moved; refuse if someone "
                            "else is trying to sit for them (then record Annex 2).",
-                           seat=self.seat.get("seat"), ikt=self.seat.get("ikt")), classes="dialog-body")
+                           seat=self.seat.seat, ikt=self.seat.ikt), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("Approve"), id="approve", variant="success")
                 yield Button(t("Refuse"), id="refuse", variant="error")
@@ -207,12 +207,12 @@ class AttendanceDialog(Dialog):
             yield Label(t("Attendance: {name}", name=full_name(self.seat)), classes="dialog-title")
             yield Static(t("Seat {seat}, IKT {ikt}. An absent student's login slip is put aside and given to nobody; "
                            "ask the school coordinator for a document confirming the reason.",
-                           seat=self.seat.get("seat"), ikt=self.seat.get("ikt")), classes="dialog-body")
+                           seat=self.seat.seat, ikt=self.seat.ikt), classes="dialog-body")
             yield Label(t("Reason for absence"))
-            yield Input(value=self.seat.get("absent_reason", ""), placeholder=t("e.g. illness"), id="reason",
+            yield Input(value=self.seat.absent_reason, placeholder=t("e.g. illness"), id="reason",
                         max_length=200)
             yield Label(t("Supporting document"))
-            yield Input(value=self.seat.get("absent_document", ""), placeholder=t("e.g. medical certificate No. 15"),
+            yield Input(value=self.seat.absent_document, placeholder=t("e.g. medical certificate No. 15"),
                         id="document", max_length=200)
             yield Static("", id="problem", classes="problem")
             with Horizontal(classes="dialog-buttons"):

@@ -8,7 +8,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Label, Select, Static
 
-from room_server import protocol as p
 
 from ..i18n import N_, t
 from ..messages import Replied
@@ -39,8 +38,8 @@ COLUMNS = [("time", N_("Time")), ("who", N_("Who")), ("student", N_("Student")),
 
 
 def details_text(event: dict) -> str:
-    data = event.get("data") or {}
-    kind = event.get("kind")
+    data = event.data or {}
+    kind = event.kind
     if kind == "extra_time":
         return t("{minutes} min: {reason}", minutes=data.get("minutes"), reason=data.get("reason", ""))
     if kind == "paused":
@@ -90,7 +89,7 @@ class EventsScreen(SubScreen):
         super().on_mount()
         for key, label in COLUMNS:
             self.table.add_column(t(label), key=key)
-        options = [(f"{s['seat']}. {full_name(s)} ({s['ikt']})", s["student"]) for s in self.app.model.rows(sort="seat")]
+        options = [(f"{s.seat}. {full_name(s)} ({s.ikt})", s.student) for s in self.app.model.rows(sort="seat")]
         self.query_one("#student", Select).set_options(options)
         self._seen_events = self.app.event_count
         self.watch(self.app, "event_count", self._new_events, init=False)
@@ -106,20 +105,21 @@ class EventsScreen(SubScreen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        self.app.request(p.ListEvents(self.student, LIMIT), tag="events", reply_to=self)
+        student = self.student
+        self.app.act(lambda room: room.event_log(student, LIMIT), tag="events", reply_to=self, context=student)
 
     @on(Replied)
     def _replied(self, message: Replied) -> None:
-        if message.tag != "events" or getattr(message.request, "student", None) != self.student:
+        if message.tag != "events" or message.context != self.student:
             return
-        self.loaded = list(message.reply.events)
+        self.loaded = list(message.reply)
         self._seen_events = self.app.event_count
         self._show()
 
     def _new_events(self, *_: object) -> None:
         fresh = self.app.events[: max(0, self.app.event_count - self._seen_events)]
         self._seen_events = self.app.event_count
-        fresh = [e for e in fresh if self.student is None or e.get("student") == self.student]
+        fresh = [e for e in fresh if self.student is None or e.student == self.student]
         if fresh:
             self.loaded = (fresh + self.loaded)[:LIMIT]
             self._show()
@@ -128,9 +128,9 @@ class EventsScreen(SubScreen):
         table = self.table
         table.clear()
         for index, event in enumerate(self.loaded):
-            kind = event.get("kind", "")
-            actor = event.get("actor", "")
+            kind = event.kind
+            actor = event.actor
             who = t(ACTOR_TEXT[actor]) if actor in ACTOR_TEXT else (t("student") if actor else "")
             what = t(EVENT_TEXT[kind]) if kind in EVENT_TEXT else t(ALERT_TEXT.get(kind, kind))
-            table.add_row(self.app.time_text(event.get("at_ms"), "%H:%M:%S"), who,
-                          self.app.student_label(event.get("student")), what, details_text(event), key=str(index))
+            table.add_row(self.app.time_text(event.at_ms, "%H:%M:%S"), who,
+                          self.app.student_label(event.student), what, details_text(event), key=str(index))

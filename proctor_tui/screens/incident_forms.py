@@ -41,7 +41,7 @@ class ActForm(Dialog):
 
     def common_fields(self) -> ComposeResult:
         yield field_row(t("Organisation code"), Input(id="school_code", max_length=40))
-        yield field_row(t("Organisation"), Input(value=self.sitting.get("school", ""), id="school", max_length=200))
+        yield field_row(t("Organisation"), Input(value=self.sitting.school, id="school", max_length=200))
         yield field_row(t("Date"), Input(value=self.date, id="date", max_length=20))
         yield field_row(t("Time (hh:mm)"), Input(value=self.time, id="time", max_length=10))
         yield field_row(t("Ministry representative"), Input(id="representative", max_length=200))
@@ -49,10 +49,10 @@ class ActForm(Dialog):
     def student_fields(self) -> ComposeResult:
         seat = self.seat
         yield field_row(t("Test-taker"), Input(value=full_name(seat), id="student_name", disabled=True))
-        yield field_row(t("IKT"), Input(value=str(seat.get("ikt", "")), id="ikt", disabled=True))
-        yield field_row(t("Room No."), Input(value=str(self.sitting.get("room", "")), id="room", disabled=True))
-        yield field_row(t("Seat No."), Input(value=str(seat.get("seat", "")), id="seat", disabled=True))
-        yield field_row(t("Variant No."), Input(value=str(seat.get("variant", "")), id="variant", disabled=True))
+        yield field_row(t("IKT"), Input(value=str(seat.ikt), id="ikt", disabled=True))
+        yield field_row(t("Room No."), Input(value=str(self.sitting.room), id="room", disabled=True))
+        yield field_row(t("Seat No."), Input(value=str(seat.seat), id="seat", disabled=True))
+        yield field_row(t("Variant No."), Input(value=str(seat.variant), id="variant", disabled=True))
 
     def buttons(self, submit: str) -> ComposeResult:
         yield Static("", id="problem", classes="problem")
@@ -72,10 +72,10 @@ class ActForm(Dialog):
             if area.id:
                 fields[area.id] = area.text.strip()
         fields["student_name"] = full_name(self.seat)
-        fields["ikt"] = str(self.seat.get("ikt", ""))
-        fields["seat"] = self.seat.get("seat")
-        fields["variant"] = str(self.seat.get("variant", ""))
-        fields["room"] = str(self.sitting.get("room", ""))
+        fields["ikt"] = str(self.seat.ikt)
+        fields["seat"] = self.seat.seat
+        fields["variant"] = str(self.seat.variant)
+        fields["room"] = str(self.sitting.room)
         return fields
 
     def extra_values(self, fields: dict) -> dict:
@@ -110,8 +110,8 @@ class Annex1Form(ActForm):
                 yield field_row(t("Quantity"), Input(value="1", id="item_quantity", max_length=20))
                 yield Label(t("Decision"), classes="form-section")
                 yield Static(t("Seize the test material; remove {name} (IKT {ikt}) from room No. {room} and annul "
-                               "the test results.", name=full_name(self.seat), ikt=self.seat.get("ikt", ""),
-                               room=self.sitting.get("room", "")), classes="decision")
+                               "the test results.", name=full_name(self.seat), ikt=self.seat.ikt,
+                               room=self.sitting.room), classes="decision")
                 yield field_row(t("Drawn up by"), Input(placeholder=t("names of those who drew up the act"),
                                                         id="drawn_up_by", max_length=300))
             yield from self.buttons(t("Record the act and remove the student"))
@@ -138,7 +138,7 @@ class Annex2Form(ActForm):
                 with RadioSet(id="decision"):
                     yield RadioButton(t("Not admitted to the test"), name="not_admitted_only", value=True)
                     yield RadioButton(t("Seize the material, remove from room No. {room} and annul the results",
-                                        room=self.sitting.get("room", "")), name="remove")
+                                        room=self.sitting.room), name="remove")
                 yield field_row(t("Drawn up by"), Input(placeholder=t("names of those who drew up the act"),
                                                         id="drawn_up_by", max_length=300))
             yield from self.buttons(t("Record the act"))
@@ -183,7 +183,7 @@ class OtherIncidentForm(Dialog):
             return
         about = self.seat is not None and self.query_one("#about", Checkbox).value
         self.dismiss({"description": description, "time": self.query_one("#time", Input).value.strip(),
-                      "student": self.seat["student"] if about else None})
+                      "student": self.seat.student if about else None})
 
 
 KIND_TEXT = {"annex1": N_("Annex 1"), "annex2": N_("Annex 2"), "other": N_("Other")}
@@ -211,12 +211,12 @@ class IncidentView(Dialog):
     def compose(self) -> ComposeResult:
         incident = self.incident
         with Vertical(classes="dialog form"):
-            yield Label(t("Incident No. {id}: {kind}", id=incident.get("id"),
-                          kind=t(KIND_TEXT.get(incident.get("kind"), incident.get("kind", "")))), classes="dialog-title")
+            yield Label(t("Incident No. {id}: {kind}", id=incident.id,
+                          kind=t(KIND_TEXT.get(incident.kind, incident.kind))), classes="dialog-title")
             with VerticalScroll(classes="form-body"):
                 yield field_row(t("Recorded at"), Static(self.at)).add_class("auto")
                 yield field_row(t("Student"), Static(self.student_label or "—")).add_class("auto")
-                for key, value in incident.get("fields", {}).items():
+                for key, value in incident.fields.items():
                     if key == "decision":
                         value = t(DECISION_TEXT.get(value, str(value)))
                     label = t(FIELD_TEXT[key]) if key in FIELD_TEXT else key

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from room_server import protocol as p
+import room_protocol as p
 
 from ..i18n import N_, t
 from ..messages import Replied
@@ -26,7 +26,7 @@ class IncidentsScreen(SubScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.incidents: list[dict] = []
+        self.incidents: list[p.IncidentView] = []
         self._seen_events = 0
 
     def compose(self) -> ComposeResult:
@@ -52,27 +52,27 @@ class IncidentsScreen(SubScreen):
     def _new_events(self, *_: object) -> None:
         fresh = self.app.events[: self.app.event_count - self._seen_events]
         self._seen_events = self.app.event_count
-        if any(event.get("kind") == "incident" for event in fresh):
+        if any(event.kind == "incident" for event in fresh):
             self.action_reload()
 
     def action_reload(self) -> None:
-        self.app.request(p.ListIncidents(), tag="incidents", reply_to=self)
+        self.app.act(lambda room: room.incidents(), tag="incidents", reply_to=self)
 
     @on(Replied)
     def _replied(self, message: Replied) -> None:
         if message.tag != "incidents":
             return
-        self.incidents = list(message.reply.incidents)
+        self.incidents = list(message.reply)
         table = self.table
         row = table.cursor_row
         table.clear()
         for incident in reversed(self.incidents):  # the newest first
-            fields = incident.get("fields", {})
+            fields = incident.fields
             what = fields.get("item_name") or fields.get("impostor_name") or fields.get("description") or ""
-            table.add_row(str(incident["id"]), self.app.time_text(incident.get("at_ms"), "%H:%M:%S"),
-                          t(KIND_TEXT.get(incident.get("kind"), incident.get("kind", ""))),
-                          self.app.student_label(incident.get("student")) or fields.get("student_name", "") or "—",
-                          str(what).splitlines()[0][:60] if what else "", key=str(incident["id"]))
+            table.add_row(str(incident.id), self.app.time_text(incident.at_ms, "%H:%M:%S"),
+                          t(KIND_TEXT.get(incident.kind, incident.kind)),
+                          self.app.student_label(incident.student) or fields.get("student_name") or "—",
+                          str(what).splitlines()[0][:60] if what else "", key=str(incident.id))
         if self.incidents:
             table.move_cursor(row=min(row or 0, len(self.incidents) - 1), animate=False)
         self.query_one("#incidents-state", Static).update(
@@ -85,7 +85,7 @@ class IncidentsScreen(SubScreen):
         if table.row_count == 0:
             return
         key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        incident = next((i for i in self.incidents if str(i["id"]) == key), None)
+        incident = next((i for i in self.incidents if str(i.id) == key), None)
         if incident is not None:
-            self.app.push_screen(IncidentView(incident, self.app.student_label(incident.get("student")),
-                                              self.app.time_text(incident.get("at_ms"), "%Y-%m-%d %H:%M:%S")))
+            self.app.push_screen(IncidentView(incident, self.app.student_label(incident.student),
+                                              self.app.time_text(incident.at_ms, "%Y-%m-%d %H:%M:%S")))

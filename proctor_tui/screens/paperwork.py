@@ -12,7 +12,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Footer, Input, Label, RadioButton, RadioSet, Static
 
-from room_server import protocol as p
 
 from ..i18n import N_, t
 from ..messages import Failed, Replied
@@ -44,19 +43,19 @@ class DrivesMixin:
         for key, label in (("path", N_("Folder")), ("label", N_("Label")), ("free", N_("Free")),
                            ("removable", N_("Removable"))):
             table.add_column(t(label), key=key)
-        self.app.request(p.ListDrives(), tag="drives", reply_to=self)
+        self.app.act(lambda room: room.drives(), tag="drives", reply_to=self)
 
     def show_drives(self, drives: list[dict]) -> None:
         table = self.drives_table()
         table.clear()
         for index, drive in enumerate(drives):
-            table.add_row(drive.get("path", ""), drive.get("label", ""), size_text(drive.get("free_bytes")),
-                          t("yes") if drive.get("removable") else t("no"), key=str(index))
+            table.add_row(drive.path, drive.label, size_text(drive.free_bytes),
+                          t("yes") if drive.removable else t("no"), key=str(index))
         self.drives = drives
 
     def drive_chosen(self, row: int) -> str | None:
         drives = getattr(self, "drives", [])
-        return drives[row]["path"] if 0 <= row < len(drives) else None
+        return drives[row].path if 0 <= row < len(drives) else None
 
 
 class ExportScreen(DrivesMixin, SubScreen):
@@ -96,12 +95,12 @@ class ExportScreen(DrivesMixin, SubScreen):
             self.query_one("#result", Static).update(t("Choose a drive or type a folder."))
             return
         self.query_one("#result", Static).update(t("Exporting…"))
-        self.app.request(p.Export(to), tag="export", reply_to=self)
+        self.app.act(lambda room: room.export(to), tag="export", reply_to=self)
 
     @on(Replied)
     def _replied(self, message: Replied) -> None:
         if message.tag == "drives":
-            self.show_drives(message.reply.drives)
+            self.show_drives(message.reply)
         elif message.tag == "export":
             reply = message.reply
             self.query_one("#result", Static).update(
@@ -171,12 +170,13 @@ class PrintScreen(DrivesMixin, SubScreen):
             self.query_one("#result", Static).update(t("Give the PDF's path."))
             return
         self.query_one("#result", Static).update(t("Printing…"))
-        self.app.request(p.Print(self.what(), to), tag="print", reply_to=self)
+        what = self.what()
+        self.app.act(lambda room: room.print(what, to), tag="print", reply_to=self)
 
     @on(Replied)
     def _replied(self, message: Replied) -> None:
         if message.tag == "drives":
-            self.show_drives(message.reply.drives)
+            self.show_drives(message.reply)
         elif message.tag == "print":
             self.query_one("#result", Static).update(t("Printed: {path}", path=message.reply.path))
             self.app.notify(t("The PDF is ready."))

@@ -8,7 +8,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
-from room_server import protocol as p
 
 from ..i18n import N_, t
 from ..messages import Failed, Replied
@@ -66,7 +65,7 @@ class ProtocolScreen(SubScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.app.request(p.GetProtocol(), tag="get_protocol", reply_to=self)
+        self.app.act(lambda room: room.protocol(), tag="get_protocol", reply_to=self)
 
     def prefill(self, pre: dict) -> dict[str, str]:
         """The form's values from what the server's records say."""
@@ -125,7 +124,7 @@ class ProtocolScreen(SubScreen):
                          else t("Pre-filled from the server's records. Check, complete and save."))
             self.query_one("#school", Input).focus()
         elif message.tag == "save_protocol":
-            self.saved = message.request.fields
+            self.saved = message.context
             state.update(t("Saved at {time}.", time=self.app.now_text()))
 
     @on(Failed)
@@ -134,5 +133,6 @@ class ProtocolScreen(SubScreen):
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
-        self.app.request(p.SaveProtocol(self.values()), tag="save_protocol", reply_to=self,
-                         done=t("The protocol is saved."))
+        values = self.values()
+        self.app.act(lambda room: room.save_protocol(values), tag="save_protocol", reply_to=self,
+                     done=t("The protocol is saved."), context=values)

@@ -9,10 +9,11 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from room_server import protocol as p
+import room_protocol as p
+from room_protocol.rules import IN_TEST, incident_removes
 
 from ..i18n import N_, t, translate_bindings
-from ..model import FILTERS, IN_TEST, SORTS, full_name
+from ..model import FILTERS, SORTS, full_name
 from ..widgets.room_table import COLUMNS, RoomTable
 from ..widgets.status import AddressBar, NavBar, RoomHeader, SummaryBar
 from .dialogs import (ApproveDialog, AttendanceChoice, AttendanceDialog, ConfirmDialog, ExtraTimeChoice,
@@ -44,23 +45,23 @@ class StudentActions:
 
         def go(choice: AttendanceChoice | None) -> None:
             if choice is not None:
-                self.app.request(p.Attendance(seat["student"], choice.present, choice.reason, choice.document),
-                                 tag="attendance", done=t("Attendance saved."))
+                self.app.act(lambda room: room.attendance(seat.student, choice.present, choice.reason, choice.document),
+                             tag="attendance", done=t("Attendance saved."))
         self.app.push_screen(AttendanceDialog(seat), go)
 
     def action_slip_handed(self) -> None:
         seat = self._need_student()
         if seat is not None:
-            handed = not seat.get("slip_handed")
-            self.app.request(p.Slips(seat["student"], handed=handed), tag="slips",
-                             done=t("Slip handed out.") if handed else t("Slip marked as not handed out."))
+            handed = not seat.slip_handed
+            self.app.act(lambda room: room.slips(seat.student, handed=handed), tag="slips",
+                         done=t("Slip handed out.") if handed else t("Slip marked as not handed out."))
 
     def action_slip_collected(self) -> None:
         seat = self._need_student()
         if seat is not None:
-            collected = not seat.get("slip_collected")
-            self.app.request(p.Slips(seat["student"], collected=collected), tag="slips",
-                             done=t("Slip collected.") if collected else t("Slip marked as not collected."))
+            collected = not seat.slip_collected
+            self.app.act(lambda room: room.slips(seat.student, collected=collected), tag="slips",
+                         done=t("Slip collected.") if collected else t("Slip marked as not collected."))
 
 
 class RoomScreen(StudentActions, Screen):
@@ -127,9 +128,9 @@ class RoomScreen(StudentActions, Screen):
         model = app.model
         sitting = model.sitting
         self.set_class(model.paused, "-paused")
-        self.set_class(bool(sitting.get("room_break")), "-room-break")
+        self.set_class(bool(sitting.room_break), "-room-break")
         self.set_class(not app.online, "-link-down")
-        self.set_class(sitting.get("state") == "closed", "-closed")
+        self.set_class(sitting.state == "closed", "-closed")
         self.query_one(RoomHeader).show(app)
         self.query_one(AddressBar).show(app)
         self.query_one(SummaryBar).show(model.summary())
@@ -148,25 +149,25 @@ class RoomScreen(StudentActions, Screen):
         if seat is None:
             detail.update("")
             return
-        parts = [f"{seat.get('seat')}. {full_name(seat)}", f"{t('IKT')} {seat.get('ikt')}",
-                 f"{t('login')} {seat.get('login')}", f"{t('class')} {seat.get('class')}",
-                 f"{t('language')} {seat.get('language')}"]
-        slips = t("slip handed (h)") if seat.get("slip_handed") else t("slip not handed (h)")
-        slips += ", " + (t("collected (c)") if seat.get("slip_collected") else t("not collected (c)"))
-        if seat.get("subject_title") and seat.get("status") in IN_TEST:
-            parts.append(t("subject: {subject}", subject=seat["subject_title"]))
+        parts = [f"{seat.seat}. {full_name(seat)}", f"{t('IKT')} {seat.ikt}",
+                 f"{t('login')} {seat.login}", f"{t('class')} {seat.class_label}",
+                 f"{t('language')} {seat.language}"]
+        slips = t("slip handed (h)") if seat.slip_handed else t("slip not handed (h)")
+        slips += ", " + (t("collected (c)") if seat.slip_collected else t("not collected (c)"))
+        if seat.subject_title and seat.status in IN_TEST:
+            parts.append(t("subject: {subject}", subject=seat.subject_title))
         parts.append(slips)
-        if seat.get("extra_minutes"):
-            parts.append(t("extra time {minutes} min", minutes=seat["extra_minutes"]))
-        if seat.get("status") == "absent":
-            parts.append(t("absent: {reason} ({document})", reason=seat.get("absent_reason", ""),
-                           document=seat.get("absent_document", "") or "—"))
-        if seat.get("data_mistake"):
-            parts.append(t("data mistake reported: {note}", note=seat["data_mistake"]))
-        if seat.get("annulled"):
+        if seat.extra_minutes:
+            parts.append(t("extra time {minutes} min", minutes=seat.extra_minutes))
+        if seat.status == "absent":
+            parts.append(t("absent: {reason} ({document})", reason=seat.absent_reason,
+                           document=seat.absent_document or "—"))
+        if seat.data_mistake:
+            parts.append(t("data mistake reported: {note}", note=seat.data_mistake))
+        if seat.annulled:
             parts.append(t("result annulled"))
-        if seat.get("status") in ("finished", "questionnaire", "done"):
-            parts.append(t("questionnaire filled") if seat.get("questionnaire_done") else t("questionnaire not filled"))
+        if seat.status in ("finished", "questionnaire", "done"):
+            parts.append(t("questionnaire filled") if seat.questionnaire_done else t("questionnaire not filled"))
         detail.update(" · ".join(parts))
 
     def selected(self) -> dict | None:
@@ -202,7 +203,7 @@ class RoomScreen(StudentActions, Screen):
         if action not in ROOM_ACTIONS:
             return True
         sitting = self.app.model.sitting
-        state = sitting.get("state")
+        state = sitting.state
         if not self.app.model.loaded:
             return False
         if action == "open_sitting":
@@ -212,13 +213,13 @@ class RoomScreen(StudentActions, Screen):
         if state != "open":
             return False
         if action == "announce_break":
-            return not sitting.get("room_break")
+            return not sitting.room_break
         if action == "end_break":
-            return bool(sitting.get("room_break"))
+            return bool(sitting.room_break)
         if action == "pause":
-            return not sitting.get("paused")
+            return not sitting.paused
         if action == "resume":
-            return bool(sitting.get("paused"))
+            return bool(sitting.paused)
         return True
 
     # ------------------------------------------------------------------ the view
@@ -237,10 +238,11 @@ class RoomScreen(StudentActions, Screen):
 
     # ------------------------------------------------------------------ the sitting
 
-    def _confirm_then(self, title: str, body: str, confirm: str, msg: p.Message, done: str, *, danger=False) -> None:
+    def _confirm_then(self, title: str, body: str, confirm: str, action, done: str, *, danger=False) -> None:
+        """Asks first; `action` is one of the session's actions (`lambda room: room.resume()`)."""
         def go(yes: bool | None) -> None:
             if yes:
-                self.app.request(msg, tag=msg.TYPE, done=done)
+                self.app.act(action, tag="action", done=done)
         self.app.push_screen(ConfirmDialog(title, body, confirm, danger=danger), go)
 
     def action_open_sitting(self) -> None:
@@ -249,35 +251,36 @@ class RoomScreen(StudentActions, Screen):
             t("Open the sitting?"),
             t("Students who accepted the rules start at once and their clocks run. Present: {present} of "
               "{registered}; not logged in yet: {missing}.", present=summary.present, registered=summary.registered,
-              missing=sum(1 for s in self.app.model.seats.values() if s.get("status") == "not_logged_in")),
-            t("Open the sitting"), p.OpenSitting(), t("The sitting is open."))
+              missing=sum(1 for s in self.app.model.seats.values() if s.status == "not_logged_in")),
+            t("Open the sitting"), lambda room: room.open_sitting(), t("The sitting is open."))
 
     def action_announce_break(self) -> None:
         self._confirm_then(
             t("Announce a break?"),
             t("Read aloud: \"You now have a 10-minute break; you may stand up, but do not talk about the test.\" "
               "Each student may take it; the test clock keeps running."),
-            t("Announce the break"), p.AnnounceBreak(), t("The break is announced."))
+            t("Announce the break"), lambda room: room.announce_break(), t("The break is announced."))
 
     def action_end_break(self) -> None:
         self._confirm_then(
             t("End the break?"),
             t("Read aloud: \"Sit down, the break is over.\" Every student on break goes back to the test."),
-            t("End the break"), p.EndRoomBreak(), t("The break is over."))
+            t("End the break"), lambda room: room.end_room_break(), t("The break is over."))
 
     def action_pause(self) -> None:
         def go(choice: PauseChoice | None) -> None:
             if choice is not None:
-                self.app.request(p.Pause(choice.reason, choice.note), tag="pause", done=t("The room is paused."))
+                self.app.act(lambda room: room.pause(choice.reason, choice.note), tag="pause",
+                             done=t("The room is paused."))
         self.app.push_screen(PauseDialog(), go)
 
     def action_resume(self) -> None:
-        reason = self.app.model.sitting.get("pause_reason") or ""
+        reason = self.app.model.sitting.pause_reason or ""
         self._confirm_then(
             t("Resume the room?"),
             t("The fault is fixed ({reason}). Every student's clock runs again from where it stopped.",
               reason=t(dict(power=N_("power"), network=N_("network"), other=N_("other")).get(reason, reason))),
-            t("Resume"), p.Resume(), t("The room runs again."))
+            t("Resume"), lambda room: room.resume(), t("The room runs again."))
 
     def action_close_sitting(self) -> None:
         summary = self.app.model.summary()
@@ -287,7 +290,7 @@ class RoomScreen(StudentActions, Screen):
                          "leave.", handed=summary.slips_handed, collected=summary.slips_collected)
         if summary.slips_handed != summary.slips_collected:
             body += "\n" + t("Not every slip handed out is collected yet.")
-        self._confirm_then(t("Close the sitting?"), body, t("Close the sitting"), p.CloseSitting(),
+        self._confirm_then(t("Close the sitting?"), body, t("Close the sitting"), lambda room: room.close_sitting(),
                            t("The sitting is closed."), danger=True)
 
     # ------------------------------------------------------------------ one student
@@ -296,28 +299,28 @@ class RoomScreen(StudentActions, Screen):
         seat = self._need_student()
         if seat is None:
             return
-        if seat.get("status") not in IN_TEST:
+        if seat.status not in IN_TEST:
             self.app.notify(t("Extra time is for a student who is testing."), severity="warning")
             return
 
         def go(choice: ExtraTimeChoice | None) -> None:
             if choice is not None:
-                self.app.request(p.ExtraTime(seat["student"], choice.minutes, choice.reason), tag="extra_time",
-                                 done=t("{minutes} min added for {name}.", minutes=choice.minutes, name=full_name(seat)))
+                self.app.act(lambda room: room.extra_time(seat.student, choice.minutes, choice.reason),
+                             tag="extra_time", done=t("{minutes} min added for {name}.", minutes=choice.minutes, name=full_name(seat)))
         self.app.push_screen(ExtraTimeDialog(seat), go)
 
     def action_second_login(self) -> None:
         seat = self._need_student()
         if seat is None:
             return
-        if seat.get("status") != "awaiting_approval":
+        if seat.status != "awaiting_approval":
             self.app.notify(t("No second login is waiting for this student."), severity="warning")
             return
 
         def go(approve: bool | None) -> None:
             if approve is not None:
-                self.app.request(p.ApproveLogin(seat["student"], approve), tag="approve_login",
-                                 done=t("Login approved.") if approve else t("Login refused."))
+                self.app.act(lambda room: room.approve_login(seat.student, approve), tag="approve_login",
+                             done=t("Login approved.") if approve else t("Login refused."))
         self.app.push_screen(ApproveDialog(seat), go)
 
     def action_incident(self) -> None:
@@ -338,22 +341,23 @@ class RoomScreen(StudentActions, Screen):
             app.push_screen(form, lambda f: self._record(kind, seat, f))
         app.push_screen(IncidentKindDialog(seat), chosen)
 
-    def _record(self, kind: str, seat: dict | None, fields: dict | None) -> None:
+    def _record(self, kind: str, seat: p.SeatView | None, fields: dict | None) -> None:
         if fields is None:
             return
         if kind == "other":
             student = fields.pop("student", None)
-            self.app.request(p.Incident("other", student, fields), tag="incident", done=t("The incident is recorded."))
+            self.app.act(lambda room: room.incident("other", student, fields), tag="incident",
+                         done=t("The incident is recorded."))
             return
-        removes = kind == "annex1" or fields.get("decision") == "remove"
-        msg = p.Incident(kind, seat["student"], fields)
-        if not removes:
-            self.app.request(msg, tag="incident", done=t("The act is recorded."))
+        action = lambda room: room.incident(kind, seat.student, fields)  # noqa: E731
+        if not incident_removes(kind):
+            self.app.act(action, tag="incident", done=t("The act is recorded."))
             return
         self._confirm_then(
             t("Remove {name}?", name=full_name(seat)),
-            t("The act is recorded, the student's test ends now and the result is annulled. This cannot be undone."),
-            t("Record and remove"), msg, t("The act is recorded; the student is removed."), danger=True)
+            t("The act is recorded, the student's test ends now and the result is annulled; this slip cannot log "
+              "in again. This cannot be undone."),
+            t("Record and remove"), action, t("The act is recorded; the student is removed."), danger=True)
 
 
 __all__ = ["RoomScreen", "COLUMNS"]

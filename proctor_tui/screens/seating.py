@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from room_server import protocol as p
+from room_protocol.rules import is_present
 
 from ..i18n import N_, t
 from ..model import full_name
@@ -52,16 +52,16 @@ class SeatingScreen(StudentActions, SubScreen):
         table.clear()
         yes, no = t("yes"), "—"
         for seat in seats:
-            if seat.get("status") == "absent":
+            if seat.status == "absent":
                 attendance = t("absent")
-            elif seat.get("present") or seat.get("status") not in ("not_logged_in", None):
+            elif is_present(seat.present, seat.logged_in):
                 attendance = t("present")
             else:
                 attendance = "—"
-            table.add_row(str(seat.get("seat")), seat.get("ikt", ""), full_name(seat), seat.get("class", ""),
-                          seat.get("language", ""), attendance, seat.get("absent_reason", ""),
-                          seat.get("absent_document", ""), yes if seat.get("slip_handed") else no,
-                          yes if seat.get("slip_collected") else no, key=str(seat["student"]))
+            table.add_row(str(seat.seat), seat.ikt, full_name(seat), seat.class_label,
+                          seat.language, attendance, seat.absent_reason,
+                          seat.absent_document, yes if seat.slip_handed else no,
+                          yes if seat.slip_collected else no, key=str(seat.student))
         if seats:
             table.move_cursor(row=min(row or 0, len(seats) - 1), animate=False)
         s = model.summary()
@@ -82,6 +82,6 @@ class SeatingScreen(StudentActions, SubScreen):
     def action_hand_all(self) -> None:
         """The slips go out in the order of the list; an absent student's slip is put aside."""
         for seat in self.app.model.rows(sort="seat"):
-            if seat.get("status") != "absent" and not seat.get("slip_handed"):
-                self.app.request(p.Slips(seat["student"], handed=True), tag="slips")
+            if seat.status != "absent" and not seat.slip_handed:
+                self.app.act(lambda room, student=seat.student: room.slips(student, handed=True), tag="slips")
         self.app.notify(t("Every present student's slip is marked handed out."))

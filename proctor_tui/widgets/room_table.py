@@ -6,7 +6,9 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from ..i18n import N_, t
-from ..model import AFTER_TEST, IN_TEST, RoomModel, is_offline, alerts_text, format_remaining, full_name, short_name, status_text
+from room_protocol.rules import AFTER_TEST, IN_TEST
+
+from ..model import RoomModel, alerts_text, format_remaining, full_name, is_offline, short_name, status_text
 
 COLUMNS = [
     ("seat", N_("Seat")),
@@ -77,7 +79,7 @@ class RoomTable(DataTable):
         return self.get_component_rich_style(f"room-table--{name}", partial=True)
 
     def cells(self, seat: dict, model: RoomModel, time_text) -> tuple:
-        status = seat.get("status", "")
+        status = seat.status
         wide = self._wide
         name = full_name(seat) if wide else short_name(seat)
         status_style = {
@@ -86,34 +88,34 @@ class RoomTable(DataTable):
             "waiting": "waiting", "confirming": "waiting", "rules": "waiting",
         }.get(status, "muted")
         status_cell = Text(status_text(seat), style=self._style(status_style))
-        if seat.get("questionnaire_done") and status == "done":
+        if seat.questionnaire_done and status == "done":
             status_cell = Text(t("done, questionnaire filled"), style=self._style("done"))
         if status in IN_TEST or status in ("not_logged_in", "confirming", "rules", "waiting", "awaiting_approval"):
             remaining = Text(format_remaining(model.remaining_ms(seat)),
-                             style=self._style("alert" if "five_minutes" in seat.get("alerts", []) else
+                             style=self._style("alert" if "five_minutes" in seat.alerts else
                                                ("testing" if status in IN_TEST else "muted")))
         else:
             remaining = Text("—", style=self._style("muted"))
-        if seat.get("online"):
+        if seat.online:
             connection = Text(t("online"), style=self._style("online"))
-        elif seat.get("offline_since_ms"):
-            since = time_text(seat["offline_since_ms"])
+        elif seat.offline_since_ms:
+            since = time_text(seat.offline_since_ms)
             connection = Text(t("offline since {time}", time=since) if wide else t("offline {time}", time=since),
                               style=self._style("offline" if status in IN_TEST else "muted"))
         else:
             connection = Text("—", style=self._style("muted"))
         alerts = alerts_text(seat)
-        subject = seat.get("subject_title") or seat.get("subject") or ""
+        subject = seat.subject_title or seat.subject or ""
         if status in AFTER_TEST or status == "removed":
             subject = ""
-        extra = seat.get("extra_minutes") or 0
-        answered = f"{seat.get('answered', 0)}/{seat.get('total', 0)}"
-        seat_style = "alert" if seat.get("alerts") else ("offline" if is_offline(seat) else "")
+        extra = seat.extra_minutes or 0
+        answered = f"{seat.answered}/{seat.total}"
+        seat_style = "alert" if seat.alerts else ("offline" if is_offline(seat) else "")
         cells = {
-            "seat": Text(str(seat.get("seat", "")), style=self._style(seat_style) if seat_style else ""),
-            "ikt": seat.get("ikt", ""),
+            "seat": Text(str(seat.seat), style=self._style(seat_style) if seat_style else ""),
+            "ikt": seat.ikt,
             "name": name,
-            "variant": seat.get("variant", ""),
+            "variant": seat.variant,
             "status": status_cell,
             "alerts": Text(alerts, style=self._style("alert")) if alerts else Text(""),
             "answered": answered,
@@ -125,12 +127,12 @@ class RoomTable(DataTable):
 
     def show(self, rows: list[dict], model: RoomModel, time_text) -> None:
         """Redraws what changed; rebuilds only when the rows or their order changed."""
-        order = [str(seat["student"]) for seat in rows]
-        fresh = {str(seat["student"]): self.cells(seat, model, time_text) for seat in rows}
+        order = [str(seat.student) for seat in rows]
+        fresh = {str(seat.student): self.cells(seat, model, time_text) for seat in rows}
         wide = self.size.width >= WIDE
         if wide != self._wide:
             self._columns_for(wide)
-            fresh = {str(seat["student"]): self.cells(seat, model, time_text) for seat in rows}
+            fresh = {str(seat.student): self.cells(seat, model, time_text) for seat in rows}
         if order == self._order and self.row_count == len(order):
             keys = self.keys
             for row_key, cells in fresh.items():

@@ -27,11 +27,11 @@ class RoomHeader(Widget):
     def show(self, app) -> None:
         sitting = app.model.sitting
         hello = app.hello
-        school = sitting.get("school") or (hello.school if hello else "")
-        room = sitting.get("room") or (hello.room if hello else "")
-        grade = sitting.get("grade") or (hello.grade if hello else "")
+        school = sitting.school or (hello.school if hello else "")
+        room = sitting.room or (hello.room if hello else "")
+        grade = sitting.grade or (hello.grade if hello else "")
         self.left = t("Synaq · {school} · room {room} · sitting {sitting} · grade {grade}", school=school or "—",
-                      room=room or "—", sitting=sitting.get("sitting") or "—", grade=grade or "—")
+                      room=room or "—", sitting=sitting.sitting or "—", grade=grade or "—")
         self.right = app.now_text()
 
     def render(self) -> str:
@@ -51,16 +51,16 @@ class AddressBar(Static):
         sitting = model.sitting
         address = model.address or app.address
         parts = [t("Students type: {address}", address=address)]
-        state = sitting.get("state")
+        state = sitting.state
         if state:
             text = t("Sitting: {state}", state=t(SITTING_TEXT.get(state, state)))
-            if state == "open" and sitting.get("opened_ms"):
-                text += " " + t("since {time}", time=app.time_text(sitting["opened_ms"]))
+            if state == "open" and sitting.opened_ms:
+                text += " " + t("since {time}", time=app.time_text(sitting.opened_ms))
             parts.append(text)
-        if sitting.get("paused"):
-            reason = sitting.get("pause_reason") or ""
+        if sitting.paused:
+            reason = sitting.pause_reason or ""
             parts.append(t("PAUSED ({reason})", reason=t(PAUSE_TEXT.get(reason, reason))))
-        if sitting.get("room_break"):
+        if sitting.room_break:
             parts.append(t("BREAK announced"))
         if not app.online:
             parts.append(t("NO CONNECTION to {address}: {reason}", address=app.address,

@@ -20,8 +20,7 @@ class StudentText:
 
     @property
     def sapp(self) -> "StudentApp":
-        from ..app import StudentApp
-        return cast(StudentApp, self.app)
+        return cast("StudentApp", self.app)  # the one app these screens run in
 
     def t(self, message: str, **values) -> str:
         return self.sapp.t(message, **values)

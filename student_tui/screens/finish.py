@@ -8,8 +8,8 @@ from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Static
 
-from room_client.client import ServerError
-from room_server import protocol as p
+from room_client import ServerError
+import room_protocol as p
 
 from ..i18n import N_
 from .base import StudentScreen
@@ -50,7 +50,7 @@ class FinishScreen(StudentScreen):
             error.update(self.sapp.explain(exc))
             return
         error.update(note)
-        titles = {s["id"]: s["title"] for s in self.test.subjects}
+        titles = {s.id: s.title for s in self.test.subjects}
         lines = []
         for subject_id, count in self.check.unanswered.items():
             title = titles.get(subject_id, subject_id)

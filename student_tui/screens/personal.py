@@ -18,11 +18,11 @@ class DataScreen(StudentScreen):
         student = self.sapp.student
         rows = [
             (t("Test type"), t("ББЖО (monitoring)")),
-            (t("Surname"), student.get("surname", "")),
-            (t("Name"), student.get("name", "")),
-            (t("Patronymic"), student.get("patronymic", "") or "—"),
-            (t("IIN"), student.get("iin", "")),
-            (t("Test language"), TEST_LANGUAGES.get(student.get("test_language", ""), student.get("test_language", ""))),
+            (t("Surname"), student.surname),
+            (t("Name"), student.name),
+            (t("Patronymic"), student.patronymic or "—"),
+            (t("IIN"), student.iin),
+            (t("Test language"), TEST_LANGUAGES.get(student.test_language, student.test_language)),
         ]
         with Center():
             with Vertical(id="data-box", classes="card"):

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Markdown, Static
 
-from room_server import protocol as p
+import room_protocol as p
 
 from ..i18n import N_
 from ..texts import CONFIDENTIAL
@@ -126,17 +126,17 @@ class QuestionnaireScreen(StudentScreen):
         question = self.q.questions[self.index]
         self.query_one("#q-count", Static).update(
             self.t("Question {n} of {count}", n=self.index + 1, count=len(self.q.questions)))
-        await self.query_one("#q-text", Markdown).update(question.get("text", ""))
+        await self.query_one("#q-text", Markdown).update(question.text)
         slot = self.query_one("#q-answer", Vertical)
         await slot.remove_children()
-        value = self.values.get(question["id"])
-        if question.get("kind") in ("choice", "multi"):
-            multiple = question["kind"] == "multi"
+        value = self.values.get(question.id)
+        if question.kind in ("choice", "multi"):
+            multiple = question.kind == "multi"
             letters = ([chr(65 + v) for v in value] if multiple and isinstance(value, list)
                        else chr(65 + value) if isinstance(value, int) else None)
-            widget = ChoiceAnswer(question.get("options", []), letters, multiple=multiple, item_id=question["id"])
+            widget = ChoiceAnswer(question.options, letters, multiple=multiple, item_id=question.id)
         else:
-            widget = QuestionText(value, id=question["id"])
+            widget = QuestionText(value, id=question.id)
         await slot.mount(widget)
         widget.focus()
         last = self.index == len(self.q.questions) - 1
@@ -146,13 +146,13 @@ class QuestionnaireScreen(StudentScreen):
     @on(AnswerChanged)
     def _answered(self, event: AnswerChanged) -> None:
         event.stop()
-        question = next((x for x in self.q.questions if x["id"] == event.item), None)
+        question = next((x for x in self.q.questions if x.id == event.item), None)
         if question is None:
             return
         value = event.value
-        if question.get("kind") == "choice":
+        if question.kind == "choice":
             value = ord(value) - 65 if isinstance(value, str) else None
-        elif question.get("kind") == "multi":
+        elif question.kind == "multi":
             value = [ord(v) - 65 for v in value] if value else None
         self.values[event.item] = value
         self.send(event.item, value)

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Footer, Static
 
-from room_server import protocol as p
+import room_protocol as p
 
 from .base import StudentScreen
 
@@ -37,9 +37,8 @@ class ResultScreen(StudentScreen):
                 else:
                     for subject in result.subjects:
                         with Horizontal(classes="data-row"):
-                            yield Static(str(subject.get("title", subject.get("subject", ""))), classes="result-subject",
-                                         markup=False)
-                            yield Static(f"{number(subject.get('score', 0))} / {number(subject.get('max_score', 0))}",
+                            yield Static(subject.title or subject.subject, classes="result-subject", markup=False)
+                            yield Static(f"{number(subject.score)} / {number(subject.max_score)}",
                                          classes="result-score")
                     with Horizontal(classes="data-row total"):
                         yield Static(t("Total"), classes="result-subject")

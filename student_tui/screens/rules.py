@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Markdown, Static
 
-from room_server import protocol as p
+import room_protocol as p
 
 from ..texts import RULES
 from .base import StudentScreen
@@ -20,10 +20,10 @@ class RulesScreen(StudentScreen):
 
     def compose(self) -> ComposeResult:
         t = self.t
-        attempt = self.sapp.login_ok.attempt if self.sapp.login_ok else {}
-        minutes = attempt.get("total_minutes") or 0
+        attempt = self.sapp.login_ok.attempt if self.sapp.login_ok else None
+        minutes = attempt.total_minutes if attempt else 0
         # The pack's own rules (in the test language) when it has them; the app's otherwise.
-        rules = attempt.get("rules") or t(RULES).replace("{minutes}", str(minutes))
+        rules = (attempt.rules if attempt else "") or t(RULES).replace("{minutes}", str(minutes))
         with Vertical(id="rules-box"):
             yield Static(t("Rules of the test"), classes="title")
             with VerticalScroll(id="rules-text"):
@@ -34,9 +34,11 @@ class RulesScreen(StudentScreen):
             yield Static("", id="agree-hint", classes="muted")
             yield Static(t("Please wait: the administrator will open the test soon."), id="wait-note",
                          classes="notice")
+            yield Static("", id="wait-link", classes="error")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#wait-link", Static).display = False
         self.set_class(self.waiting, "-waiting")
         self.query_one("#agree", Checkbox).focus()
         if self.waiting:
@@ -58,6 +60,13 @@ class RulesScreen(StudentScreen):
     def sitting_opened(self) -> None:
         if self.waiting:
             self.begin()
+
+    def link_changed(self, online: bool) -> None:
+        """While waiting: say when the room's computer is out of reach (it will start on
+        its own once the link is back and the test is open)."""
+        note = self.query_one("#wait-link", Static)
+        note.update("" if online else self.t("No connection to the room's computer. Please wait; raise your hand if this lasts."))
+        note.display = not online
 
     @work(exclusive=True, group="net")
     async def begin(self) -> None:

@@ -9,7 +9,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Markdown, Static
 
-from room_server import protocol as p
+import room_protocol as p
+from room_protocol.rules import is_answered
 
 from ..i18n import N_
 from ..widgets.aids import AidsPanel
@@ -30,10 +31,6 @@ class ItemScroll(VerticalScroll, inherit_bindings=False):
         Binding("home", "scroll_home", show=False),
         Binding("end", "scroll_end", show=False),
     ]
-
-
-def is_answered(value) -> bool:
-    return value not in (None, "", [], {})
 
 
 class TestScreen(StudentScreen):
@@ -58,21 +55,21 @@ class TestScreen(StudentScreen):
         items = self.items
         if test.current_item:
             for i, item in enumerate(items):
-                if item["id"] == test.current_item:
+                if item.id == test.current_item:
                     self.index = i
 
     # ------------------------------------------------------------------ data
 
     @property
-    def subject(self) -> dict:
+    def subject(self) -> p.TestSubject:
         return self.test.subjects[self.subject_index]
 
     @property
-    def items(self) -> list[dict]:
-        return self.subject["items"]
+    def items(self) -> list[p.TestItem]:
+        return self.subject.items
 
     @property
-    def item(self) -> dict:
+    def item(self) -> p.TestItem:
         return self.items[self.index]
 
     @property
@@ -86,27 +83,27 @@ class TestScreen(StudentScreen):
             return state.value
         return self.test.answers.get(item_id)
 
-    def palette_state(self, item_id: str) -> str | None:
+    def palette_state(self, item: p.TestItem) -> str | None:
         client = self.sapp.client
-        state = client.item_state(item_id) if client else None
+        state = client.item_state(item.id) if client else None
         if state is None:
-            return "acked" if is_answered(self.test.answers.get(item_id)) else None
+            return "acked" if is_answered(item.kind, self.test.answers.get(item.id)) else None
         if state == "acked":
-            return "acked" if is_answered(self.value_of(item_id)) else None
+            return "acked" if is_answered(item.kind, self.value_of(item.id)) else None
         return "pending"
 
     def unanswered(self) -> int:
-        return sum(1 for item in self.items if not is_answered(self.value_of(item["id"])))
+        return sum(1 for item in self.items if not is_answered(item.kind, self.value_of(item.id)))
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         t = self.t
         student = self.sapp.student
-        name = " ".join(x for x in (student.get("surname"), student.get("name")) if x)
-        yield TopBar(name, self.subject["title"])
+        name = " ".join(x for x in (student.surname, student.name) if x)
+        yield TopBar(name, self.subject.title)
         with Horizontal(id="body"):
-            yield AidsPanel(self.sapp.t.language)
+            yield AidsPanel(self.sapp.t.language, self.test.aids)
             with Vertical(id="test-main"):
                 yield Static("", id="pause-note", classes="notice")
                 with Horizontal(id="palette-row"):
@@ -129,6 +126,7 @@ class TestScreen(StudentScreen):
 
     async def on_mount(self) -> None:
         self.query_one("#pause-note", Static).display = False
+        self.query_one("#tables", Button).display = bool(self.query_one(AidsPanel).available)
         self._subject_buttons()
         await self.show_item(self.index)
         self.tick()
@@ -137,11 +135,13 @@ class TestScreen(StudentScreen):
     @property
     def can_go_back(self) -> bool:
         """The pack lets finished subjects be reopened, and there is one before this."""
-        return bool(self.test.timing.get("reopen")) and self.subject_index > 0
+        return self.test.timing.reopen and self.subject_index > 0
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "previous_subject":
             return self.can_go_back
+        if action == "aids":  # only the tables this test grants (none for grade 4)
+            return parameters[0] in self.query_one(AidsPanel).available
         return True
 
     def _subject_buttons(self) -> None:
@@ -157,19 +157,19 @@ class TestScreen(StudentScreen):
         item = self.item
         t = self.t
         self.query_one("#item-head", Static).update(
-            t("Item {n} of {count}", n=self.index + 1, count=len(self.items)) + f"  ·  {item.get('points', 1)} "
+            t("Item {n} of {count}", n=self.index + 1, count=len(self.items)) + f"  ·  {item.points} "
             + t("points"))
-        stimuli = {s["id"]: s for s in self.subject.get("stimuli", [])}
-        stimulus = stimuli.get(item.get("stimulus") or "")
+        stimuli = {s.id: s for s in self.subject.stimuli}
+        stimulus = stimuli.get(item.stimulus or "")
         stimulus_view = self.query_one("#stimulus", Markdown)
         stimulus_scroll = self.query_one("#stimulus-scroll", ItemScroll)
         stimulus_scroll.display = stimulus is not None
-        if stimulus is not None and self._stimulus_id != stimulus.get("id"):
-            title = f"### {stimulus['title']}\n\n" if stimulus.get("title") else ""
-            await stimulus_view.update(title + stimulus.get("text", ""))
-            self._stimulus_id = stimulus.get("id")
+        if stimulus is not None and self._stimulus_id != stimulus.id:
+            title = f"### {stimulus.title}\n\n" if stimulus.title else ""
+            await stimulus_view.update(title + stimulus.text)
+            self._stimulus_id = stimulus.id
             stimulus_scroll.scroll_home(animate=False)
-        await self.query_one("#item-text", Markdown).update(item.get("text", ""))
+        await self.query_one("#item-text", Markdown).update(item.text)
         slot = self.query_one("#answer-slot", Vertical)
         await slot.remove_children()
         widget = self.answer_widget(item)
@@ -177,19 +177,18 @@ class TestScreen(StudentScreen):
         widget.focus(scroll_visible=False)
         self.query_one("#item-scroll", VerticalScroll).scroll_home(animate=False)
         self.refresh_states()
-        self.send_position(item["id"])
+        self.send_position(item.id)
 
-    def answer_widget(self, item: dict):
-        value = self.value_of(item["id"])
-        kind = item.get("kind")
-        if kind in ("single", "multiple"):
-            return ChoiceAnswer(item.get("options", []), value, multiple=kind == "multiple", item_id=item["id"],
+    def answer_widget(self, item: p.TestItem):
+        value = self.value_of(item.id)
+        if item.kind in ("single", "multiple"):
+            return ChoiceAnswer(item.options or [], value, multiple=item.kind == "multiple", item_id=item.id,
                                 id="answer")
-        if kind == "matching":
-            return MatchingAnswer(item.get("left", []), item.get("right", []), value, item_id=item["id"], id="answer")
-        hint = self.t("Type a number and press Enter.") if item.get("answer_type") == "number" else \
+        if item.kind == "matching":
+            return MatchingAnswer(item.left or [], item.right or [], value, item_id=item.id, id="answer")
+        hint = self.t("Type a number and press Enter.") if item.answer_type == "number" else \
             self.t("Type your answer and press Enter.")
-        return ShortAnswer(value, hint, item_id=item["id"], id="answer")
+        return ShortAnswer(value, hint, item_id=item.id, id="answer")
 
     def commit_short(self) -> None:
         for short in self.query(ShortAnswer):
@@ -215,7 +214,7 @@ class TestScreen(StudentScreen):
     def refresh_states(self) -> None:
         if not self.query(Palette):
             return
-        self.query_one(Palette).show(self.index, [self.palette_state(item["id"]) for item in self.items])
+        self.query_one(Palette).show(self.index, [self.palette_state(item) for item in self.items])
         self.update_save_state()
 
     def update_save_state(self) -> None:
@@ -223,7 +222,7 @@ class TestScreen(StudentScreen):
         save = self.query_one(TopBar).save
         if client is None:
             return
-        waiting = client.waiting_count()
+        waiting = client.waiting_items()
         if not client.online:
             save.show_state(self.t("Offline: {n} waiting", n=waiting), "offline")
         elif waiting:
@@ -280,7 +279,7 @@ class TestScreen(StudentScreen):
         if panel.showing:
             self.action_close_aids()
         else:
-            self.action_aids("periodic")
+            self.action_aids(self.query_one(AidsPanel).available[0])
 
     @on(Button.Pressed, "#next-subject")
     def _next_subject_button(self) -> None:
@@ -298,7 +297,7 @@ class TestScreen(StudentScreen):
     @work(exclusive=True, group="net")
     async def go_previous_subject(self) -> None:
         try:
-            now = await self.sapp.client.open_subject(self.test.subjects[self.subject_index - 1]["id"])
+            now = await self.sapp.client.open_subject(self.test.subjects[self.subject_index - 1].id)
         except Exception as exc:
             self.notify(self.sapp.explain(exc), severity="warning", timeout=8)
             return
@@ -317,7 +316,7 @@ class TestScreen(StudentScreen):
         lines = []
         if missing:
             lines.append(self.t("You have {n} unanswered items in this subject.", n=missing))
-        if self.test.timing.get("reopen"):
+        if self.test.timing.reopen:
             lines.append(self.t("You can come back to this subject later."))
         else:
             lines.append(self.t("You cannot come back to this subject later."))
@@ -341,7 +340,7 @@ class TestScreen(StudentScreen):
     async def set_subject(self, index: int, closed: list) -> None:
         self.subject_index = min(index, len(self.test.subjects) - 1)
         self.closed = list(closed)
-        self.query_one(TopBar).set_subject(self.subject["title"])
+        self.query_one(TopBar).set_subject(self.subject.title)
         old = self.query_one(Palette)
         await old.remove()
         await self.query_one("#palette-row", Horizontal).mount(Palette(len(self.items)))

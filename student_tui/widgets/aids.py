@@ -1,7 +1,7 @@
 """The aids on the left of the test: the periodic table and the solubility table.
 
-Both come from the content package (`content.reference`); each scrolls, so they are usable
-at 80×24 and roomy on a larger screen."""
+They come with the test (`test.aids`: only what the pack grants, ready to draw); each
+scrolls, so they are usable at 80×24 and roomy on a larger screen."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
+
+import room_protocol as p
 
 
 class AidsPanel(Vertical):
@@ -22,11 +24,16 @@ class AidsPanel(Vertical):
     AidsPanel #aids-legend { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
     """
 
-    def __init__(self, language: str, **kwargs):
+    def __init__(self, language: str, aids: p.Aids | None, **kwargs):
         super().__init__(**kwargs)
         self.language = language
+        self.aids = aids or p.Aids()
         self.showing: str | None = None
         self._filled: set[str] = set()
+
+    @property
+    def available(self) -> list[str]:
+        return [name for name in ("periodic", "solubility") if getattr(self.aids, name) is not None]
 
     def compose(self) -> ComposeResult:
         yield Static("", id="aids-title", markup=False)
@@ -36,7 +43,7 @@ class AidsPanel(Vertical):
 
     def toggle(self, which: str) -> bool:
         """Opens `which`, or closes the panel if it already shows it. Returns open or not."""
-        if self.showing == which:
+        if self.showing == which or which not in self.available:
             self.close()
             return False
         self.open(which)
@@ -54,39 +61,37 @@ class AidsPanel(Vertical):
         self.add_class("-open")
         self.query_one(f"#{which}", DataTable).focus()
 
-    def _fill(self, which: str) -> None:
-        from content import reference
+    def _text(self, texts: dict[str, str]) -> str:
+        return texts.get(self.language) or texts.get("en", "")
 
+    def _fill(self, which: str) -> None:
         title = self.query_one("#aids-title", Static)
         legend = self.query_one("#aids-legend", Static)
         table = self.query_one(f"#{which}", DataTable)
+        data = getattr(self.aids, which)
+        title.update(self._text(data.title))
         if which == "periodic":
-            data = reference.periodic_table()
-            title.update(data.title.get(self.language) or data.title.get("en", ""))
             legend.update("")
             if which not in self._filled:
                 self._fill_periodic(table, data)
         else:
-            data = reference.solubility_table()
-            title.update(data.title.get(self.language) or data.title.get("en", ""))
-            legend.update("  ".join(f"{code} — {names.get(self.language) or names.get('en', '')}"
-                                    for code, names in data.legend.items()))
+            legend.update("  ".join(f"{code} — {self._text(names)}" for code, names in data.legend.items()))
             if which not in self._filled:
                 self._fill_solubility(table, data)
         self._filled.add(which)
 
-    def _fill_periodic(self, table: DataTable, data) -> None:
-        from content.reference import periodic_rows
-
+    def _fill_periodic(self, table: DataTable, data: p.PeriodicTable) -> None:
         table.add_column(Text(""), key="label")
         for group in range(1, 19):
             table.add_column(str(group), key=str(group))
-        for index, row in enumerate(periodic_rows(data, self.language)):
+        labels = data.series.get(self.language) or data.series.get("en") or []
+        for index, row in enumerate(data.rows):
             if index < 7:
                 label = Text(str(index + 1), style="bold")
                 cells = row
             else:  # a lanthanide or actinide row: its label first, then the elements
-                label = Text(row[0][:6], style="italic")
+                name = labels[index - 7] if index - 7 < len(labels) else ""
+                label = Text(name[:6], style="italic")
                 cells = ["", ""] + row[2:]
             table.add_row(label, *(self._element(cell) for cell in cells), height=3)
 
@@ -98,14 +103,10 @@ class AidsPanel(Vertical):
             return Text.assemble((number, "dim"), "\n", (symbol, "bold"), "\n", (mass, ""))
         return Text(cell)
 
-    def _fill_solubility(self, table: DataTable, data) -> None:
-        from content.reference import ion_display, solubility_rows
-
-        rows = solubility_rows(data)
+    def _fill_solubility(self, table: DataTable, data: p.SolubilityTable) -> None:
         table.add_column("", key="anion")
-        for cation in rows[0][1:]:
-            table.add_column(ion_display(cation), key=cation)
+        for index, cation in enumerate(data.cations):
+            table.add_column(cation, key=f"c{index}")
         styles = {"R": "bold green", "M": "yellow", "N": "bold red"}
-        for row in rows[1:]:
-            table.add_row(Text(ion_display(row[0]), style="bold"),
-                          *(Text(code, style=styles.get(code, "dim")) for code in row[1:]))
+        for anion, codes in zip(data.anions, data.rows):
+            table.add_row(Text(anion, style="bold"), *(Text(code, style=styles.get(code, "dim")) for code in codes))

@@ -8,6 +8,7 @@ restart or a cut link like the student app does: the client reconnects and resen
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import csv
 import json
@@ -18,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from room_client.client import Acked, Offline, RoomClient, ServerError
+from room_client import Acked, Offline, StudentClient, ServerError
 
-from . import protocol as p
+import room_protocol as p
 
 
 @dataclass
@@ -33,15 +34,15 @@ class SimReport:
 
 
 def random_value(item: dict, rng: random.Random) -> Any:
-    kind = item["kind"]
+    kind = item.kind
     if kind == "single":
-        return chr(65 + rng.randrange(len(item["options"])))
+        return chr(65 + rng.randrange(len(item.options)))
     if kind == "multiple":
-        count = min(len(item["options"]), 2)
-        return sorted(chr(65 + i) for i in rng.sample(range(len(item["options"])), count))
+        count = min(len(item.options), 2)
+        return sorted(chr(65 + i) for i in rng.sample(range(len(item.options)), count))
     if kind == "matching":
-        return {str(i + 1): chr(65 + rng.randrange(len(item["right"]))) for i in range(len(item["left"]))}
-    if item.get("answer_type") == "number":
+        return {str(i + 1): chr(65 + rng.randrange(len(item.right))) for i in range(len(item.left))}
+    if item.answer_type == "number":
         return str(rng.randint(1, 100))
     return rng.choice(["жауап", "ответ", "Алматы"])
 
@@ -58,7 +59,7 @@ def solve(question: str) -> str:
 class SimStudent:
     def __init__(self, server: str, login: str, password: str, *, think: float, rng: random.Random,
                  take_break: bool = True, device: str | None = None):
-        self.client = RoomClient(server, client_name="synaq-sim/1")
+        self.client = StudentClient(server, client_name="synaq-sim/1")
         self.login = login
         self.password = password
         self.think = think
@@ -74,9 +75,13 @@ class SimStudent:
             try:
                 return await call(*args)
             except ServerError as exc:
-                if exc.code not in (p.ErrorCode.SLOW_DOWN, p.ErrorCode.TOO_FAST):
+                if exc.code in (p.ErrorCode.PAUSED, p.ErrorCode.ON_BREAK):
+                    # The room is paused, or this student on a break: wait as the screen says.
+                    await asyncio.sleep(0.5)
+                    continue
+                if exc.code not in p.RETRY_CODES:
                     raise
-                # Told to wait (failed logins from this address, a burst): wait, as a child would.
+                # Told to wait (failed logins, a burst, a busy room): wait, as a child would.
                 await asyncio.sleep(min(exc.retry_after_s or 0.5, 60.0))
             except (Offline, asyncio.TimeoutError):
                 try:
@@ -114,7 +119,7 @@ class SimStudent:
     async def _run(self) -> None:
         await self._connect()
         login_ok = await self._retry(self.client.login, self.login, self.password, self.device)
-        state = login_ok.attempt["state"]
+        state = login_ok.attempt.state
         if state == "confirming":
             await self._retry(self.client.confirm_data)
         test = None
@@ -150,15 +155,15 @@ class SimStudent:
         subjects = test.subjects
         start_index = test.subject_index
         for index in range(start_index, len(subjects)):
-            for item in subjects[index]["items"]:
-                if item["id"] in test.answers:
+            for item in subjects[index].items:
+                if item.id in test.answers:
                     continue  # answered before a restart
                 await self._sleep()
                 self._drain()
                 if self.ended.is_set():
                     raise RuntimeError("the administrator ended the test")
                 await self._maybe_break()
-                self.client.answer(item["id"], random_value(item, self.rng))
+                self.client.answer(item.id, random_value(item, self.rng))
             if index < len(subjects) - 1:
                 await self._settle()
                 try:
@@ -218,13 +223,13 @@ class SimStudent:
                 return  # already done before a restart
             raise
         for question in q.questions:
-            if question["kind"] == "choice":
-                value: Any = self.rng.randrange(len(question["options"]))
-            elif question["kind"] == "multi":
-                value = [self.rng.randrange(len(question["options"]))]
+            if question.kind == "choice":
+                value: Any = self.rng.randrange(len(question.options))
+            elif question.kind == "multi":
+                value = [self.rng.randrange(len(question.options))]
             else:
                 value = "—"
-            await self._retry(self.client.questionnaire_answer, q.pseudonym, question["id"], value)
+            await self._retry(self.client.questionnaire_answer, q.pseudonym, question.id, value)
         await self._retry(self.client.questionnaire_done, q.pseudonym)
 
 
@@ -238,7 +243,7 @@ async def run_sim(server: str, logins_csv: str, *, students: int | None = None, 
     try:
         logins = read_logins(logins_csv)[skip:]
     except (OSError, KeyError) as exc:
-        print(f"room-server sim: cannot read logins from {logins_csv}: {exc}", file=sys.stderr)
+        print(f"synaq-sim: cannot read logins from {logins_csv}: {exc}", file=sys.stderr)
         return 2
     if students is not None:
         logins = logins[:students]
@@ -258,3 +263,24 @@ async def run_sim(server: str, logins_csv: str, *, students: int | None = None, 
     for r in failed:
         print(f"  {r.login}: {r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="synaq-sim", description="simulated students taking the whole sitting")
+    parser.add_argument("--server", required=True, help="HOST:PORT")
+    parser.add_argument("--logins", required=True, help="a CSV with login,password columns")
+    parser.add_argument("--students", type=int, default=None, help="how many (default: every login)")
+    parser.add_argument("--think", type=float, default=1.0, help="seconds between a student's answers")
+    parser.add_argument("--acks", help="write one JSON line per acknowledged answer")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N logins")
+    parser.add_argument("--no-break", action="store_true", help="do not wait for a break")
+    args = parser.parse_args(argv)
+    try:
+        return asyncio.run(run_sim(args.server, args.logins, students=args.students, think=args.think,
+                                   acks=args.acks, skip=args.skip, take_break=not args.no_break))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,8 +1,8 @@
 """`make demo`: a demo room served, 25 simulated students, and the console in front.
 
-    python -m proctor_tui.demo --data DIR [--port P] [--lang kk|ru|en]
+    python -m room_tools.demo --data DIR [--port P] [--lang kk|ru|en]
 
-The room server (`room-server demo`) and the simulation (`room-server sim`) run as child
+The room server (`room-server demo`) and the simulation (`synaq-sim`) run as child
 processes and are stopped when the console exits. The sitting is left for the console to
 open (press o): the simulated students log in, accept the rules and wait until then. The
 first five logins are left free for a real student joining from another terminal.
@@ -81,7 +81,7 @@ def stop(process: subprocess.Popen | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m proctor_tui.demo", description="Synaq demo: a room, 25 simulated "
+    parser = argparse.ArgumentParser(prog="python -m room_tools.demo", description="Synaq demo: a room, 25 simulated "
                                      "students and the proctor console")
     parser.add_argument("--data", default="demo-room", help="the demo room's folder (made on the first run)")
     parser.add_argument("--port", type=int, default=8765, help="the server's port (another free one if taken)")
@@ -105,12 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Starting the demo room in {data} on port {port}…", flush=True)
         wait_for_server(port, server)
         key = (data / "proctor.key").read_text(encoding="utf-8").strip()
-        sim = subprocess.Popen([sys.executable, "-m", "room_server.cli", "sim", "--server", f"127.0.0.1:{port}",
+        sim = subprocess.Popen([sys.executable, "-m", "room_tools.sim", "--server", f"127.0.0.1:{port}",
                                 "--logins", str(data / "demo-logins.csv"), "--students", str(args.students),
                                 "--skip", str(SIM_SKIP), "--think", str(args.think)],
                                stdout=sim_log, stderr=subprocess.STDOUT)
         print(join_text(data, port), flush=True)
-        from .app import ProctorApp
+        from proctor_tui.app import ProctorApp
         ProctorApp(f"127.0.0.1:{port}", key, language=args.lang).run()
     except (RuntimeError, OSError) as exc:
         print(f"demo: {exc} (see {data / 'server.log'})", file=sys.stderr)

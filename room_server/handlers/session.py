@@ -1,0 +1,124 @@
+"""Logging in: passwords, devices, a second computer the proctor must approve, and what a
+dropped connection leaves behind."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import room_protocol as p
+from room_protocol import ErrorCode, ProtocolError
+from room_protocol.rules import State
+
+from .. import views
+from ..dispatch import Call, handles
+from ..newroom import verify_password
+from ..room import Peer, Room
+from ..storage import now_ms
+
+
+@handles(p.Login, logged_in=False)
+async def login(room: Room, call: Call, msg: p.Login) -> p.LoginOk:
+    peer = call.conn
+    if room.student_of(peer) is not None:
+        raise ProtocolError(ErrorCode.WRONG_STATE, "already logged in on this connection")
+    now_s = time.monotonic()
+    keys = ["login:" + msg.login.strip().casefold(), "addr:" + peer.address]
+    wait = room.throttle.wait_s(keys, now_s)
+    if wait > 0:
+        raise ProtocolError(ErrorCode.SLOW_DOWN, f"too many wrong passwords; try again in {wait:.0f} s",
+                            retry_after_s=round(wait, 1))
+    if msg.test_type != "MODO":
+        raise ProtocolError(ErrorCode.BAD_FIELD, f"unknown test type {msg.test_type!r}; this room runs MODO")
+    if not 1 <= len(msg.device) <= 64:
+        raise ProtocolError(ErrorCode.BAD_FIELD, "login: 'device' must be 1 to 64 characters")
+    student = room.by_login.get(msg.login.strip())
+    ok = student is not None and len(msg.password) <= 64 and await asyncio.get_running_loop().run_in_executor(
+        None, verify_password, msg.password.strip(), student.password_hash)
+    if not ok:
+        room.throttle.failed(keys, now_s)
+        wait = room.throttle.wait_s(keys, time.monotonic())
+        await room.record("server", None, "login_failed", {"login": msg.login[:40], "address": peer.address})
+        raise ProtocolError(ErrorCode.BAD_LOGIN, "wrong login or password", retry_after_s=round(wait, 1) if wait else None)
+    room.throttle.succeeded(keys[0])
+    a = room.attempts[student.id]
+    if room.attendance[student.id].present is False:
+        raise ProtocolError(ErrorCode.ABSENT, "this student is marked absent; ask the administrator")
+    if a.state == State.REMOVED:
+        # Removed or not admitted (Annex 1 or 2): this slip never logs in again, and the
+        # console shows that someone tried.
+        room.removed_login_tries.add(student.id)
+        room.mark(student.id)
+        await room.record("server", student.id, "removed_login", {"address": peer.address})
+        raise ProtocolError(ErrorCode.REMOVED, "the administrator has ended this student's test")
+    current = room.online.get(student.id)
+    other_device = a.device is not None and a.device != msg.device and a.state != State.NOT_LOGGED_IN
+    if (current is not None and a.device != msg.device) or other_device:
+        # A second computer: the proctor decides (an impostor, or a broken computer?).
+        old = room.pending.get(student.id)
+        if old and old[0] is not peer:
+            old[0].close_soon(ErrorCode.REPLACED, "another login for this student is waiting instead")
+        room.pending[student.id] = (peer, msg.device)
+        room.peer_student.pop(id(peer), None)
+        await room.change_attempt(student.id, student.login, "second_login", {"address": peer.address})
+        raise ProtocolError(ErrorCode.AWAITING_APPROVAL,
+                            "this student is already logged in on another computer; the administrator must approve")
+    return await bind(room, peer, student.id, msg.device)
+
+
+async def bind(room: Room, peer: Peer, student_id: int, device: str) -> p.LoginOk:
+    """Makes `peer` the student's one live connection (closing an older one)."""
+    student = room.students[student_id]
+    a = room.attempts[student_id]
+    old = room.online.get(student_id)
+    if old is not None and old is not peer:
+        room.peer_student.pop(id(old), None)
+        old.close_soon(ErrorCode.REPLACED, "this student logged in again; this connection ends")
+    room.online[student_id] = peer
+    room.peer_student[id(peer)] = student_id
+    a.offline_since_ms = None
+    changes: dict[str, Any] = {"device": device, "last_seen_ms": now_ms()}
+    if a.state == State.NOT_LOGGED_IN:
+        changes["state"] = State.CONFIRMING
+    await room.change_attempt(student_id, student.login, "login", {"address": peer.address}, **changes)
+    return p.LoginOk(views.student_info(room, student_id), views.attempt_view(room, student_id))
+
+
+@handles(p.ApproveLogin)
+async def approve_login(room: Room, call: Call, msg: p.ApproveLogin) -> None:
+    student = room.student_arg(msg.student)
+    pending = room.pending.pop(student.id, None)
+    if pending is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, "no login is waiting for this student")
+    peer, device = pending
+    await room.change_attempt(student.id, "proctor", "second_login_approved" if msg.approve else "second_login_refused")
+    if msg.approve:
+        peer.send(p.Approval(True))
+        peer.send(await bind(room, peer, student.id, device))
+    else:
+        peer.send(p.Approval(False))
+        peer.close_soon(ErrorCode.REFUSED, "the administrator refused this login")
+
+
+def disconnected(room: Room, peer: Peer) -> None:
+    """A connection ended: a pending second login is forgotten, a student goes offline."""
+    student_id = room.peer_student.pop(id(peer), None)
+    for sid, (pending_peer, _) in list(room.pending.items()):
+        if pending_peer is peer:
+            del room.pending[sid]
+            room.mark(sid)
+    room.proctors.discard(peer)
+    if student_id is not None and room.online.get(student_id) is peer:
+        del room.online[student_id]
+        a = room.attempts[student_id]
+        a.offline_since_ms = a.last_seen_ms = now_ms()
+        a.position_dirty = True
+        room.mark(student_id)
+        room.event(now_ms(), "server", student_id, "offline", {})
+
+
+def seen(room: Room, peer: Peer) -> None:
+    student_id = room.peer_student.get(id(peer))
+    if student_id is not None:
+        room.attempts[student_id].last_seen_ms = now_ms()
