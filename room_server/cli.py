@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = sub.add_parser("init", help="create a room: its database, the pack, the roster")
     init.add_argument("--data", required=True, help="the room's folder (new or empty)")
-    init.add_argument("--roster", required=True, help="the roster CSV")
+    init.add_argument("--roster", required=True, help="the roster: an Excel .xlsx, CSV or Unicode text file")
     init.add_argument("--pack", required=True, action="append", help="a test pack folder (repeat for kk and ru)")
     init.add_argument("--school", default="", help="the school's name")
     init.add_argument("--room", default="1", help="the room number")
@@ -105,10 +105,19 @@ def cmd_init(args) -> int:
     from .newroom import SetupError, init_room
     from .roster import RosterError
 
+    def show(roster) -> None:
+        print(f"Roster {args.roster}: {roster.source}, {len(roster.rows)} students. Columns understood:")
+        for line in roster.columns:
+            print(f"  {line}")
+
     try:
         room = asyncio.run(init_room(args.data, args.roster, args.pack, school=args.school, room=args.room,
-                                     sitting=args.sitting))
+                                     sitting=args.sitting, on_roster=show))
     except RosterError as exc:
+        if exc.columns:
+            print(f"Roster {exc.path}: columns understood:", file=sys.stderr)
+            for line in exc.columns:
+                print(f"  {line}", file=sys.stderr)
         print(f"room-server: the roster {exc.path} is refused; nothing was imported:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)

@@ -18,12 +18,13 @@ import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from content.loader import load_pack
 from content.model import TestPack
 
 from . import storage as st
-from .roster import RosterRow, read_roster
+from .roster import Roster, RosterRow, read_roster_file
 from .sitting import assign_variants
 
 PROCTOR_KEY_FILE = "proctor.key"
@@ -92,13 +93,18 @@ def load_packs(pack_paths: list[str]) -> dict[str, TestPack]:
 
 
 async def init_room(data_dir: str | Path, roster_path: str | Path, pack_paths: list[str], *,
-                    school: str = "", room: str = "1", sitting: str = "1") -> NewRoom:
+                    school: str = "", room: str = "1", sitting: str = "1",
+                    on_roster: Callable[[Roster], None] | None = None) -> NewRoom:
+    """Makes the room; `on_roster` is shown the roster as understood before anything is written."""
     data_dir = Path(data_dir)
     if (data_dir / st.DB_NAME).exists():
         raise SetupError(f"{data_dir} already holds a room; choose an empty folder")
     packs = load_packs(pack_paths)
     grade = next(iter(packs.values())).grade
-    rows = read_roster(roster_path, grade=grade, languages=set(packs))
+    roster = read_roster_file(roster_path, grade=grade, languages=set(packs))
+    if on_roster is not None:
+        on_roster(roster)
+    rows = roster.rows
     data_dir.mkdir(parents=True, exist_ok=True)
     return await _create(data_dir, rows, packs, school=school, room=room, sitting=sitting)
 
