@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from . import pdf
+from .excel_text import Code, excel_text
 from .signing import (fingerprint, fingerprint_for_paper, load_public_pem, load_signing_key, public_pem,
                       verify_signature)
 from .snapshot import Snapshot, StudentRecord, answered_count, iso_time, local_time, read_snapshot
@@ -135,6 +136,8 @@ _NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, Code):
+        return excel_text(value)
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
@@ -163,16 +166,18 @@ def results_csv(snap: Snapshot) -> bytes:
     for s in snap.students:
         pack = snap.packs.get(s.language)
         answered, total = answered_count(s, pack) if pack is not None and s.sat else (None, None)
-        row = [s.ikt, s.login, s.iin, s.surname, s.name, s.patronymic, s.class_label, s.language, s.seat, s.variant,
+        row = [Code(s.ikt), s.login, Code(s.iin), s.surname, s.name, s.patronymic, s.class_label, s.language, s.seat, s.variant,
                s.attendance_status, s.state, s.attempt.get("finish_reason") or "", s.annulled,
                local_time(s.attempt.get("started_ms"), "%Y-%m-%d %H:%M:%S"),
                local_time(s.attempt.get("finished_ms"), "%Y-%m-%d %H:%M:%S"), answered, total]
-        by_subject = {x.subject: x for x in s.score.subjects} if s.score else {}
+        # An annulled result has no scores here, so a SUM or AVERAGE over a column leaves it out.
+        score = None if s.annulled else s.score
+        by_subject = {x.subject: x for x in score.subjects} if score else {}
         for sid, _ in subjects:
             x = by_subject.get(sid)
             row += [x.score if x else None, x.max_score if x else None]
-        row += [s.score.total if s.score else None, s.score.max_total if s.score else None,
-                float(s.score.percent) if s.score else None]
+        row += [score.total if score else None, score.max_total if score else None,
+                float(score.percent) if score else None]
         rows.append(row)
     return _csv(rows)
 
@@ -204,7 +209,7 @@ def attendance_csv(snap: Snapshot) -> bytes:
                               "annulled"]]
     for s in snap.students:
         a = s.attendance
-        rows.append([s.ikt, s.login, s.surname, s.name, s.patronymic, s.class_label, s.seat, s.attendance_status,
+        rows.append([Code(s.ikt), s.login, s.surname, s.name, s.patronymic, s.class_label, s.seat, s.attendance_status,
                      a.get("present"), a.get("reason", ""), a.get("document", ""), bool(a.get("slip_handed")),
                      bool(a.get("slip_collected")), s.state, s.annulled])
     return _csv(rows)
@@ -221,7 +226,8 @@ def incidents_csv(snap: Snapshot) -> bytes:
     for i in snap.incidents:
         s = snap.student(i["student_id"])
         f = i["fields"]
-        rows.append([i["id"], i["kind"], local_time(i["at_ms"], "%Y-%m-%d %H:%M:%S"), f.get("ikt") or (s.ikt if s else ""),
+        rows.append([i["id"], i["kind"], local_time(i["at_ms"], "%Y-%m-%d %H:%M:%S"),
+                     Code(f.get("ikt") or (s.ikt if s else "")),
                      s.login if s else "", f.get("student_name", ""), f.get("seat", ""), f.get("variant", ""),
                      f.get("room", ""), f.get("decision", ""), f.get("item_found", ""), f.get("impostor_name", ""),
                      f.get("ministry_rep", ""), f.get("description", ""), f, act_file_name(i)])
@@ -343,7 +349,9 @@ School: {school}
 Room: {room}   Sitting: {sitting}   Grade: {grade}   Date: {date}
 Snapshot taken: {taken}   Sitting state then: {state}
 
-results.csv        results per student and subject (UTF-8 with BOM, ';' separated, decimal comma)
+results.csv        results per student and subject (UTF-8 with BOM, ';' separated, decimal comma);
+                   IIN and ИКТ are written ="…" so Excel keeps them as text; annulled results
+                   have no scores (their answers are in answers.jsonl and qti/)
 answers.jsonl      every answer the server committed, one JSON object a line, with times
 qti/<login>.xml    IMS QTI 2.1 assessmentResult per student
 attendance.csv     attendance, absence reasons, login slips handed and collected

@@ -1,4 +1,4 @@
-"""`room-server`: init, serve, demo, sim, content check, print, export, verify.
+"""`room-server`: init, serve, demo, sim, content check, print, results, export, verify.
 
 Every failure a user can cause ends with a plain message and exit code 1 or 2, never a
 traceback.
@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--data", required=True)
     export.add_argument("--to", required=True)
     export.set_defaults(run=cmd_export)
+
+    results = sub.add_parser("results", help="write the results as an Excel workbook (.xlsx)")
+    results.add_argument("--data", required=True)
+    results.add_argument("--out", required=True, help="the .xlsx file to write")
+    results.add_argument("--lang", choices=["kk", "ru", "en"], help="the sheet's language (default: the room's)")
+    results.set_defaults(run=cmd_results)
 
     verify = sub.add_parser("verify", help="check a results bundle against its manifest and signature")
     verify.add_argument("bundle")
@@ -223,6 +229,11 @@ def cmd_print(args) -> int:
 def cmd_export(args) -> int:
     from . import paperwork
     return paperwork.cli_export(_check_room(args.data), Path(args.to))
+
+
+def cmd_results(args) -> int:
+    from . import paperwork
+    return paperwork.cli_results(_check_room(args.data), Path(args.out), args.lang)
 
 
 def cmd_verify(args) -> int:

@@ -24,6 +24,7 @@ from content.loader import load_pack
 from content.model import TestPack
 
 from . import storage as st
+from .excel_text import excel_text, plain_text
 from .roster import Roster, RosterRow, read_roster_file
 from .sitting import assign_variants
 
@@ -191,7 +192,7 @@ def write_slips_file(path: Path, logins: list[dict]) -> None:
     fields = ["login", "password", "surname", "name", "patronymic", "class", "seat", "ikt"]
     lines = [",".join(fields)]
     for row in logins:
-        lines.append(",".join(_csv_cell(row[f]) for f in fields))
+        lines.append(",".join(_csv_cell(excel_text(str(row[f])) if f == "ikt" else row[f]) for f in fields))
     write_private(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
@@ -202,7 +203,7 @@ def _csv_cell(value) -> str:
 
 def read_slips_file(path: Path) -> list[dict]:
     with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+        return [{k: plain_text(v) if isinstance(v, str) else v for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 def read_proctor_key(data_dir: Path) -> str:

@@ -91,6 +91,28 @@ def cli_print(data_dir: Path, what: str, out: Path) -> int:
     return 0
 
 
+def cli_results(data_dir: Path, out: Path, language: str | None) -> int:
+    from .results_sheet import results_workbook
+
+    if out.suffix.lower() != ".xlsx":
+        print(f"room-server: {out}: the output must be an .xlsx file", file=sys.stderr)
+        return 1
+    if not out.parent.is_dir():
+        print(f"room-server: the folder {out.parent} does not exist", file=sys.stderr)
+        return 1
+    try:
+        data = results_workbook(read_snapshot(data_dir), language)
+        bn.write_file_safely(out, data)
+    except SnapshotError as exc:
+        print(f"room-server: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"room-server: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"Wrote {out}")
+    return 0
+
+
 def cli_export(data_dir: Path, to: Path) -> int:
     try:
         result = export_to(data_dir, to)
