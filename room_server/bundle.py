@@ -91,7 +91,12 @@ def safe_name(text: str, *, max_len: int = 40, fallback: str = "x") -> str:
         ch = unicodedata.normalize("NFKD", ch)
         ch = "".join(c for c in ch if not unicodedata.combining(c))
         out.append(ch if re.fullmatch(r"[A-Za-z0-9_-]*", ch) else "-")
-    name = re.sub(r"-{2,}", "-", "".join(out)).strip("-_.")[:max_len].strip("-_.")
+    name = re.sub(r"-{2,}", "-", "".join(out)).strip("-_.")
+    if len(name) > max_len:  # cut between words, not inside one ("Nazarbaev-Intellektua")
+        cut = name[:max_len + 1]
+        at = max(cut.rfind("-"), cut.rfind("_"))
+        name = cut[:at] if at >= max_len // 2 else name[:max_len]
+    name = name.strip("-_.")
     if not name or name.lower() in _WINDOWS_RESERVED:
         name = (name + "_" if name else "") + fallback
     return name

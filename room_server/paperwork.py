@@ -18,6 +18,7 @@ from . import pdf
 from . import protocol as p
 from .newroom import SLIPS_FILE, read_slips_file
 from .protocol import ErrorCode, ProtocolError
+from .slips_pdf import slips_pdf
 from .signing import SigningKeyError, fingerprint_for_paper, room_fingerprint
 from .snapshot import SnapshotError, read_snapshot
 
@@ -45,7 +46,7 @@ def make_pdf(data_dir: Path, what: str) -> bytes:
                                      "there, so the slips cannot be printed") from None
             except (OSError, UnicodeError, ValueError) as exc:
                 raise PaperworkError(f"the login slips file {path} cannot be read: {exc}") from None
-            return pdf.slips_pdf(snap, logins)
+            return slips_pdf(snap, logins)
         if what == "seating":
             return pdf.seating_pdf(snap)
         if what == "acts":

@@ -1,5 +1,6 @@
-"""The paper forms as A4 PDFs: login slips, the seating sheet (Annex 4), the acts (Annexes 1
-and 2, and a free-form act for other incidents) and the testing protocol (Annex 3).
+"""The paper forms as A4 PDFs: the seating sheet (Annex 4), the acts (Annexes 1
+and 2, and a free-form act for other incidents) and the testing protocol (Annex 3); the login
+slips are in slips_pdf.py.
 
 Titles are in Kazakh and Russian; the acts follow the Russian wording of the official forms
 (seeds: Приложение 1 and 2), each blank filled from the records where the room knows the
@@ -11,6 +12,8 @@ Kazakh letter prints.
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
@@ -80,7 +83,9 @@ class Doc(FPDF):
         self.set_y(-12)
         self.set_font(FONT, size=7)
         self.set_text_color(90)
-        self.cell(0, 4, f"{self.footer_text}    Бет / Стр. {self.page_no()}/{{nb}}", align="C")
+        page = f"    Бет / Стр. {self.page_no()}/{{nb}}"
+        room = self.width - self.get_string_width(page.replace("{nb}", "999"))
+        self.cell(0, 4, cut_to_width(self, self.footer_text, room) + page, align="C")
         self.set_text_color(0)
 
     @property
@@ -148,6 +153,13 @@ class Doc(FPDF):
             self.set_xy(self.l_margin, y + h + 0.5)
         self.set_font(FONT, size=10)
 
+    def section(self, title: str, keep_with: float = 30) -> None:
+        """A numbered section heading that never stands alone at the foot of a page: it moves
+        to the next page unless `keep_with` mm of what follows fit under it."""
+        if self.get_y() + 6 + keep_with > self.page_break_trigger:
+            self.add_page()
+        self.text_line(title, bold=True)
+
     def gap(self, mm: float = 2) -> None:
         self.ln(mm)
 
@@ -180,8 +192,32 @@ class Doc(FPDF):
         self.cell(3, 6, "")
         self.blank("Сынып / Класс:", snap.grade, width=10, end_line=False)
         self.cell(3, 6, "")
-        self.blank("Күні / Дата:", local_time(snap.date_ms, "%d.%m.%Y"))
+        self.blank("Күні / Дата:", paper_date(snap.protocol_saved.get("date"), snap.date_ms))
         self.gap(2)
+
+
+def cut_to_width(doc: FPDF, text: str, width: float) -> str:
+    """The text in the current font, cut with '…' where it would pass `width` mm."""
+    if doc.get_string_width(text) <= width:
+        return text
+    while text and doc.get_string_width(text.rstrip() + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+PAPER_DATE = "%d.%m.%Y"  # the one date format of the Kazakh and Russian forms
+
+
+def paper_date(value: object, fallback_ms: int | None = None) -> str:
+    """A date as the forms print it (15.04.2026), from a typed date in ISO (2026-04-15) or paper
+    form, or else from a time in ms; text that is not a date is printed as typed."""
+    text = str(value or "").strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).strftime(PAPER_DATE)
+        except ValueError:
+            continue
+    return text or local_time(fallback_ms, PAPER_DATE)
 
 
 def _footer(snap: Snapshot) -> str:
@@ -191,76 +227,6 @@ def _footer(snap: Snapshot) -> str:
 
 def _output(doc: Doc) -> bytes:
     return bytes(doc.output())
-
-
-# ------------------------------------------------------------------------- login slips
-
-def slips_pdf(snap: Snapshot, logins: list[dict]) -> bytes:
-    """One slip per student (seat order), 8 to a page with dashed cut lines."""
-    by_login = {s.login: s for s in snap.students}
-    rows = []
-    for entry in logins:
-        s = by_login.get(entry.get("login", ""))
-        if s is None:
-            continue  # a slip for a login the room does not know is never printed
-        rows.append((s, entry.get("password", "")))
-    if not rows:
-        raise FormError("no login slips to print: the slips file lists none of this room's students")
-    rows.sort(key=lambda r: r[0].seat)
-    doc = Doc(_footer(snap))
-    doc.set_auto_page_break(False)
-    cols, per_col = 2, 4
-    left, top = 10.0, 10.0
-    w = (doc.w - 2 * left) / cols
-    h = (doc.h - 2 * top) / per_col
-    for index, (s, password) in enumerate(rows):
-        slot = index % (cols * per_col)
-        if slot == 0:
-            doc.add_page()
-            _cut_lines(doc, left, top, w, h, cols, per_col)
-        x = left + (slot % cols) * w
-        y = top + (slot // cols) * h
-        _slip(doc, snap, s, password, x + 5, y + 5, w - 10)
-    return _output(doc)
-
-
-def _cut_lines(doc: Doc, left: float, top: float, w: float, h: float, cols: int, rows: int) -> None:
-    doc.set_draw_color(120)
-    doc.set_line_width(0.2)
-    doc.set_dash_pattern(dash=2, gap=1.5)
-    for c in range(cols + 1):
-        doc.line(left + c * w, top, left + c * w, top + rows * h)
-    for r in range(rows + 1):
-        doc.line(left, top + r * h, left + cols * w, top + r * h)
-    doc.set_dash_pattern()
-    doc.set_draw_color(0)
-    doc.set_font(FONT, size=7)
-    doc.set_text_color(120)
-    for r in range(1, rows):
-        doc.text(left + 1, top + r * h - 0.8, "✂")
-    doc.set_text_color(0)
-
-
-def _slip(doc: Doc, snap: Snapshot, s: StudentRecord, password: str, x: float, y: float, w: float) -> None:
-    def line(text: str, size: float, bold: bool = False, h: float | None = None) -> None:
-        doc.set_xy(x, doc.get_y())
-        doc.set_font(FONT, "B" if bold else "", size)
-        doc.multi_cell(w, h or size * 0.48, text, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
-
-    doc.set_xy(x, y)
-    line(f"{MODO} · {TITLES['slips'][0]} / {TITLES['slips'][1]}", 7, bold=True)
-    line(snap.school or "", 7)
-    doc.set_y(doc.get_y() + 1.5)
-    line("Аты-жөні / Ф.И.О.:", 7)
-    line(s.full_name(), 11, bold=True)
-    doc.set_y(doc.get_y() + 1)
-    line(f"Сынып / Класс: {s.class_label}    ИКТ: {s.ikt}", 9)
-    line(f"Аудитория № {snap.room}    Орын / Место № {s.seat}", 9)
-    doc.set_y(doc.get_y() + 2)
-    line(f"Логин:  {s.login}", 13, bold=True, h=6.5)
-    line(f"Құпиясөз / Пароль:  {password}", 13, bold=True, h=6.5)
-    doc.set_y(doc.get_y() + 1)
-    line("Тест түрі / Тип теста: ББЖО (МОДО)", 7)
 
 
 # ------------------------------------------------------------------------- Annex 4
@@ -457,7 +423,7 @@ def protocol_pdf(snap: Snapshot, fingerprint: str) -> bytes:
     doc.cell(4, 6, "")
     doc.blank("Ағын / Поток:", fields.get("sitting", ""), width=18, end_line=False)
     doc.cell(4, 6, "")
-    doc.blank("Күні / Дата:", local_time(snap.date_ms, "%d.%m.%Y"))
+    doc.blank("Күні / Дата:", paper_date(fields.get("date"), snap.date_ms))
     doc.blank("Тест өткізуші / Тест-администратор:", fields.get("administrator", ""), caption="Т.А.Ә. / Ф.И.О.")
     doc.gap(1)
     start = fields.get("start") or fields.get("start_time") or local_time(_ms(fields.get("start_ms")), "%H:%M")
@@ -467,7 +433,7 @@ def protocol_pdf(snap: Snapshot, fingerprint: str) -> bytes:
     doc.blank("Аяқталуы / Окончание:", end, width=30)
     doc.gap(2)
 
-    doc.text_line("1. Қатысу / Явка", bold=True)
+    doc.section("1. Қатысу / Явка")
     doc.blank("Тізімде / По списку:", fields.get("registered", ""), width=14, end_line=False)
     doc.cell(3, 6, "")
     doc.blank("Келді / Явились:", fields.get("present", ""), width=14, end_line=False)
@@ -489,7 +455,7 @@ def protocol_pdf(snap: Snapshot, fingerprint: str) -> bytes:
             doc.text_line(f"  • {s.full_name()} (ИКТ {s.ikt}, орын / место {s.seat}) — {reason}", size=9)
     doc.gap(3)
 
-    doc.text_line("2. Оқиғалар мен актілер / Происшествия и акты", bold=True)
+    doc.section("2. Оқиғалар мен актілер / Происшествия и акты")
     if snap.incidents:
         with doc.table(col_widths=(12, 22, 60, 60, 26), line_height=3.8, padding=0.8,
                        text_align=("CENTER", "CENTER", "LEFT", "LEFT", "CENTER")) as table:
@@ -507,7 +473,7 @@ def protocol_pdf(snap: Snapshot, fingerprint: str) -> bytes:
         doc.text_line("Оқиғалар болған жоқ / Происшествий не было.", size=9)
     doc.gap(3)
 
-    doc.text_line("3. Техникалық ақаулар мен үзілістер / Технические сбои и приостановки", bold=True)
+    doc.section("3. Техникалық ақаулар мен үзілістер / Технические сбои и приостановки")
     pauses = fields.get("pauses") if isinstance(fields.get("pauses"), list) else snap.prefill()["pauses"]
     if pauses:
         with doc.table(col_widths=(28, 28, 22, 50, 52), line_height=3.8, padding=0.8,
@@ -524,8 +490,9 @@ def protocol_pdf(snap: Snapshot, fingerprint: str) -> bytes:
                     row.cell(text)
     else:
         doc.text_line("Үзілістер болған жоқ / Приостановок не было.", size=9)
-    if fields.get("faults"):
-        doc.text_line(f"Ақаулар / Сбои: {fields['faults']}", size=9)
+    faults = own_fault_lines(str(fields.get("faults") or ""), pauses)
+    if faults:
+        doc.text_line("Ақаулар / Сбои: " + "; ".join(faults), size=9)
     extra = snap.extra_time
     if extra:
         doc.gap(1)
@@ -536,7 +503,7 @@ def protocol_pdf(snap: Snapshot, fingerprint: str) -> bytes:
             doc.text_line(f"  • {local_time(e['at_ms'], '%H:%M')} {who}: +{e['minutes']} мин. — {e['reason']}", size=9)
     doc.gap(3)
 
-    doc.text_line("4. Ескертулер / Замечания", bold=True)
+    doc.section("4. Ескертулер / Замечания")
     remarks = str(fields.get("remarks") or "")
     if remarks:
         doc.text_line(remarks, size=9)
@@ -544,14 +511,14 @@ def protocol_pdf(snap: Snapshot, fingerprint: str) -> bytes:
         doc.blank("", "")
     known = {"school", "room", "sitting", "grade", "start_ms", "end_ms", "registered", "present", "absent", "finished",
              "removed", "incidents", "pauses", "slips_handed", "slips_collected", "org_code", "administrator",
-             "coordinator", "start", "end", "start_time", "end_time", "faults", "remarks"}
+             "coordinator", "start", "end", "start_time", "end_time", "faults", "remarks", "date"}
     others = {k: v for k, v in snap.protocol_saved.items() if k not in known and v not in (None, "")}
     for key, value in others.items():
         doc.text_line(f"{key}: {value if not isinstance(value, (dict, list)) else json.dumps(value, ensure_ascii=False)}",
                       size=9)
     doc.gap(3)
 
-    doc.text_line("5. Нәтижелер файлының қолтаңбасы / Подпись файла результатов", bold=True)
+    doc.section("5. Нәтижелер файлының қолтаңбасы / Подпись файла результатов", keep_with=60)
     doc.text_line("Бөлме кілтінің ізі (Ed25519) / Отпечаток ключа подписи аудитории (Ed25519):", size=9)
     doc.set_font("Courier", size=10)  # fixed width: easy to compare group by group
     doc.multi_cell(0, 5, fingerprint_for_paper(fingerprint), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -563,6 +530,25 @@ def protocol_pdf(snap: Snapshot, fingerprint: str) -> bytes:
     doc.signature("мектеп үйлестірушісі / школьный координатор (Т.А.Ә. / Ф.И.О.)", fields.get("coordinator", ""))
     doc.stamp_place()
     return _output(doc)
+
+
+_NOTHING = {"", "-", "—", "none", "жоқ", "нет", "no"}
+_SPAN = re.compile(r"^\s*(\d{1,2}:\d{2})(?::\d{2})?\s*[–—-]")
+
+
+def own_fault_lines(text: str, pauses: list[dict]) -> list[str]:
+    """The lines of the typed faults text that the pauses table does not already say: the
+    console fills the field with one line per pause ("10:05–10:12 power: ..."), printed once,
+    in the table."""
+    starts = {local_time(_ms(p.get("start_ms")), "%H:%M").lstrip("0") for p in pauses}
+    lines = []
+    for line in text.splitlines():
+        line = line.strip()
+        match = _SPAN.match(line)
+        if line.casefold().strip(".") in _NOTHING or (match and match.group(1).lstrip("0") in starts):
+            continue
+        lines.append(line)
+    return lines
 
 
 def _ms(value) -> int | None:
