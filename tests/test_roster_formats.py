@@ -138,7 +138,7 @@ def test_digits_other_than_ascii_are_refused_in_iin_grade_and_seat(tmp_path, dig
 
 
 def test_an_iin_excel_turned_into_a_number_is_refused_with_how_to_fix_it(tmp_path):
-    problems = refused(tmp_path, f"ИИН;ФИО;Класс;Язык\n1,10314E+11;Ли Анна;9А;kk\n".encode())
+    problems = refused(tmp_path, "ИИН;ФИО;Класс;Язык\n1,10314E+11;Ли Анна;9А;kk\n".encode())
     assert problems == ["line 2: IIN '1,10314E+11' was turned into a number by Excel; format the IIN column "
                         "as Text, type the IINs again and save"]
 
