@@ -27,16 +27,16 @@ import shutil
 import stat
 import sys
 import unicodedata
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import pdf
 from .excel_text import Code, excel_text
+from .qti_results import qti_xml
 from .signing import (fingerprint, fingerprint_for_paper, load_public_pem, load_signing_key, public_pem,
                       verify_signature)
-from .snapshot import Snapshot, StudentRecord, answered_count, iso_time, local_time, read_snapshot
+from .snapshot import Snapshot, answered_count, iso_time, local_time, read_snapshot
 
 FORMAT = "synaq-bundle/1"
 MANIFEST = "manifest.json"
@@ -44,9 +44,6 @@ SIGNATURE = "signature.json"
 PUBLIC_KEY = "public-key.pem"
 TMP = ".tmp"
 
-QTI_NS = "http://www.imsglobal.org/xsd/imsqti_result_v2p1"
-QTI_SCHEMA = "http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_result_v2p1.xsd"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
 
 class ExportError(Exception):
@@ -252,99 +249,6 @@ def questionnaire_csv(snap: Snapshot) -> bytes:
     for q in sorted(snap.questionnaire, key=lambda r: (r["pseudonym"], r["question"])):
         rows.append([q["pseudonym"], q["question"], q["value"]])
     return _csv(rows)
-
-
-# ------------------------------------------------------------------------- QTI 2.1 results
-
-def _qti_id(text: str) -> str:
-    """A QTI identifier (an NCName): letters, digits, '-', '_', '.', starting with a letter or '_'."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", str(text))
-    return cleaned if re.match(r"[A-Za-z_]", cleaned) else "_" + cleaned
-
-
-def _variable(parent: ET.Element, tag: str, identifier: str, base_type: str, values: list[str],
-              cardinality: str = "single") -> ET.Element:
-    var = ET.SubElement(parent, tag, {"identifier": identifier, "cardinality": cardinality, "baseType": base_type})
-    holder = ET.SubElement(var, "candidateResponse") if tag == "responseVariable" else var
-    for v in values:
-        ET.SubElement(holder, "value").text = v
-    return var
-
-
-def _response(item, value: Any) -> tuple[str, str, list[str]]:
-    """(cardinality, baseType, values) of a stored answer."""
-    if item.kind == "single":
-        return "single", "identifier", [str(value)] if isinstance(value, str) and value else []
-    if item.kind == "multiple":
-        return "multiple", "identifier", [str(v) for v in value] if isinstance(value, list) else []
-    if item.kind == "matching":
-        pairs = [f"L{k} {v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))] if isinstance(value, dict) else []
-        return "multiple", "directedPair", pairs
-    return "single", "string", [str(value)] if value not in (None, "") else []
-
-
-def qti_xml(snap: Snapshot, s: StudentRecord) -> bytes:
-    """An IMS QTI 2.1 assessmentResult for one student: context, testResult, one itemResult per item."""
-    from content.scoring import score_item
-
-    ET.register_namespace("", QTI_NS)
-    ET.register_namespace("xsi", XSI_NS)
-    root = ET.Element("assessmentResult", {f"{{{XSI_NS}}}schemaLocation": f"{QTI_NS} {QTI_SCHEMA}"})
-    context = ET.SubElement(root, "context", {"sourcedId": s.ikt})
-    ET.SubElement(context, "sessionIdentifier", {"sourceID": "urn:kz:modo:ikt", "identifier": s.ikt})
-    ET.SubElement(context, "sessionIdentifier",
-                  {"sourceID": f"urn:synaq:room:{snap.meta.get('room_id', '')}:login", "identifier": s.login})
-    pack = snap.packs.get(s.language)
-    stamp = iso_time(s.attempt.get("finished_ms") or s.attempt.get("started_ms") or snap.taken_ms)
-    test_id = _qti_id(f"{pack.id if pack else s.language}-{s.variant}")
-    test = ET.SubElement(root, "testResult", {"identifier": test_id, "datestamp": stamp})
-    started, finished = s.attempt.get("started_ms"), s.attempt.get("finished_ms")
-    if started:
-        seconds = max(0, ((finished or snap.taken_ms) - started) // 1000)
-        _variable(test, "responseVariable", "duration", "duration", [f"PT{seconds}S"])
-    status = "completed" if s.state in ("finished", "questionnaire", "done", "removed") else (
-        "incomplete" if s.sat else "not_attempted")
-    _variable(test, "outcomeVariable", "completionStatus", "identifier", [status])
-    _variable(test, "outcomeVariable", "STATE", "identifier", [_qti_id(s.state)])
-    _variable(test, "outcomeVariable", "ATTENDANCE", "identifier", [s.attendance_status])
-    _variable(test, "outcomeVariable", "ANNULLED", "boolean", ["true" if s.annulled else "false"])
-    if s.attempt.get("finish_reason"):
-        _variable(test, "outcomeVariable", "FINISH_REASON", "identifier", [_qti_id(s.attempt["finish_reason"])])
-    if s.score is not None:
-        _variable(test, "outcomeVariable", "SCORE", "float", [str(s.score.total)])
-        _variable(test, "outcomeVariable", "MAXSCORE", "float", [str(s.score.max_total)])
-        _variable(test, "outcomeVariable", "PERCENT", "float", [str(s.score.percent)])
-        for x in s.score.subjects:
-            _variable(test, "outcomeVariable", _qti_id(f"SCORE_{x.subject}"), "float", [str(x.score)])
-            _variable(test, "outcomeVariable", _qti_id(f"MAXSCORE_{x.subject}"), "float", [str(x.max_score)])
-    if pack is not None and s.sat:
-        try:
-            items = pack.variant(s.variant).items()
-        except KeyError:
-            items = []
-        received = {}
-        for a in s.answers:
-            if a["counted"] and s.latest_seq.get(a["item"]) == a["seq"]:
-                received[a["item"]] = a["received_ms"]
-        for index, item in enumerate(items, start=1):
-            value = s.latest.get(item.id)
-            answered = item.id in s.latest
-            result = ET.SubElement(root, "itemResult", {
-                "identifier": _qti_id(item.id), "sequenceIndex": str(index),
-                "datestamp": iso_time(received.get(item.id)) or stamp,
-                "sessionStatus": "final" if s.state not in ("testing", "on_break") else (
-                    "pendingResponseProcessing" if answered else "initial"),
-            })
-            cardinality, base_type, values = _response(item, value)
-            _variable(result, "responseVariable", "RESPONSE", base_type, values, cardinality)
-            _variable(result, "outcomeVariable", "SCORE", "float", [str(score_item(item, value))])
-            _variable(result, "outcomeVariable", "MAXSCORE", "float", [str(item.points)])
-    # ElementTree names the default namespace on every tag; put it on the root only.
-    for el in root.iter():
-        if not el.tag.startswith("{"):
-            el.tag = f"{{{QTI_NS}}}{el.tag}"
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
 # ------------------------------------------------------------------------- building
