@@ -27,21 +27,18 @@ import shutil
 import stat
 import sys
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import pdf
+# Checking a bundle is in bundle_verify.py; its names are kept here for the callers of bundle.
+from .bundle_verify import FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE, VerifyReport, verify_bundle  # noqa: F401
 from .excel_text import Code, excel_text
 from .qti_results import qti_xml
-from .signing import (fingerprint, fingerprint_for_paper, load_public_pem, load_signing_key, public_pem,
-                      verify_signature)
+from .signing import fingerprint, fingerprint_for_paper, load_signing_key, public_pem
 from .snapshot import Snapshot, answered_count, iso_time, local_time, read_snapshot
 
-FORMAT = "synaq-bundle/1"
-MANIFEST = "manifest.json"
-SIGNATURE = "signature.json"
-PUBLIC_KEY = "public-key.pem"
 TMP = ".tmp"
 
 
@@ -496,128 +493,6 @@ def _classify(exc: OSError, target: Path, remaining: int) -> ExportError:
                            "read_only")
     return ExportError(f"writing to {target} failed: {exc.strerror or exc}; the unfinished bundle was removed. "
                        "Was the stick pulled out?", "write")
-
-
-# ------------------------------------------------------------------------- verifying
-
-@dataclass
-class VerifyReport:
-    bundle: Path
-    problems: list[str] = field(default_factory=list)
-    files: int = 0
-    bytes: int = 0
-    fingerprint: str = ""
-    manifest: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def _relative_files(root: Path) -> set[str]:
-    found = set()
-    for dirpath, _dirs, names in os.walk(root):
-        for n in names:
-            found.add((Path(dirpath) / n).relative_to(root).as_posix())
-    return found
-
-
-def verify_bundle(bundle: Path, *, expect_name: str | None = None) -> VerifyReport:
-    """Checks every file against the manifest and the manifest against its signature.
-    Problems name what is missing, extra or altered."""
-    bundle = Path(bundle)
-    report = VerifyReport(bundle)
-    problems = report.problems
-    if not bundle.is_dir():
-        problems.append(f"{bundle} is not a folder")
-        return report
-    try:
-        manifest_bytes = (bundle / MANIFEST).read_bytes()
-    except FileNotFoundError:
-        problems.append(f"missing: {MANIFEST} (without it nothing can be checked)")
-        return report
-    try:
-        manifest = json.loads(manifest_bytes.decode("utf-8"))
-        entries = manifest["files"]
-        if not isinstance(entries, list):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
-        problems.append(f"altered: {MANIFEST} is not a valid manifest (it was edited or damaged)")
-        return report
-    report.manifest = manifest
-    if manifest.get("format") != FORMAT:
-        problems.append(f"{MANIFEST}: unknown format {manifest.get('format')!r} (expected {FORMAT})")
-
-    # The signature.
-    key = None
-    try:
-        key = load_public_pem((bundle / PUBLIC_KEY).read_bytes())
-        report.fingerprint = fingerprint(key)
-    except FileNotFoundError:
-        problems.append(f"missing: {PUBLIC_KEY} (the room's public key; the signature cannot be checked)")
-    except ValueError as exc:
-        problems.append(f"altered: {PUBLIC_KEY} is {exc}")
-    declared = (manifest.get("key") or {}).get("fingerprint") if isinstance(manifest.get("key"), dict) else None
-    if key is not None and declared and declared != report.fingerprint:
-        problems.append(f"altered: {PUBLIC_KEY} is not the key the manifest names "
-                        f"({fingerprint_for_paper(report.fingerprint)} instead of {fingerprint_for_paper(declared)})")
-    try:
-        sig = json.loads((bundle / SIGNATURE).read_bytes().decode("utf-8"))
-        signature = base64.b64decode(sig["signature"], validate=True)
-        sig_fp = sig.get("key_fingerprint", "")
-        sig_hash = sig.get("manifest_sha256", "")
-    except FileNotFoundError:
-        problems.append(f"missing: {SIGNATURE} (the manifest is not signed)")
-        sig = None
-    except (ValueError, KeyError, TypeError):
-        problems.append(f"altered: {SIGNATURE} is damaged (not a valid signature file)")
-        sig = None
-    if sig is not None and key is not None:
-        if sig_hash and sig_hash != hashlib.sha256(manifest_bytes).hexdigest():
-            problems.append(f"altered: {MANIFEST} was changed after it was signed (the signature does not match it)")
-        elif sig_fp and sig_fp != report.fingerprint:
-            problems.append(f"altered: {SIGNATURE} was made with another key ({fingerprint_for_paper(sig_fp)}), "
-                            f"not the room's key {fingerprint_for_paper(report.fingerprint)}")
-        elif not verify_signature(key, signature, manifest_bytes):
-            problems.append(f"altered: {SIGNATURE} is not a valid signature of {MANIFEST} (the signature was "
-                            "replaced or the manifest edited)")
-
-    # Every file.
-    listed: set[str] = set()
-    for entry in entries:
-        try:
-            rel, size, digest = str(entry["path"]), int(entry["size"]), str(entry["sha256"])
-        except (KeyError, TypeError, ValueError):
-            problems.append(f"altered: {MANIFEST} has a damaged entry {entry!r}")
-            continue
-        if rel.startswith("/") or ".." in Path(rel).parts or "\\" in rel or rel in (MANIFEST, SIGNATURE):
-            problems.append(f"altered: {MANIFEST} names a path outside the bundle: {rel}")
-            continue
-        listed.add(rel)
-        path = bundle / rel
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            problems.append(f"missing: {rel}")
-            continue
-        except OSError as exc:
-            problems.append(f"unreadable: {rel} ({exc.strerror or exc})")
-            continue
-        report.files += 1
-        report.bytes += len(data)
-        if len(data) != size:
-            problems.append(f"altered: {rel} (size {len(data)} bytes, the manifest says {size})")
-        elif hashlib.sha256(data).hexdigest() != digest:
-            problems.append(f"altered: {rel} (its content differs from the manifest's SHA-256)")
-    for rel in sorted(_relative_files(bundle) - listed - {MANIFEST, SIGNATURE}):
-        problems.append(f"extra: {rel} (not in the manifest)")
-    if expect_name is not None and manifest.get("bundle") != expect_name:
-        problems.append(f"{MANIFEST}: names bundle {manifest.get('bundle')!r}, expected {expect_name!r}")
-    for name in (MANIFEST, SIGNATURE):
-        if (bundle / name).is_file():
-            report.files += 1
-            report.bytes += (bundle / name).stat().st_size
-    return report
 
 
 # ------------------------------------------------------------------------- drives

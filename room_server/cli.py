@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify", help="check a results bundle against its manifest and signature")
     verify.add_argument("bundle")
+    verify.add_argument("--fingerprint", action="append", default=[],
+                        help="the room key the bundle must be signed with, as printed on the protocol (repeatable)")
+    verify.add_argument("--keys", help="a file of the expected room keys, one fingerprint a line")
     verify.set_defaults(run=cmd_verify)
     return parser
 
@@ -238,7 +241,7 @@ def cmd_results(args) -> int:
 
 def cmd_verify(args) -> int:
     from . import paperwork
-    return paperwork.cli_verify(Path(args.bundle))
+    return paperwork.cli_verify(Path(args.bundle), fingerprints=args.fingerprint, keys_file=args.keys)
 
 
 if __name__ == "__main__":

@@ -126,15 +126,40 @@ def cli_export(data_dir: Path, to: Path) -> int:
     return 0
 
 
-def cli_verify(bundle: Path) -> int:
-    report = bn.verify_bundle(bundle)
+def cli_verify(bundle: Path, fingerprints: list[str] | None = None, keys_file: str | None = None) -> int:
+    """Exit 0 only for a whole, untouched bundle signed by an expected key (when given)."""
+    from .bundle_verify import KeysFileError, normalise_fingerprint, read_keys_file
+
+    expected: set[str] | None = None
+    if fingerprints or keys_file:
+        expected = set()
+        for text in fingerprints or []:
+            fp = normalise_fingerprint(text)
+            if fp is None:
+                print(f"room-server: --fingerprint {text!r} is not a key fingerprint (SHA256: and 64 hex digits)",
+                      file=sys.stderr)
+                return 2
+            expected.add(fp)
+        if keys_file:
+            try:
+                expected |= read_keys_file(Path(keys_file))
+            except KeysFileError as exc:
+                print(f"room-server: {exc}", file=sys.stderr)
+                return 2
+    report = bn.verify_bundle(bundle, expected_keys=expected)
+    for note in report.notes:
+        print(f"  note: {note}")
     if report.ok:
         m = report.manifest
         print(f"OK: {bundle}: {report.files} files, {report.bytes} bytes match the manifest; the signature is valid.")
         print(f"  School {m.get('school', '')}, room {m.get('room', '')}, sitting {m.get('sitting', '')}, "
               f"grade {m.get('grade', '')}, {m.get('students', '?')} students, snapshot {m.get('snapshot_at', '')}.")
         print(f"  Key {fingerprint_for_paper(report.fingerprint)}")
-        print("  Compare this fingerprint with the one on the signed paper protocol (Annex 3).")
+        if expected is None:
+            print("  Compare this fingerprint with the one on the signed paper protocol (Annex 3), or give it "
+                  "with --fingerprint.")
+        else:
+            print("  It is the expected room key.")
         return 0
     print(f"NOT OK: {bundle}: {len(report.problems)} problem(s):", file=sys.stderr)
     for problem in report.problems:
