@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:2] == ["content", "check"]:
         from content.check import main as check_main
         return check_main(argv[2:])
+    if argv[:2] == ["content", "import"]:
+        from content.importers.write import main as import_main
+        return import_main(argv[2:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -72,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--no-break", action="store_true", help="do not wait for a break")
     sim.set_defaults(run=cmd_sim)
 
-    content = sub.add_parser("content", help="content tools: room-server content check PATH...")
-    content.add_argument("action", choices=["check"])
+    content = sub.add_parser("content", help="content tools: room-server content check PATH... | "
+                                              "content import FILE... --to PACK_DIR")
+    content.add_argument("action", choices=["check", "import"])
     content.add_argument("paths", nargs="*")
 
     printing = sub.add_parser("print", help="print slips, seating, acts or protocol to a PDF")
