@@ -27,25 +27,21 @@ import shutil
 import stat
 import sys
 import unicodedata
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import pdf
-from .signing import (fingerprint, fingerprint_for_paper, load_public_pem, load_signing_key, public_pem,
-                      verify_signature)
-from .snapshot import Snapshot, StudentRecord, answered_count, iso_time, local_time, read_snapshot
+from .protocol_pdf import protocol_form
+# Checking a bundle is in bundle_verify.py; its names are kept here for the callers of bundle.
+from .bundle_verify import FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE, VerifyReport, verify_bundle  # noqa: F401
+from .excel_text import Code, excel_text
+from .qti_results import qti_xml
+from .signing import fingerprint, fingerprint_for_paper, load_signing_key, public_pem
+from .snapshot import Snapshot, answered_count, iso_time, local_time, read_snapshot
 
-FORMAT = "synaq-bundle/1"
-MANIFEST = "manifest.json"
-SIGNATURE = "signature.json"
-PUBLIC_KEY = "public-key.pem"
 TMP = ".tmp"
 
-QTI_NS = "http://www.imsglobal.org/xsd/imsqti_result_v2p1"
-QTI_SCHEMA = "http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_result_v2p1.xsd"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 
 
 class ExportError(Exception):
@@ -90,7 +86,12 @@ def safe_name(text: str, *, max_len: int = 40, fallback: str = "x") -> str:
         ch = unicodedata.normalize("NFKD", ch)
         ch = "".join(c for c in ch if not unicodedata.combining(c))
         out.append(ch if re.fullmatch(r"[A-Za-z0-9_-]*", ch) else "-")
-    name = re.sub(r"-{2,}", "-", "".join(out)).strip("-_.")[:max_len].strip("-_.")
+    name = re.sub(r"-{2,}", "-", "".join(out)).strip("-_.")
+    if len(name) > max_len:  # cut between words, not inside one ("Nazarbaev-Intellektua")
+        cut = name[:max_len + 1]
+        at = max(cut.rfind("-"), cut.rfind("_"))
+        name = cut[:at] if at >= max_len // 2 else name[:max_len]
+    name = name.strip("-_.")
     if not name or name.lower() in _WINDOWS_RESERVED:
         name = (name + "_" if name else "") + fallback
     return name
@@ -135,6 +136,8 @@ _NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, Code):
+        return excel_text(value)
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
@@ -163,16 +166,18 @@ def results_csv(snap: Snapshot) -> bytes:
     for s in snap.students:
         pack = snap.packs.get(s.language)
         answered, total = answered_count(s, pack) if pack is not None and s.sat else (None, None)
-        row = [s.ikt, s.login, s.iin, s.surname, s.name, s.patronymic, s.class_label, s.language, s.seat, s.variant,
+        row = [Code(s.ikt), s.login, Code(s.iin), s.surname, s.name, s.patronymic, s.class_label, s.language, s.seat, s.variant,
                s.attendance_status, s.state, s.attempt.get("finish_reason") or "", s.annulled,
                local_time(s.attempt.get("started_ms"), "%Y-%m-%d %H:%M:%S"),
                local_time(s.attempt.get("finished_ms"), "%Y-%m-%d %H:%M:%S"), answered, total]
-        by_subject = {x.subject: x for x in s.score.subjects} if s.score else {}
+        # An annulled result has no scores here, so a SUM or AVERAGE over a column leaves it out.
+        score = None if s.annulled else s.score
+        by_subject = {x.subject: x for x in score.subjects} if score else {}
         for sid, _ in subjects:
             x = by_subject.get(sid)
             row += [x.score if x else None, x.max_score if x else None]
-        row += [s.score.total if s.score else None, s.score.max_total if s.score else None,
-                float(s.score.percent) if s.score else None]
+        row += [score.total if score else None, score.max_total if score else None,
+                float(score.percent) if score else None]
         rows.append(row)
     return _csv(rows)
 
@@ -204,7 +209,7 @@ def attendance_csv(snap: Snapshot) -> bytes:
                               "annulled"]]
     for s in snap.students:
         a = s.attendance
-        rows.append([s.ikt, s.login, s.surname, s.name, s.patronymic, s.class_label, s.seat, s.attendance_status,
+        rows.append([Code(s.ikt), s.login, s.surname, s.name, s.patronymic, s.class_label, s.seat, s.attendance_status,
                      a.get("present"), a.get("reason", ""), a.get("document", ""), bool(a.get("slip_handed")),
                      bool(a.get("slip_collected")), s.state, s.annulled])
     return _csv(rows)
@@ -221,7 +226,8 @@ def incidents_csv(snap: Snapshot) -> bytes:
     for i in snap.incidents:
         s = snap.student(i["student_id"])
         f = i["fields"]
-        rows.append([i["id"], i["kind"], local_time(i["at_ms"], "%Y-%m-%d %H:%M:%S"), f.get("ikt") or (s.ikt if s else ""),
+        rows.append([i["id"], i["kind"], local_time(i["at_ms"], "%Y-%m-%d %H:%M:%S"),
+                     Code(f.get("ikt") or (s.ikt if s else "")),
                      s.login if s else "", f.get("student_name", ""), f.get("seat", ""), f.get("variant", ""),
                      f.get("room", ""), f.get("decision", ""), f.get("item_found", ""), f.get("impostor_name", ""),
                      f.get("ministry_rep", ""), f.get("description", ""), f, act_file_name(i)])
@@ -243,99 +249,6 @@ def questionnaire_csv(snap: Snapshot) -> bytes:
     return _csv(rows)
 
 
-# ------------------------------------------------------------------------- QTI 2.1 results
-
-def _qti_id(text: str) -> str:
-    """A QTI identifier (an NCName): letters, digits, '-', '_', '.', starting with a letter or '_'."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "_", str(text))
-    return cleaned if re.match(r"[A-Za-z_]", cleaned) else "_" + cleaned
-
-
-def _variable(parent: ET.Element, tag: str, identifier: str, base_type: str, values: list[str],
-              cardinality: str = "single") -> ET.Element:
-    var = ET.SubElement(parent, tag, {"identifier": identifier, "cardinality": cardinality, "baseType": base_type})
-    holder = ET.SubElement(var, "candidateResponse") if tag == "responseVariable" else var
-    for v in values:
-        ET.SubElement(holder, "value").text = v
-    return var
-
-
-def _response(item, value: Any) -> tuple[str, str, list[str]]:
-    """(cardinality, baseType, values) of a stored answer."""
-    if item.kind == "single":
-        return "single", "identifier", [str(value)] if isinstance(value, str) and value else []
-    if item.kind == "multiple":
-        return "multiple", "identifier", [str(v) for v in value] if isinstance(value, list) else []
-    if item.kind == "matching":
-        pairs = [f"L{k} {v}" for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))] if isinstance(value, dict) else []
-        return "multiple", "directedPair", pairs
-    return "single", "string", [str(value)] if value not in (None, "") else []
-
-
-def qti_xml(snap: Snapshot, s: StudentRecord) -> bytes:
-    """An IMS QTI 2.1 assessmentResult for one student: context, testResult, one itemResult per item."""
-    from content.scoring import score_item
-
-    ET.register_namespace("", QTI_NS)
-    ET.register_namespace("xsi", XSI_NS)
-    root = ET.Element("assessmentResult", {f"{{{XSI_NS}}}schemaLocation": f"{QTI_NS} {QTI_SCHEMA}"})
-    context = ET.SubElement(root, "context", {"sourcedId": s.ikt})
-    ET.SubElement(context, "sessionIdentifier", {"sourceID": "urn:kz:modo:ikt", "identifier": s.ikt})
-    ET.SubElement(context, "sessionIdentifier",
-                  {"sourceID": f"urn:synaq:room:{snap.meta.get('room_id', '')}:login", "identifier": s.login})
-    pack = snap.packs.get(s.language)
-    stamp = iso_time(s.attempt.get("finished_ms") or s.attempt.get("started_ms") or snap.taken_ms)
-    test_id = _qti_id(f"{pack.id if pack else s.language}-{s.variant}")
-    test = ET.SubElement(root, "testResult", {"identifier": test_id, "datestamp": stamp})
-    started, finished = s.attempt.get("started_ms"), s.attempt.get("finished_ms")
-    if started:
-        seconds = max(0, ((finished or snap.taken_ms) - started) // 1000)
-        _variable(test, "responseVariable", "duration", "duration", [f"PT{seconds}S"])
-    status = "completed" if s.state in ("finished", "questionnaire", "done", "removed") else (
-        "incomplete" if s.sat else "not_attempted")
-    _variable(test, "outcomeVariable", "completionStatus", "identifier", [status])
-    _variable(test, "outcomeVariable", "STATE", "identifier", [_qti_id(s.state)])
-    _variable(test, "outcomeVariable", "ATTENDANCE", "identifier", [s.attendance_status])
-    _variable(test, "outcomeVariable", "ANNULLED", "boolean", ["true" if s.annulled else "false"])
-    if s.attempt.get("finish_reason"):
-        _variable(test, "outcomeVariable", "FINISH_REASON", "identifier", [_qti_id(s.attempt["finish_reason"])])
-    if s.score is not None:
-        _variable(test, "outcomeVariable", "SCORE", "float", [str(s.score.total)])
-        _variable(test, "outcomeVariable", "MAXSCORE", "float", [str(s.score.max_total)])
-        _variable(test, "outcomeVariable", "PERCENT", "float", [str(s.score.percent)])
-        for x in s.score.subjects:
-            _variable(test, "outcomeVariable", _qti_id(f"SCORE_{x.subject}"), "float", [str(x.score)])
-            _variable(test, "outcomeVariable", _qti_id(f"MAXSCORE_{x.subject}"), "float", [str(x.max_score)])
-    if pack is not None and s.sat:
-        try:
-            items = pack.variant(s.variant).items()
-        except KeyError:
-            items = []
-        received = {}
-        for a in s.answers:
-            if a["counted"] and s.latest_seq.get(a["item"]) == a["seq"]:
-                received[a["item"]] = a["received_ms"]
-        for index, item in enumerate(items, start=1):
-            value = s.latest.get(item.id)
-            answered = item.id in s.latest
-            result = ET.SubElement(root, "itemResult", {
-                "identifier": _qti_id(item.id), "sequenceIndex": str(index),
-                "datestamp": iso_time(received.get(item.id)) or stamp,
-                "sessionStatus": "final" if s.state not in ("testing", "on_break") else (
-                    "pendingResponseProcessing" if answered else "initial"),
-            })
-            cardinality, base_type, values = _response(item, value)
-            _variable(result, "responseVariable", "RESPONSE", base_type, values, cardinality)
-            _variable(result, "outcomeVariable", "SCORE", "float", [str(score_item(item, value))])
-            _variable(result, "outcomeVariable", "MAXSCORE", "float", [str(item.points)])
-    # ElementTree names the default namespace on every tag; put it on the root only.
-    for el in root.iter():
-        if not el.tag.startswith("{"):
-            el.tag = f"{{{QTI_NS}}}{el.tag}"
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-
-
 # ------------------------------------------------------------------------- building
 
 README = """Synaq results bundle ({format})
@@ -343,7 +256,9 @@ School: {school}
 Room: {room}   Sitting: {sitting}   Grade: {grade}   Date: {date}
 Snapshot taken: {taken}   Sitting state then: {state}
 
-results.csv        results per student and subject (UTF-8 with BOM, ';' separated, decimal comma)
+results.csv        results per student and subject (UTF-8 with BOM, ';' separated, decimal comma);
+                   IIN and ИКТ are written ="…" so Excel keeps them as text; annulled results
+                   have no scores (their answers are in answers.jsonl and qti/)
 answers.jsonl      every answer the server committed, one JSON object a line, with times
 qti/<login>.xml    IMS QTI 2.1 assessmentResult per student
 attendance.csv     attendance, absence reasons, login slips handed and collected
@@ -373,7 +288,7 @@ def build_files(snap: Snapshot, key) -> dict[str, bytes]:
     for incident in snap.incidents:
         files[act_file_name(incident)] = pdf.act_pdf(snap, incident)
     files["seating.pdf"] = pdf.seating_pdf(snap)
-    files["protocol.pdf"] = pdf.protocol_pdf(snap, fp)
+    files["protocol.pdf"] = protocol_form(snap, fp)
     files["audit.jsonl"] = audit_jsonl(snap)
     files["questionnaire.csv"] = questionnaire_csv(snap)
     for s in snap.students:
@@ -579,128 +494,6 @@ def _classify(exc: OSError, target: Path, remaining: int) -> ExportError:
                            "read_only")
     return ExportError(f"writing to {target} failed: {exc.strerror or exc}; the unfinished bundle was removed. "
                        "Was the stick pulled out?", "write")
-
-
-# ------------------------------------------------------------------------- verifying
-
-@dataclass
-class VerifyReport:
-    bundle: Path
-    problems: list[str] = field(default_factory=list)
-    files: int = 0
-    bytes: int = 0
-    fingerprint: str = ""
-    manifest: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def _relative_files(root: Path) -> set[str]:
-    found = set()
-    for dirpath, _dirs, names in os.walk(root):
-        for n in names:
-            found.add((Path(dirpath) / n).relative_to(root).as_posix())
-    return found
-
-
-def verify_bundle(bundle: Path, *, expect_name: str | None = None) -> VerifyReport:
-    """Checks every file against the manifest and the manifest against its signature.
-    Problems name what is missing, extra or altered."""
-    bundle = Path(bundle)
-    report = VerifyReport(bundle)
-    problems = report.problems
-    if not bundle.is_dir():
-        problems.append(f"{bundle} is not a folder")
-        return report
-    try:
-        manifest_bytes = (bundle / MANIFEST).read_bytes()
-    except FileNotFoundError:
-        problems.append(f"missing: {MANIFEST} (without it nothing can be checked)")
-        return report
-    try:
-        manifest = json.loads(manifest_bytes.decode("utf-8"))
-        entries = manifest["files"]
-        if not isinstance(entries, list):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
-        problems.append(f"altered: {MANIFEST} is not a valid manifest (it was edited or damaged)")
-        return report
-    report.manifest = manifest
-    if manifest.get("format") != FORMAT:
-        problems.append(f"{MANIFEST}: unknown format {manifest.get('format')!r} (expected {FORMAT})")
-
-    # The signature.
-    key = None
-    try:
-        key = load_public_pem((bundle / PUBLIC_KEY).read_bytes())
-        report.fingerprint = fingerprint(key)
-    except FileNotFoundError:
-        problems.append(f"missing: {PUBLIC_KEY} (the room's public key; the signature cannot be checked)")
-    except ValueError as exc:
-        problems.append(f"altered: {PUBLIC_KEY} is {exc}")
-    declared = (manifest.get("key") or {}).get("fingerprint") if isinstance(manifest.get("key"), dict) else None
-    if key is not None and declared and declared != report.fingerprint:
-        problems.append(f"altered: {PUBLIC_KEY} is not the key the manifest names "
-                        f"({fingerprint_for_paper(report.fingerprint)} instead of {fingerprint_for_paper(declared)})")
-    try:
-        sig = json.loads((bundle / SIGNATURE).read_bytes().decode("utf-8"))
-        signature = base64.b64decode(sig["signature"], validate=True)
-        sig_fp = sig.get("key_fingerprint", "")
-        sig_hash = sig.get("manifest_sha256", "")
-    except FileNotFoundError:
-        problems.append(f"missing: {SIGNATURE} (the manifest is not signed)")
-        sig = None
-    except (ValueError, KeyError, TypeError):
-        problems.append(f"altered: {SIGNATURE} is damaged (not a valid signature file)")
-        sig = None
-    if sig is not None and key is not None:
-        if sig_hash and sig_hash != hashlib.sha256(manifest_bytes).hexdigest():
-            problems.append(f"altered: {MANIFEST} was changed after it was signed (the signature does not match it)")
-        elif sig_fp and sig_fp != report.fingerprint:
-            problems.append(f"altered: {SIGNATURE} was made with another key ({fingerprint_for_paper(sig_fp)}), "
-                            f"not the room's key {fingerprint_for_paper(report.fingerprint)}")
-        elif not verify_signature(key, signature, manifest_bytes):
-            problems.append(f"altered: {SIGNATURE} is not a valid signature of {MANIFEST} (the signature was "
-                            "replaced or the manifest edited)")
-
-    # Every file.
-    listed: set[str] = set()
-    for entry in entries:
-        try:
-            rel, size, digest = str(entry["path"]), int(entry["size"]), str(entry["sha256"])
-        except (KeyError, TypeError, ValueError):
-            problems.append(f"altered: {MANIFEST} has a damaged entry {entry!r}")
-            continue
-        if rel.startswith("/") or ".." in Path(rel).parts or "\\" in rel or rel in (MANIFEST, SIGNATURE):
-            problems.append(f"altered: {MANIFEST} names a path outside the bundle: {rel}")
-            continue
-        listed.add(rel)
-        path = bundle / rel
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            problems.append(f"missing: {rel}")
-            continue
-        except OSError as exc:
-            problems.append(f"unreadable: {rel} ({exc.strerror or exc})")
-            continue
-        report.files += 1
-        report.bytes += len(data)
-        if len(data) != size:
-            problems.append(f"altered: {rel} (size {len(data)} bytes, the manifest says {size})")
-        elif hashlib.sha256(data).hexdigest() != digest:
-            problems.append(f"altered: {rel} (its content differs from the manifest's SHA-256)")
-    for rel in sorted(_relative_files(bundle) - listed - {MANIFEST, SIGNATURE}):
-        problems.append(f"extra: {rel} (not in the manifest)")
-    if expect_name is not None and manifest.get("bundle") != expect_name:
-        problems.append(f"{MANIFEST}: names bundle {manifest.get('bundle')!r}, expected {expect_name!r}")
-    for name in (MANIFEST, SIGNATURE):
-        if (bundle / name).is_file():
-            report.files += 1
-            report.bytes += (bundle / name).stat().st_size
-    return report
 
 
 # ------------------------------------------------------------------------- drives

@@ -1,4 +1,4 @@
-"""`room-server`: init, serve, demo, content check, print, export, verify.
+"""`room-server`: init, serve, demo, content check and import, print, results, export, verify.
 
 Every failure a user can cause ends with a plain message and exit code 1 or 2, never a
 traceback.
@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:2] == ["content", "check"]:
         from content.check import main as check_main
         return check_main(argv[2:])
+    if argv[:2] == ["content", "import"]:
+        from content.importers.write import main as import_main
+        return import_main(argv[2:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -46,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = sub.add_parser("init", help="create a room: its database, the pack, the roster")
     init.add_argument("--data", required=True, help="the room's folder (new or empty)")
-    init.add_argument("--roster", required=True, help="the roster CSV")
+    init.add_argument("--roster", required=True, help="the roster: an Excel .xlsx, CSV or Unicode text file")
     init.add_argument("--pack", required=True, action="append", help="a test pack folder (repeat for kk and ru)")
     init.add_argument("--school", default="", help="the school's name")
     init.add_argument("--room", default="1", help="the room number")
@@ -62,8 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-open", action="store_true", help="leave the sitting for the proctor to open")
     demo.set_defaults(run=cmd_demo)
 
-    content = sub.add_parser("content", help="content tools: room-server content check PATH...")
-    content.add_argument("action", choices=["check"])
+    content = sub.add_parser("content", help="content tools: room-server content check PATH... | "
+                                              "content import FILE... --to PACK_DIR")
+    content.add_argument("action", choices=["check", "import"])
     content.add_argument("paths", nargs="*")
 
     printing = sub.add_parser("print", help="print slips, seating, acts or protocol to a PDF")
@@ -77,8 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--to", required=True)
     export.set_defaults(run=cmd_export)
 
+    results = sub.add_parser("results", help="write the results as an Excel workbook (.xlsx)")
+    results.add_argument("--data", required=True)
+    results.add_argument("--out", required=True, help="the .xlsx file to write")
+    results.add_argument("--lang", choices=["kk", "ru", "en"], help="the sheet's language (default: the room's)")
+    results.set_defaults(run=cmd_results)
+
     verify = sub.add_parser("verify", help="check a results bundle against its manifest and signature")
     verify.add_argument("bundle")
+    verify.add_argument("--fingerprint", action="append", default=[],
+                        help="the room key the bundle must be signed with, as printed on the protocol (repeatable)")
+    verify.add_argument("--keys", help="a file of the expected room keys, one fingerprint a line")
     verify.set_defaults(run=cmd_verify)
     return parser
 
@@ -95,10 +108,19 @@ def cmd_init(args) -> int:
     from .newroom import SetupError, init_room
     from .roster import RosterError
 
+    def show(roster) -> None:
+        print(f"Roster {args.roster}: {roster.source}, {len(roster.rows)} students. Columns understood:")
+        for line in roster.columns:
+            print(f"  {line}")
+
     try:
         room = asyncio.run(init_room(args.data, args.roster, args.pack, school=args.school, room=args.room,
-                                     sitting=args.sitting))
+                                     sitting=args.sitting, on_roster=show))
     except RosterError as exc:
+        if exc.columns:
+            print(f"Roster {exc.path}: columns understood:", file=sys.stderr)
+            for line in exc.columns:
+                print(f"  {line}", file=sys.stderr)
         print(f"room-server: the roster {exc.path} is refused; nothing was imported:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
@@ -198,9 +220,14 @@ def cmd_export(args) -> int:
     return paperwork.cli_export(_check_room(args.data), Path(args.to))
 
 
+def cmd_results(args) -> int:
+    from . import paperwork
+    return paperwork.cli_results(_check_room(args.data), Path(args.out), args.lang)
+
+
 def cmd_verify(args) -> int:
     from . import paperwork
-    return paperwork.cli_verify(Path(args.bundle))
+    return paperwork.cli_verify(Path(args.bundle), fingerprints=args.fingerprint, keys_file=args.keys)
 
 
 if __name__ == "__main__":

@@ -18,14 +18,16 @@ import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from content.loader import load_pack
 from content.model import TestPack
 
+from .excel_text import excel_text, plain_text
 from .model import Student
+from .roster import Roster, RosterRow, read_roster_file
 from .storage import DB_NAME, Database, now_ms
 from .storage import roster as roster_rows
-from .roster import RosterRow, read_roster
 from .sitting import assign_variants
 
 PROCTOR_KEY_FILE = "proctor.key"
@@ -94,13 +96,18 @@ def load_packs(pack_paths: list[str]) -> dict[str, TestPack]:
 
 
 async def init_room(data_dir: str | Path, roster_path: str | Path, pack_paths: list[str], *,
-                    school: str = "", room: str = "1", sitting: str = "1") -> NewRoom:
+                    school: str = "", room: str = "1", sitting: str = "1",
+                    on_roster: Callable[[Roster], None] | None = None) -> NewRoom:
+    """Makes the room; `on_roster` is shown the roster as understood before anything is written."""
     data_dir = Path(data_dir)
     if (data_dir / DB_NAME).exists():
         raise SetupError(f"{data_dir} already holds a room; choose an empty folder")
     packs = load_packs(pack_paths)
     grade = next(iter(packs.values())).grade
-    rows = read_roster(roster_path, grade=grade, languages=set(packs))
+    roster = read_roster_file(roster_path, grade=grade, languages=set(packs))
+    if on_roster is not None:
+        on_roster(roster)
+    rows = roster.rows
     data_dir.mkdir(parents=True, exist_ok=True)
     return await _create(data_dir, rows, packs, school=school, room=room, sitting=sitting)
 
@@ -178,7 +185,7 @@ def write_slips_file(path: Path, logins: list[dict]) -> None:
     fields = ["login", "password", "surname", "name", "patronymic", "class", "seat", "ikt"]
     lines = [",".join(fields)]
     for row in logins:
-        lines.append(",".join(_csv_cell(row[f]) for f in fields))
+        lines.append(",".join(_csv_cell(excel_text(str(row[f])) if f == "ikt" else row[f]) for f in fields))
     write_private(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
@@ -189,7 +196,7 @@ def _csv_cell(value) -> str:
 
 def read_slips_file(path: Path) -> list[dict]:
     with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+        return [{k: plain_text(v) if isinstance(v, str) else v for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 def read_proctor_key(data_dir: Path) -> str:

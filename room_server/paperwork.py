@@ -15,6 +15,8 @@ from pathlib import Path
 from . import bundle as bn
 from . import pdf
 from .newroom import SLIPS_FILE, read_slips_file
+from .protocol_pdf import protocol_form
+from .slips_pdf import slips_pdf
 from .signing import SigningKeyError, fingerprint_for_paper, room_fingerprint
 from .snapshot import SnapshotError, read_snapshot
 
@@ -42,12 +44,12 @@ def make_pdf(data_dir: Path, what: str) -> bytes:
                                      "there, so the slips cannot be printed") from None
             except (OSError, UnicodeError, ValueError) as exc:
                 raise PaperworkError(f"the login slips file {path} cannot be read: {exc}") from None
-            return pdf.slips_pdf(snap, logins)
+            return slips_pdf(snap, logins)
         if what == "seating":
             return pdf.seating_pdf(snap)
         if what == "acts":
             return pdf.acts_pdf(snap)
-        return pdf.protocol_pdf(snap, room_fingerprint(data_dir))
+        return protocol_form(snap, room_fingerprint(data_dir))
     except (SnapshotError, SigningKeyError, pdf.FormError) as exc:
         raise PaperworkError(str(exc)) from None
 
@@ -88,6 +90,28 @@ def cli_print(data_dir: Path, what: str, out: Path) -> int:
     return 0
 
 
+def cli_results(data_dir: Path, out: Path, language: str | None) -> int:
+    from .results_sheet import results_workbook
+
+    if out.suffix.lower() != ".xlsx":
+        print(f"room-server: {out}: the output must be an .xlsx file", file=sys.stderr)
+        return 1
+    if not out.parent.is_dir():
+        print(f"room-server: the folder {out.parent} does not exist", file=sys.stderr)
+        return 1
+    try:
+        data = results_workbook(read_snapshot(data_dir), language)
+        bn.write_file_safely(out, data)
+    except SnapshotError as exc:
+        print(f"room-server: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"room-server: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"Wrote {out}")
+    return 0
+
+
 def cli_export(data_dir: Path, to: Path) -> int:
     try:
         result = export_to(data_dir, to)
@@ -100,15 +124,40 @@ def cli_export(data_dir: Path, to: Path) -> int:
     return 0
 
 
-def cli_verify(bundle: Path) -> int:
-    report = bn.verify_bundle(bundle)
+def cli_verify(bundle: Path, fingerprints: list[str] | None = None, keys_file: str | None = None) -> int:
+    """Exit 0 only for a whole, untouched bundle signed by an expected key (when given)."""
+    from .bundle_verify import KeysFileError, normalise_fingerprint, read_keys_file
+
+    expected: set[str] | None = None
+    if fingerprints or keys_file:
+        expected = set()
+        for text in fingerprints or []:
+            fp = normalise_fingerprint(text)
+            if fp is None:
+                print(f"room-server: --fingerprint {text!r} is not a key fingerprint (SHA256: and 64 hex digits)",
+                      file=sys.stderr)
+                return 2
+            expected.add(fp)
+        if keys_file:
+            try:
+                expected |= read_keys_file(Path(keys_file))
+            except KeysFileError as exc:
+                print(f"room-server: {exc}", file=sys.stderr)
+                return 2
+    report = bn.verify_bundle(bundle, expected_keys=expected)
+    for note in report.notes:
+        print(f"  note: {note}")
     if report.ok:
         m = report.manifest
         print(f"OK: {bundle}: {report.files} files, {report.bytes} bytes match the manifest; the signature is valid.")
         print(f"  School {m.get('school', '')}, room {m.get('room', '')}, sitting {m.get('sitting', '')}, "
               f"grade {m.get('grade', '')}, {m.get('students', '?')} students, snapshot {m.get('snapshot_at', '')}.")
         print(f"  Key {fingerprint_for_paper(report.fingerprint)}")
-        print("  Compare this fingerprint with the one on the signed paper protocol (Annex 3).")
+        if expected is None:
+            print("  Compare this fingerprint with the one on the signed paper protocol (Annex 3), or give it "
+                  "with --fingerprint.")
+        else:
+            print("  It is the expected room key.")
         return 0
     print(f"NOT OK: {bundle}: {len(report.problems)} problem(s):", file=sys.stderr)
     for problem in report.problems:

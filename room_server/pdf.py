@@ -1,5 +1,6 @@
-"""The paper forms as A4 PDFs: login slips, the seating sheet (Annex 4), the acts (Annexes 1
-and 2, and a free-form act for other incidents) and the testing protocol (Annex 3).
+"""The paper forms as A4 PDFs: the seating sheet (Annex 4), the acts (Annexes 1
+and 2, and a free-form act for other incidents) and the testing protocol (Annex 3); the login
+slips are in slips_pdf.py.
 
 Titles are in Kazakh and Russian; the acts follow the Russian wording of the official forms
 (seeds: Приложение 1 and 2), each blank filled from the records where the room knows the
@@ -10,15 +11,14 @@ Kazakh letter prints.
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from .signing import fingerprint_for_paper
-from .snapshot import Snapshot, StudentRecord, local_time
+from .snapshot import Snapshot, local_time
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"
@@ -44,11 +44,6 @@ ANNEX = {"annex1": 1, "annex2": 2, "protocol": 3, "seating": 4}
 ACT_FIELDS = {"org_code", "org_name", "school", "room", "seat", "variant", "student_name", "ikt", "ministry_rep",
               "item_found", "impostor_name", "decision", "drawn_up_by", "description", "date", "time", "witnesses"}
 
-PAUSE_REASONS = {"power": "электр қуаты / электропитание", "network": "желі / сеть",
-                 "other": "басқа / другое", "server_outage": "сервер тоқтады / остановка сервера"}
-KIND_NAMES = {"annex1": "1-қосымша / Прил. 1: тыйым салынған зат / запрещённый предмет",
-              "annex2": "2-қосымша / Прил. 2: бөгде тұлға / подставное лицо",
-              "other": "басқа / другое"}
 STATE_NAMES = {
     "not_logged_in": "кірмеген / не входил", "confirming": "кірді / вошёл", "rules": "ережелер / правила",
     "waiting": "күтуде / ожидает", "testing": "тест жүруде / идёт тест", "on_break": "үзіліс / перерыв",
@@ -80,7 +75,9 @@ class Doc(FPDF):
         self.set_y(-12)
         self.set_font(FONT, size=7)
         self.set_text_color(90)
-        self.cell(0, 4, f"{self.footer_text}    Бет / Стр. {self.page_no()}/{{nb}}", align="C")
+        page = f"    Бет / Стр. {self.page_no()}/{{nb}}"
+        room = self.width - self.get_string_width(page.replace("{nb}", "999"))
+        self.cell(0, 4, cut_to_width(self, self.footer_text, room) + page, align="C")
         self.set_text_color(0)
 
     @property
@@ -148,6 +145,13 @@ class Doc(FPDF):
             self.set_xy(self.l_margin, y + h + 0.5)
         self.set_font(FONT, size=10)
 
+    def section(self, title: str, keep_with: float = 30) -> None:
+        """A numbered section heading that never stands alone at the foot of a page: it moves
+        to the next page unless `keep_with` mm of what follows fit under it."""
+        if self.get_y() + 6 + keep_with > self.page_break_trigger:
+            self.add_page()
+        self.text_line(title, bold=True)
+
     def gap(self, mm: float = 2) -> None:
         self.ln(mm)
 
@@ -180,8 +184,32 @@ class Doc(FPDF):
         self.cell(3, 6, "")
         self.blank("Сынып / Класс:", snap.grade, width=10, end_line=False)
         self.cell(3, 6, "")
-        self.blank("Күні / Дата:", local_time(snap.date_ms, "%d.%m.%Y"))
+        self.blank("Күні / Дата:", paper_date(snap.protocol_saved.get("date"), snap.date_ms))
         self.gap(2)
+
+
+def cut_to_width(doc: FPDF, text: str, width: float) -> str:
+    """The text in the current font, cut with '…' where it would pass `width` mm."""
+    if doc.get_string_width(text) <= width:
+        return text
+    while text and doc.get_string_width(text.rstrip() + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+PAPER_DATE = "%d.%m.%Y"  # the one date format of the Kazakh and Russian forms
+
+
+def paper_date(value: object, fallback_ms: int | None = None) -> str:
+    """A date as the forms print it (15.04.2026), from a typed date in ISO (2026-04-15) or paper
+    form, or else from a time in ms; text that is not a date is printed as typed."""
+    text = str(value or "").strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).strftime(PAPER_DATE)
+        except ValueError:
+            continue
+    return text or local_time(fallback_ms, PAPER_DATE)
 
 
 def _footer(snap: Snapshot) -> str:
@@ -191,76 +219,6 @@ def _footer(snap: Snapshot) -> str:
 
 def _output(doc: Doc) -> bytes:
     return bytes(doc.output())
-
-
-# ------------------------------------------------------------------------- login slips
-
-def slips_pdf(snap: Snapshot, logins: list[dict]) -> bytes:
-    """One slip per student (seat order), 8 to a page with dashed cut lines."""
-    by_login = {s.login: s for s in snap.students}
-    rows = []
-    for entry in logins:
-        s = by_login.get(entry.get("login", ""))
-        if s is None:
-            continue  # a slip for a login the room does not know is never printed
-        rows.append((s, entry.get("password", "")))
-    if not rows:
-        raise FormError("no login slips to print: the slips file lists none of this room's students")
-    rows.sort(key=lambda r: r[0].seat)
-    doc = Doc(_footer(snap))
-    doc.set_auto_page_break(False)
-    cols, per_col = 2, 4
-    left, top = 10.0, 10.0
-    w = (doc.w - 2 * left) / cols
-    h = (doc.h - 2 * top) / per_col
-    for index, (s, password) in enumerate(rows):
-        slot = index % (cols * per_col)
-        if slot == 0:
-            doc.add_page()
-            _cut_lines(doc, left, top, w, h, cols, per_col)
-        x = left + (slot % cols) * w
-        y = top + (slot // cols) * h
-        _slip(doc, snap, s, password, x + 5, y + 5, w - 10)
-    return _output(doc)
-
-
-def _cut_lines(doc: Doc, left: float, top: float, w: float, h: float, cols: int, rows: int) -> None:
-    doc.set_draw_color(120)
-    doc.set_line_width(0.2)
-    doc.set_dash_pattern(dash=2, gap=1.5)
-    for c in range(cols + 1):
-        doc.line(left + c * w, top, left + c * w, top + rows * h)
-    for r in range(rows + 1):
-        doc.line(left, top + r * h, left + cols * w, top + r * h)
-    doc.set_dash_pattern()
-    doc.set_draw_color(0)
-    doc.set_font(FONT, size=7)
-    doc.set_text_color(120)
-    for r in range(1, rows):
-        doc.text(left + 1, top + r * h - 0.8, "✂")
-    doc.set_text_color(0)
-
-
-def _slip(doc: Doc, snap: Snapshot, s: StudentRecord, password: str, x: float, y: float, w: float) -> None:
-    def line(text: str, size: float, bold: bool = False, h: float | None = None) -> None:
-        doc.set_xy(x, doc.get_y())
-        doc.set_font(FONT, "B" if bold else "", size)
-        doc.multi_cell(w, h or size * 0.48, text, align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
-
-    doc.set_xy(x, y)
-    line(f"{MODO} · {TITLES['slips'][0]} / {TITLES['slips'][1]}", 7, bold=True)
-    line(snap.school or "", 7)
-    doc.set_y(doc.get_y() + 1.5)
-    line("Аты-жөні / Ф.И.О.:", 7)
-    line(s.full_name(), 11, bold=True)
-    doc.set_y(doc.get_y() + 1)
-    line(f"Сынып / Класс: {s.class_label}    ИКТ: {s.ikt}", 9)
-    line(f"Аудитория № {snap.room}    Орын / Место № {s.seat}", 9)
-    doc.set_y(doc.get_y() + 2)
-    line(f"Логин:  {s.login}", 13, bold=True, h=6.5)
-    line(f"Құпиясөз / Пароль:  {password}", 13, bold=True, h=6.5)
-    doc.set_y(doc.get_y() + 1)
-    line("Тест түрі / Тип теста: ББЖО (МОДО)", 7)
 
 
 # ------------------------------------------------------------------------- Annex 4
@@ -442,131 +400,3 @@ def _drawn_up(doc: Doc, f: dict) -> None:
 
 
 # ------------------------------------------------------------------------- Annex 3
-
-def protocol_pdf(snap: Snapshot, fingerprint: str) -> bytes:
-    fields = snap.protocol_fields()
-    doc = Doc(_footer(snap))
-    doc.add_page()
-    doc.annex_label(ANNEX["protocol"])
-    doc.heading(*TITLES["protocol"])
-    doc.text_line(f"{MODO} · {snap.grade}-сынып / {snap.grade} класс", size=10, align="C")
-    doc.gap(2)
-    org = " ".join(str(x) for x in (fields.get("org_code", ""), fields.get("school", "")) if x)
-    doc.blank("Мектеп / Организация образования:", org, caption="код, наименование / коды, атауы")
-    doc.blank("Аудитория №", fields.get("room", ""), width=22, end_line=False)
-    doc.cell(4, 6, "")
-    doc.blank("Ағын / Поток:", fields.get("sitting", ""), width=18, end_line=False)
-    doc.cell(4, 6, "")
-    doc.blank("Күні / Дата:", local_time(snap.date_ms, "%d.%m.%Y"))
-    doc.blank("Тест өткізуші / Тест-администратор:", fields.get("administrator", ""), caption="Т.А.Ә. / Ф.И.О.")
-    doc.gap(1)
-    start = fields.get("start") or fields.get("start_time") or local_time(_ms(fields.get("start_ms")), "%H:%M")
-    end = fields.get("end") or fields.get("end_time") or local_time(_ms(fields.get("end_ms")), "%H:%M")
-    doc.blank("Тестілеудің басталуы / Начало тестирования:", start, width=30, end_line=False)
-    doc.cell(4, 6, "")
-    doc.blank("Аяқталуы / Окончание:", end, width=30)
-    doc.gap(2)
-
-    doc.text_line("1. Қатысу / Явка", bold=True)
-    doc.blank("Тізімде / По списку:", fields.get("registered", ""), width=14, end_line=False)
-    doc.cell(3, 6, "")
-    doc.blank("Келді / Явились:", fields.get("present", ""), width=14, end_line=False)
-    doc.cell(3, 6, "")
-    doc.blank("Келмеді / Не явились:", fields.get("absent", ""), width=14)
-    doc.blank("Тестті аяқтады / Завершили тест:", fields.get("finished", ""), width=14, end_line=False)
-    doc.cell(3, 6, "")
-    doc.blank("Шығарылды / Удалены:", fields.get("removed", ""), width=14)
-    doc.blank("Кіру формалары берілді / Форм входа выдано:", fields.get("slips_handed", ""), width=14,
-              end_line=False)
-    doc.cell(3, 6, "")
-    doc.blank("жиналды / собрано:", fields.get("slips_collected", ""), width=14)
-    absent = [s for s in snap.students if s.attendance_status == "absent"]
-    if absent:
-        doc.gap(1)
-        doc.text_line("Келмегендер / Не явившиеся:", size=9)
-        for s in absent:
-            reason = "; ".join(x for x in (s.attendance.get("reason"), s.attendance.get("document")) if x)
-            doc.text_line(f"  • {s.full_name()} (ИКТ {s.ikt}, орын / место {s.seat}) — {reason}", size=9)
-    doc.gap(3)
-
-    doc.text_line("2. Оқиғалар мен актілер / Происшествия и акты", bold=True)
-    if snap.incidents:
-        with doc.table(col_widths=(12, 22, 60, 60, 26), line_height=3.8, padding=0.8,
-                       text_align=("CENTER", "CENTER", "LEFT", "LEFT", "CENTER")) as table:
-            head = table.row()
-            for text in ("№", "Уақыты\nВремя", "Түрі / Вид", "Тестіленуші / Тестируемый", "ИКТ"):
-                head.cell(text)
-            for i in snap.incidents:
-                s = snap.student(i["student_id"])
-                f = i["fields"]
-                row = table.row()
-                for text in (str(i["id"]), local_time(i["at_ms"], "%H:%M"), KIND_NAMES.get(i["kind"], i["kind"]),
-                             f.get("student_name") or (s.full_name() if s else "—"), f.get("ikt") or (s.ikt if s else "")):
-                    row.cell(str(text))
-    else:
-        doc.text_line("Оқиғалар болған жоқ / Происшествий не было.", size=9)
-    doc.gap(3)
-
-    doc.text_line("3. Техникалық ақаулар мен үзілістер / Технические сбои и приостановки", bold=True)
-    pauses = fields.get("pauses") if isinstance(fields.get("pauses"), list) else snap.prefill()["pauses"]
-    if pauses:
-        with doc.table(col_widths=(28, 28, 22, 50, 52), line_height=3.8, padding=0.8,
-                       text_align=("CENTER", "CENTER", "CENTER", "LEFT", "LEFT")) as table:
-            head = table.row()
-            for text in ("Басталуы\nНачало", "Аяқталуы\nКонец", "Мин.", "Себебі / Причина", "Ескерту / Примечание"):
-                head.cell(text)
-            for p in pauses:
-                start_ms, end_ms = _ms(p.get("start_ms")), _ms(p.get("end_ms"))
-                minutes = f"{(end_ms - start_ms) / 60000:.0f}" if start_ms and end_ms else ""
-                row = table.row()
-                for text in (local_time(start_ms, "%H:%M:%S"), local_time(end_ms, "%H:%M:%S") or "…", minutes,
-                             PAUSE_REASONS.get(p.get("reason", ""), str(p.get("reason", ""))), str(p.get("note", ""))):
-                    row.cell(text)
-    else:
-        doc.text_line("Үзілістер болған жоқ / Приостановок не было.", size=9)
-    if fields.get("faults"):
-        doc.text_line(f"Ақаулар / Сбои: {fields['faults']}", size=9)
-    extra = snap.extra_time
-    if extra:
-        doc.gap(1)
-        doc.text_line("Қосымша уақыт / Дополнительное время:", size=9)
-        for e in extra:
-            s = snap.student(e["student_id"])
-            who = f"{s.full_name()} (ИКТ {s.ikt})" if s else str(e["student_id"])
-            doc.text_line(f"  • {local_time(e['at_ms'], '%H:%M')} {who}: +{e['minutes']} мин. — {e['reason']}", size=9)
-    doc.gap(3)
-
-    doc.text_line("4. Ескертулер / Замечания", bold=True)
-    remarks = str(fields.get("remarks") or "")
-    if remarks:
-        doc.text_line(remarks, size=9)
-    for _ in range(1 if remarks else 3):
-        doc.blank("", "")
-    known = {"school", "room", "sitting", "grade", "start_ms", "end_ms", "registered", "present", "absent", "finished",
-             "removed", "incidents", "pauses", "slips_handed", "slips_collected", "org_code", "administrator",
-             "coordinator", "start", "end", "start_time", "end_time", "faults", "remarks"}
-    others = {k: v for k, v in snap.protocol_saved.items() if k not in known and v not in (None, "")}
-    for key, value in others.items():
-        doc.text_line(f"{key}: {value if not isinstance(value, (dict, list)) else json.dumps(value, ensure_ascii=False)}",
-                      size=9)
-    doc.gap(3)
-
-    doc.text_line("5. Нәтижелер файлының қолтаңбасы / Подпись файла результатов", bold=True)
-    doc.text_line("Бөлме кілтінің ізі (Ed25519) / Отпечаток ключа подписи аудитории (Ed25519):", size=9)
-    doc.set_font("Courier", size=10)  # fixed width: easy to compare group by group
-    doc.multi_cell(0, 5, fingerprint_for_paper(fingerprint), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    doc.set_font(FONT, size=10)
-    doc.text_line("USB-дегі нәтижелер осы кілтпен қол қойылған; тексеру: room-server verify БУМА / "
-                  "Результаты на USB подписаны этим ключом; проверка: room-server verify ПАПКА", size=7.5)
-    doc.gap(2)
-    doc.signature("тест өткізуші / тест-администратор (Т.А.Ә. / Ф.И.О.)", fields.get("administrator", ""))
-    doc.signature("мектеп үйлестірушісі / школьный координатор (Т.А.Ә. / Ф.И.О.)", fields.get("coordinator", ""))
-    doc.stamp_place()
-    return _output(doc)
-
-
-def _ms(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None

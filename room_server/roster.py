@@ -1,38 +1,24 @@
-"""Reading the roster a school makes in Excel: a CSV, checked row by row.
+"""Reading the roster a school makes in Excel, checked row by row.
 
-UTF-8 with or without BOM, or Windows-1251; `;` or `,`. Columns: IIN, surname, name,
-patronymic (may be empty), grade, class, test language, and an optional seat. The header row
-may be in English, Kazakh or Russian; without a recognisable header the columns are taken
-in that order. A bad file is refused whole: every bad line is listed and nothing is imported.
+The file is an .xlsx workbook or a CSV / "Unicode text" export (roster_files.py). Columns:
+IIN, surname, name, patronymic (may be empty) or one full-name column instead of the three,
+grade, class letter (or one class cell such as "9А"), test language, and an optional seat.
+The header row may be in Kazakh, Russian or English, in any of the usual words
+(roster_columns.py), and may follow a few title rows; without a recognisable header the
+columns are taken in the order above. A bad file is refused whole: every bad line is listed
+and nothing is imported.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
-COLUMNS = ("iin", "surname", "name", "patronymic", "grade", "class", "language", "seat")
-REQUIRED = ("iin", "surname", "name", "grade", "class", "language")
-
-HEADER_ALIASES = {
-    "iin": {"iin", "иин", "жсн", "ИИН", "ЖСН"},
-    "surname": {"surname", "last name", "фамилия", "тегі", "тегi"},
-    "name": {"name", "first name", "имя", "аты", "аты-жөні"},
-    "patronymic": {"patronymic", "middle name", "отчество", "әкесінің аты"},
-    "grade": {"grade", "класс", "сынып", "параллель"},
-    "class": {"class", "letter", "литер", "литера", "буква", "сынып литері", "класс литер"},
-    "language": {"language", "test language", "язык", "язык тестирования", "тест тілі", "тілі", "тіл"},
-    "seat": {"seat", "место", "орын", "орын нөмірі", "номер места"},
-}
-
-LANGUAGE_VALUES = {
-    "kk": "kk", "kz": "kk", "kaz": "kk", "каз": "kk", "қаз": "kk", "казахский": "kk", "қазақ": "kk",
-    "қазақша": "kk", "қазақ тілі": "kk",
-    "ru": "ru", "rus": "ru", "рус": "ru", "русский": "ru", "орыс": "ru", "орысша": "ru", "орыс тілі": "ru",
-}
+from .roster_columns import (COLUMNS, FULL_NAME, LABELS, ascii_digits, grade_and_letter, header_mapping,
+                             is_header, language_value, lost_letters, split_full_name)
+from .roster_files import TableError, read_table
 
 
 @dataclass(frozen=True)
@@ -51,15 +37,16 @@ class RosterRow:
 class RosterError(Exception):
     """The roster is refused; `problems` lists every bad line ("line 7: ...")."""
 
-    def __init__(self, path: str, problems: list[str]):
+    def __init__(self, path: str, problems: list[str], columns: list[str] | None = None):
         self.path = path
         self.problems = problems
+        self.columns = columns or []  # what was understood of the header, when it was read
         super().__init__(f"{path}: " + "; ".join(problems[:3]))
 
 
 def iin_problem(iin: str) -> str | None:
     """None if the IIN is valid: 12 digits, a real birth date, the right check digit."""
-    if len(iin) != 12 or not iin.isdigit():
+    if len(iin) != 12 or not ascii_digits(iin):
         return f"IIN {iin!r} must be 12 digits"
     digits = [int(c) for c in iin]
     century = digits[6]
@@ -86,109 +73,173 @@ def iin_check_digit(first11: str) -> int | None:
     return check
 
 
-def decode_bytes(raw: bytes) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1251")  # Excel's "CSV" on a Russian-locale Windows
+
+
+HEADER_SEARCH_ROWS = 10  # a header may follow a few title rows ("Список учащихся 9 классов")
+_SCIENTIFIC = re.compile(r"[0-9][.,][0-9]+E\+?[0-9]+", re.IGNORECASE)
+NAME_FIELDS = ("surname", "name", "patronymic")
+
+
+@dataclass
+class Roster:
+    rows: list[RosterRow]
+    source: str  # "Excel workbook, sheet 'Лист1'", "CSV, UTF-8, ';' between cells"
+    columns: list[str] = field(default_factory=list)  # "IIN: 'ИИН' (column 1)", for the administrator
 
 
 def read_roster(path: str | Path, *, grade: int, languages: set[str]) -> list[RosterRow]:
     """Reads and checks the whole file; raises RosterError listing every bad line."""
+    return read_roster_file(path, grade=grade, languages=languages).rows
+
+
+def read_roster_file(path: str | Path, *, grade: int, languages: set[str]) -> Roster:
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise RosterError(str(path), [f"cannot read the file ({exc.strerror})"]) from None
-    if b"\x00" in raw:  # an .xlsx (a zip) or another binary file, whatever its bytes decode to
-        raise RosterError(str(path), ["this is not a CSV file (it has binary content); save the sheet as CSV"])
-    try:
-        text = decode_bytes(raw)
-    except UnicodeDecodeError:
-        raise RosterError(str(path), ["the file is neither UTF-8 nor Windows-1251 text"]) from None
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
+        raise RosterError(str(path), [f"cannot read the file ({exc.strerror or exc})"]) from None
+    if not raw.strip():
         raise RosterError(str(path), ["the file is empty"])
-    delimiter = ";" if lines[0].count(";") >= lines[0].count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    records = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    try:
+        table = read_table(raw)
+    except TableError as exc:
+        raise RosterError(str(path), [str(exc)]) from None
 
-    problems: list[str] = []
-    first_line, first = records[0]
-    mapping = _header_mapping(first)
-    if mapping is None:
+    header_at, mapping = None, {}
+    for position, (_line, cells) in enumerate(table.rows[:HEADER_SEARCH_ROWS]):
+        found = header_mapping(cells)
+        if is_header(found):
+            header_at, mapping = position, found
+            break
+    if header_at is None:
         mapping = {name: index for index, name in enumerate(COLUMNS)}
-        body = records
+        body = table.rows
+        columns = [f"no header row: columns taken in the order {', '.join(LABELS[c] for c in COLUMNS)}"]
     else:
-        missing = [c for c in REQUIRED if c not in mapping]
+        header_line, header = table.rows[header_at]
+        columns = [f"{LABELS[c]}: {header[i]!r} (column {i + 1})" for c, i in sorted(mapping.items(), key=lambda x: x[1])]
+        missing = _missing(mapping)
         if missing:
-            raise RosterError(str(path), [f"line {first_line}: the header has no column for {', '.join(missing)}"])
-        body = records[1:]
+            raise RosterError(str(path), [f"line {header_line}: the header has no column for {', '.join(missing)}"],
+                              columns)
+        body = table.rows[header_at + 1:]
     if not body:
-        raise RosterError(str(path), ["the file has a header but no students"])
-
+        raise RosterError(str(path), ["the file has a header but no students"], columns)
+    problems: list[str] = []
     rows: list[RosterRow] = []
     seen_iin: dict[str, int] = {}
     seen_seat: dict[int, int] = {}
     for line, cells in body:
-        def cell(column: str) -> str:
-            index = mapping.get(column)
-            return cells[index].strip() if index is not None and index < len(cells) else ""
-
-        line_problems = []
-        iin = cell("iin").replace(" ", "")
-        if (problem := iin_problem(iin)) is not None:
-            line_problems.append(problem)
-        elif iin in seen_iin:
-            line_problems.append(f"IIN {iin} is already on line {seen_iin[iin]}")
-        else:
-            seen_iin[iin] = line
-        surname, name = cell("surname"), cell("name")
-        if not surname:
-            line_problems.append("the surname is empty")
-        if not name:
-            line_problems.append("the name is empty")
-        grade_text = cell("grade")
-        row_grade = int(grade_text) if grade_text.isdigit() else None
-        if row_grade is None:
-            line_problems.append(f"grade {grade_text!r} is not a number")
-        elif row_grade != grade:
-            line_problems.append(f"grade {row_grade} does not match the test pack (grade {grade})")
-        class_name = cell("class")
-        if not class_name:
-            line_problems.append("the class is empty")
-        language = LANGUAGE_VALUES.get(cell("language").casefold())
-        if language is None:
-            line_problems.append(f"test language {cell('language')!r} must be kk or ru")
-        elif language not in languages:
-            line_problems.append(f"test language {language} has no test pack in this room")
-        seat_text = cell("seat")
-        seat = None
-        if seat_text:
-            if not seat_text.isdigit() or int(seat_text) < 1:
-                line_problems.append(f"seat {seat_text!r} must be a positive number")
-            elif int(seat_text) in seen_seat:
-                line_problems.append(f"seat {seat_text} is already taken on line {seen_seat[int(seat_text)]}")
-            else:
-                seat = int(seat_text)
-                seen_seat[seat] = line
-        if line_problems:
-            problems.extend(f"line {line}: {p}" for p in line_problems)
-            continue
-        rows.append(RosterRow(line, iin, surname, name, cell("patronymic"), row_grade, class_name, language, seat))
+        row, line_problems = _row(line, cells, mapping, grade=grade, languages=languages, seen_iin=seen_iin,
+                                  seen_seat=seen_seat)
+        problems.extend(f"line {line}: {p}" for p in line_problems)
+        if row is not None:
+            rows.append(row)
     if problems:
-        raise RosterError(str(path), problems)
-    return rows
+        if any("where a letter should be" in p for p in problems):
+            problems.append("hint: the file was saved in an encoding without Kazakh letters; in Excel choose "
+                            "'Save as' > 'CSV UTF-8' (or keep it as .xlsx) and try again")
+        raise RosterError(str(path), problems, columns)
+    return Roster(rows, table.source, columns)
 
 
-def _header_mapping(cells: list[str]) -> dict[str, int] | None:
-    """Column name -> index when the first row is a header, else None."""
-    mapping = {}
-    for index, text in enumerate(cells):
-        key = text.strip().casefold()
-        for column, aliases in HEADER_ALIASES.items():
-            if key in {a.casefold() for a in aliases} and column not in mapping:
-                mapping[column] = index
-    return mapping if len(mapping) >= 2 else None
+def _missing(mapping: dict[str, int]) -> list[str]:
+    names = ("surname", "name") if FULL_NAME not in mapping else ()
+    need = ["iin", *names, "grade" if "class" in mapping else "class", "language"]
+    if "grade" in mapping and "class" not in mapping:
+        need.remove("class")  # the grade cell may hold the letter too ("9А"); each row says if not
+    return [c for c in need if c not in mapping]
+
+
+def _row(line: int, cells: list[str], mapping: dict[str, int], *, grade: int, languages: set[str],
+         seen_iin: dict[str, int], seen_seat: dict[int, int]) -> tuple[RosterRow | None, list[str]]:
+    def cell(column: str) -> str:
+        index = mapping.get(column)
+        text = cells[index] if index is not None and index < len(cells) else ""
+        return " ".join(text.replace("\xa0", " ").split())
+
+    problems = []
+    iin = cell("iin").replace(" ", "")
+    if _SCIENTIFIC.fullmatch(iin):
+        problems.append(f"IIN {iin!r} was turned into a number by Excel; format the IIN column as Text, "
+                        "type the IINs again and save")
+    elif (problem := iin_problem(iin)) is not None:
+        problems.append(problem)
+    elif iin in seen_iin:
+        problems.append(f"IIN {iin} is already on line {seen_iin[iin]}")
+    else:
+        seen_iin[iin] = line
+
+    if FULL_NAME in mapping and not (cell("surname") and cell("name")):
+        full = cell(FULL_NAME)
+        parts = split_full_name(full)
+        if parts is None:
+            problems.append(f"the full name {full!r} needs a surname and a name" if full else "the full name is empty")
+            parts = ("", "", "")
+        surname, name, patronymic = parts
+    else:
+        surname, name, patronymic = cell("surname"), cell("name"), cell("patronymic")
+        if not surname:
+            problems.append("the surname is empty")
+        if not name:
+            problems.append("the name is empty")
+    for label, text in (("surname", surname), ("name", name), ("patronymic", patronymic)):
+        if lost_letters(text):
+            problems.append(f"the {label} {text!r} has '?' where a letter should be")
+
+    row_grade, letter = _grade_and_letter(cell("grade"), cell("class"), problems)
+    if row_grade is not None and row_grade != grade:
+        problems.append(f"grade {row_grade} does not match the test pack (grade {grade})")
+    if letter is not None and lost_letters(letter):
+        problems.append(f"the class letter {letter!r} has '?' where a letter should be")
+
+    language_text = cell("language")
+    language = language_value(language_text)
+    if language is None:
+        problems.append(f"test language {language_text!r} must be kk or ru" if language_text
+                        else "the test language is empty (kk or ru)")
+    elif language not in languages:
+        problems.append(f"test language {language} has no test pack in this room")
+
+    seat_text, seat = cell("seat"), None
+    if seat_text:
+        if not ascii_digits(seat_text) or int(seat_text) < 1:
+            problems.append(f"seat {seat_text!r} must be a positive number")
+        elif int(seat_text) in seen_seat:
+            problems.append(f"seat {seat_text} is already taken on line {seen_seat[int(seat_text)]}")
+        else:
+            seat = int(seat_text)
+            seen_seat[seat] = line
+    if problems:
+        return None, problems
+    return RosterRow(line, iin, surname, name, patronymic, row_grade, letter, language, seat), []
+
+
+def _grade_and_letter(grade_text: str, class_text: str, problems: list[str]) -> tuple[int | None, str | None]:
+    """The grade from the grade cell, the letter from the class cell; either may hold both ("9А")."""
+    grade = letter = None
+    if grade_text:
+        parsed = grade_and_letter(grade_text)
+        if parsed is None or parsed[0] is None:
+            problems.append(f"grade {grade_text!r} is not a number")
+            return None, None
+        grade, letter = parsed
+    if class_text:
+        parsed = grade_and_letter(class_text)
+        if parsed is None:  # a class name of another shape ("А1", "Алтын") is kept as written
+            if len(class_text) > 12:
+                problems.append(f"the class {class_text!r} is too long for a class letter")
+                return grade, None
+            letter = class_text
+        else:
+            class_grade, class_letter = parsed
+            if grade is None:
+                grade = class_grade
+            elif class_grade is not None and class_grade != grade:
+                problems.append(f"the class {class_text!r} is not in grade {grade}")
+            letter = class_letter or letter
+    if grade is None:
+        problems.append("the grade is empty")
+    elif letter is None:
+        problems.append("the class is empty")
+    return grade, letter

@@ -199,7 +199,9 @@ def test_results_csv_opens_in_excel_and_marks_annulled_results(room, tmp_path):
         assert f"{subject}_score" in head and f"{subject}_max" in head
     by_login = {r["login"]: r for r in rows}
     removed = by_login[facts["removed"]["login"]]
-    assert removed["annulled"] == "1" and removed["state"] == "removed" and removed["total"] != ""
+    # An annulled result carries no scores a SUM would count (its answers stay in answers.jsonl and qti/).
+    assert removed["annulled"] == "1" and removed["state"] == "removed" and removed["total"] == ""
+    assert removed["answered"] != "" and all(removed[f"{s}_score"] == "" for s in ("reading", "math", "science"))
     assert by_login[facts["absent"]["login"]]["attendance"] == "absent"
     assert by_login[facts["absent"]["login"]]["total"] == ""
     for person in facts["finishers"]:
@@ -304,7 +306,11 @@ def test_qti_results_have_the_assessment_result_structure_and_agree_with_the_csv
         test = root.find(f"{QTI}testResult")
         row = results[login]
         assert outcome(test, "ANNULLED") == ("true" if row["annulled"] == "1" else "false")
-        if row["total"]:
+        if row["annulled"] == "1":
+            # The raw score stays for the centre when the student sat (never for the school's sums).
+            sat = root.find(f"{QTI}itemResult") is not None
+            assert (outcome(test, "SCORE") is not None) == sat and row["total"] == ""
+        elif row["total"]:
             assert float(outcome(test, "SCORE")) == float(row["total"])
             items = root.findall(f"{QTI}itemResult")
             assert len(items) == int(row["items"])
