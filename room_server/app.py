@@ -26,9 +26,9 @@ ADDRESS = web.AppKey("address", str)
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
-    # aiohttp itself refuses frames far over the limit; between 1x and 4x we answer
-    # too_large ourselves so the client learns why.
-    ws = web.WebSocketResponse(heartbeat=p.HEARTBEAT_S, max_msg_size=p.MAX_FRAME_BYTES * 4)
+    # aiohttp itself refuses frames far over the limit (close 1009); up to 4x, 256 KiB
+    # included, we answer too_large ourselves so the client learns why.
+    ws = web.WebSocketResponse(heartbeat=p.HEARTBEAT_S, max_msg_size=p.MAX_FRAME_BYTES * 4 + 1)
     await ws.prepare(request)
     room = request.app[ROOM]
     conn = Connection(ws, request.remote or "?")
@@ -50,10 +50,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 await conn.drained()
     finally:
         disconnected(room, conn)
-        # Answers already handed to the writer are committed and applied whatever happens
-        # here (storage/answers.py); only their acks have nobody to go to.
-        for task in list(conn.in_flight):
-            task.cancel()
+        # Answers that arrived before the connection ended are still saved (at most 64 of
+        # them): a frame received is a request made. Only their acks have nobody to go to.
         with contextlib.suppress(asyncio.QueueFull):
             conn.queue.put_nowait(None)
         try:  # let the last replies (a closing error) go out, but never wait long

@@ -196,7 +196,7 @@ def answers_jsonl(snap: Snapshot) -> bytes:
             rows.append({
                 "ikt": s.ikt, "login": s.login, "seq": a["seq"], "item": a["item"],
                 "subject": variant.subject_of(a["item"]) if variant else None,
-                "value": a["value"], "counted": a["counted"],
+                "value": a["value"], "counted": a["counted"], "late": a["late"],
                 "scored": a["counted"] and s.latest_seq.get(a["item"]) == a["seq"],
                 "made_ms": a["made_ms"], "received_ms": a["received_ms"], "received_at": iso_time(a["received_ms"]),
             })

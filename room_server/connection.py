@@ -17,7 +17,7 @@ from aiohttp import WSCloseCode, web
 import room_protocol as p
 from room_protocol import BAD_FRAME_CODES, ErrorCode, ProtocolError
 
-from .dispatch import dispatch
+from .dispatch import Call, dispatch, prepare, run
 from .handlers.proctor import check_proctor_key
 from .handlers.session import seen
 from .room import Room
@@ -130,7 +130,8 @@ async def handle_frame(room: Room, conn: Connection, data: bytes) -> None:
             # Answers do not wait for each other: they meet in the group commit.
             if len(conn.in_flight) >= MAX_IN_FLIGHT:
                 raise ProtocolError(ErrorCode.TOO_FAST, "too many answers waiting; wait for the acks")
-            task = asyncio.create_task(_run(room, conn, msg, re))
+            handler, call = prepare(room, conn, conn.role, msg, re)
+            task = asyncio.create_task(_run(room, handler, call, msg))
             conn.in_flight.add(task)
             task.add_done_callback(conn.in_flight.discard)
             return
@@ -142,16 +143,16 @@ async def handle_frame(room: Room, conn: Connection, data: bytes) -> None:
         conn.send(p.Error(ErrorCode.INTERNAL, "the server could not handle this message; nothing was changed"), re)
 
 
-async def _run(room: Room, conn: Connection, msg: p.Message, re: int | None) -> None:
+async def _run(room: Room, handler, call: Call, msg: p.Message) -> None:
     try:
-        await dispatch(room, conn, "student", msg, re)
+        await run(room, handler, call, msg)
     except ProtocolError as exc:
-        conn.reply_error(exc, re)
+        call.conn.reply_error(exc, call.re)
     except asyncio.CancelledError:
         pass
     except Exception:
-        log.exception("saving an answer from %s", conn.address)
-        conn.send(p.Error(ErrorCode.INTERNAL, "the answer could not be saved; send it again"), re)
+        log.exception("saving an answer from %s", call.conn.address)
+        call.conn.send(p.Error(ErrorCode.INTERNAL, "the answer could not be saved; send it again"), call.re)
 
 
 def hello(room: Room, conn: Connection, msg: p.Hello, re: int | None) -> None:

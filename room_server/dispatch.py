@@ -65,9 +65,9 @@ def require_student(room: Room, conn: Peer, message_type: str) -> tuple[Student,
     return student, a
 
 
-async def dispatch(room: Room, conn: Peer, role: str, msg: p.Message, re: int | None) -> None:
-    """Runs the message's handler and sends its reply (a ProtocolError becomes the caller's
-    error reply)."""
+def prepare(room: Room, conn: Peer, role: str, msg: p.Message, re: int | None) -> tuple[Handler, Call]:
+    """The message's handler and who sends it, decided the moment the frame arrives (a
+    connection that ends while the handler waits must not change who sent it)."""
     kind = msg.TYPE
     if role == "student" and kind in p.PROCTOR_MESSAGES:
         raise ProtocolError(ErrorCode.FORBIDDEN, f"{kind} is for the administrator only")
@@ -79,5 +79,15 @@ async def dispatch(room: Room, conn: Peer, role: str, msg: p.Message, re: int | 
     call = Call(conn, re)
     if type(msg) in NEEDS_STUDENT:
         call.student, call.attempt = require_student(room, conn, kind)
+    return handler, call
+
+
+async def run(room: Room, handler: Handler, call: Call, msg: p.Message) -> None:
+    """Runs the handler and sends its reply (a ProtocolError becomes the caller's error)."""
     reply = await handler(room, call, msg)
-    conn.send(reply if reply is not None else p.Ok(), re)
+    call.conn.send(reply if reply is not None else p.Ok(), call.re)
+
+
+async def dispatch(room: Room, conn: Peer, role: str, msg: p.Message, re: int | None) -> None:
+    handler, call = prepare(room, conn, role, msg, re)
+    await run(room, handler, call, msg)

@@ -163,32 +163,46 @@ class Room:
     # ------------------------------------------------------------------ changing the state
 
     async def change_attempt(self, student_id: int, actor: str, kind: str, data: dict | None = None, *,
-                             also: list | None = None, **changes: Any) -> None:
+                             also: list | None = None, apply: Callable[[], None] | None = None,
+                             **changes: Any) -> None:
         """Writes attempt fields and their audit entry in one transaction (with `also`, more
-        statements that must commit with them), then memory, then tells the proctors."""
+        statements that must commit with them); memory changes at the commit (`apply` for
+        what is not a plain field); then the proctors are told."""
         now = now_ms()
         statements = list(also or [])
         if changes:
             statements.append(attempt_rows.update(student_id, changes))
         statements.append(audit.entry(now, actor, student_id, kind, data))
-        # Shares a commit with the other state changes of the moment (a room logging in at once).
-        await self.database.write_grouped(statements)
         a = self.attempts[student_id]
-        for name, value in changes.items():
-            setattr(a, name, bool(value) if name in ("annulled", "questionnaire_done", "offline_at_deadline") else value)
-        self.mark(student_id)
+
+        def applied() -> None:
+            for name, value in changes.items():
+                setattr(a, name, bool(value) if name in ("annulled", "questionnaire_done", "offline_at_deadline") else value)
+            if apply is not None:
+                apply()
+            self.mark(student_id)
+
+        # Shares a commit with the other state changes of the moment (a room logging in at
+        # once); the memory changes at the commit itself.
+        await self.database.write_grouped(statements, applied)
         self.event(now, actor, student_id, kind, data)
 
     async def record(self, actor: str, student_id: int | None, kind: str, data: dict | None = None, *,
-                     also: list | None = None, meta: dict[str, str] | None = None) -> list[int | None]:
+                     also: list | None = None, meta: dict[str, str] | None = None,
+                     apply: Callable[[], None] | None = None) -> list[int | None]:
         """A change that is not an attempt's (the room's meta, a pause, an incident...) with
-        its audit entry, in one transaction; then memory's meta and the proctors. Returns
-        each statement's lastrowid (`also` first)."""
+        its audit entry, in one transaction; memory's meta and `apply` change at the commit;
+        then the proctors are told. Returns each statement's lastrowid (`also` first)."""
         now = now_ms()
         statements = list(also or []) + [meta_rows.set_meta(k, v) for k, v in (meta or {}).items()]
         statements.append(audit.entry(now, actor, student_id, kind, data))
-        ids = await self.database.write(statements)
-        self.meta.update(meta or {})
+
+        def applied() -> None:
+            self.meta.update(meta or {})
+            if apply is not None:
+                apply()
+
+        ids = await self.database.write(statements, applied)
         self.event(now, actor, student_id, kind, data)
         return ids
 

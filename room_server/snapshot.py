@@ -17,10 +17,11 @@ from typing import Any
 
 from content.loader import load_pack
 from content.model import TestPack
-from content.scoring import AttemptScore, is_answered, score_attempt
+from content.scoring import AttemptScore, SubjectScore, is_answered, score_attempt
 from room_protocol.rules import AFTER_TEST, State, is_present
 
 from .storage import unpack_value
+from .storage.attempts import parse_result
 from .storage.readonly import ReadError, read_tables
 
 
@@ -211,13 +212,17 @@ def read_snapshot(data_dir: str | Path) -> Snapshot:
             continue
         value = unpack_value(r["value"])
         s.answers.append({"seq": r["seq"], "item": r["item"], "value": value, "made_ms": r["made_ms"],
-                          "received_ms": r["received_ms"], "counted": bool(r["counted"])})
+                          "received_ms": r["received_ms"], "counted": bool(r["counted"]), "late": bool(r["late"])})
         if r["counted"] and r["seq"] >= s.latest_seq.get(r["item"], 0):
             s.latest[r["item"]] = value
             s.latest_seq[r["item"]] = r["seq"]
     for s in students:
         pack = packs.get(s.language)
-        if pack is not None and s.sat:
+        sealed = parse_result(s.attempt.get("result"))
+        if sealed is not None:  # the result the student was shown, never recomputed
+            s.score = AttemptScore([SubjectScore(x.subject, x.title, x.score, x.max_score) for x in sealed.subjects],
+                                   sealed.total, sealed.max_total, sealed.percent)
+        elif pack is not None and s.sat:  # still testing (or in its grace window): as it stands now
             try:
                 s.score = score_attempt(pack, s.variant, s.latest)
             except KeyError:

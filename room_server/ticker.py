@@ -38,8 +38,8 @@ async def pause_for_outage(room: Room) -> None:
     if room.paused:
         return  # already paused by the proctor
     await room.record("server", None, "server_outage", {"from_ms": alive, "to_ms": now},
-                      also=[meta_rows.start_pause(alive, "server_outage", "", end_ms=now)])
-    room.pauses.append(Pause(alive, now))
+                      also=[meta_rows.start_pause(alive, "server_outage", "", end_ms=now)],
+                      apply=lambda: room.pauses.append(Pause(alive, now)))
 
 
 async def run(room: Room) -> None:

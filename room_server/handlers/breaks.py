@@ -48,8 +48,8 @@ async def announce_break(room: Room, call: Call, msg: p.AnnounceBreak) -> None:
         raise ProtocolError(ErrorCode.WRONG_STATE, "a break is already announced")
     number = str(int(room.meta.get("room_breaks", "0")) + 1)
     await room.record("proctor", None, "room_break_announced", {"number": int(number)},
-                      meta={"room_break": number, "room_breaks": number})
-    room.room_break_key = f"room-{number}"
+                      meta={"room_break": number, "room_breaks": number},
+                      apply=lambda: setattr(room, "room_break_key", f"room-{number}"))
     room.broadcast(lambda sid: views.clock_if_testing(room, sid))
     room.to_proctors(p.SittingChanged(views.sitting_view(room)))
 
@@ -58,8 +58,8 @@ async def announce_break(room: Room, call: Call, msg: p.AnnounceBreak) -> None:
 async def end_room_break(room: Room, call: Call, msg: p.EndRoomBreak) -> None:
     if not room.room_break:
         raise ProtocolError(ErrorCode.WRONG_STATE, "no break is announced")
-    await room.record("proctor", None, "room_break_ended", None, meta={"room_break": "0"})
-    room.room_break_key = None
+    await room.record("proctor", None, "room_break_ended", None, meta={"room_break": "0"},
+                      apply=lambda: setattr(room, "room_break_key", None))
     for student_id, a in list(room.attempts.items()):
         if a.state == State.ON_BREAK:
             await end_student_break(room, student_id, "proctor")
@@ -79,10 +79,13 @@ async def pause(room: Room, call: Call, msg: p.Pause) -> None:
         raise ProtocolError(ErrorCode.WRONG_STATE, "the room is already paused")
     now = now_ms()
     note = msg.note[:300]
+
+    def paused() -> None:
+        room.pauses.append(Pause(now, None))
+        room.pause_reason = msg.reason
+
     await room.record("proctor", None, "paused", {"reason": msg.reason, "note": note},
-                      also=[meta_rows.start_pause(now, msg.reason, note)])
-    room.pauses.append(Pause(now, None))
-    room.pause_reason = msg.reason
+                      also=[meta_rows.start_pause(now, msg.reason, note)], apply=paused)
     room.broadcast(lambda sid: views.clock_if_testing(room, sid))
     room.mark_all()
     room.to_proctors(p.SittingChanged(views.sitting_view(room)))
@@ -93,9 +96,12 @@ async def resume(room: Room, call: Call | None, msg: p.Resume | None = None) -> 
     if not room.paused:
         raise ProtocolError(ErrorCode.WRONG_STATE, "the room is not paused")
     now = now_ms()
-    await room.record("proctor", None, "resumed", None, also=[meta_rows.end_pause(now)])
-    room.pauses = [Pause(x.start_ms, now if x.end_ms is None else x.end_ms) for x in room.pauses]
-    room.pause_reason = None
+
+    def resumed() -> None:
+        room.pauses = [Pause(x.start_ms, now if x.end_ms is None else x.end_ms) for x in room.pauses]
+        room.pause_reason = None
+
+    await room.record("proctor", None, "resumed", None, also=[meta_rows.end_pause(now)], apply=resumed)
     room.broadcast(lambda sid: views.clock_if_testing(room, sid))
     room.mark_all()
     room.to_proctors(p.SittingChanged(views.sitting_view(room)))

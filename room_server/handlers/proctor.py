@@ -14,7 +14,7 @@ from .. import views
 from ..dispatch import Call, handles
 from ..model import AttendanceRow
 from ..room import Room
-from ..storage import attendance as attendance_rows, audit, incidents as incident_rows
+from ..storage import attempts as attempt_rows, attendance as attendance_rows, audit, incidents as incident_rows
 from ..storage import meta as meta_rows, now_ms
 from .attempt import finish_attempt, seal
 from .breaks import resume
@@ -106,9 +106,11 @@ async def extra_time(room: Room, call: Call, msg: p.ExtraTime) -> None:
     # The extra_time row and the attempt's new limit commit together: a crash between two
     # transactions used to leave the row without the longer limit.
     reason = msg.reason[:300]
+    added = msg.minutes * 60_000
     await room.change_attempt(student.id, "proctor", "extra_time", {"minutes": msg.minutes, "reason": reason},
-                              also=[meta_rows.add_extra_time(student.id, msg.minutes, reason, now_ms())],
-                              extra_ms=a.extra_ms + msg.minutes * 60_000)
+                              also=[meta_rows.add_extra_time(student.id, msg.minutes, reason, now_ms()),
+                                    attempt_rows.add_extra_time(student.id, added)],
+                              apply=lambda: setattr(a, "extra_ms", a.extra_ms + added))
     views.push_clock(room, student.id)
 
 

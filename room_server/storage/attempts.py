@@ -37,6 +37,11 @@ def update(student_id: int, changes: dict[str, Any]) -> Statement:
     return f"UPDATE attempts SET {columns} WHERE student_id = ?", (*values, student_id)
 
 
+def add_extra_time(student_id: int, ms: int) -> Statement:
+    """Extra time adds to what is there (two grants at once never lose one)."""
+    return "UPDATE attempts SET extra_ms = extra_ms + ? WHERE student_id = ?", (ms, student_id)
+
+
 def position(attempt: Attempt) -> Statement:
     return ("UPDATE attempts SET current_item = ?, last_seen_ms = ? WHERE student_id = ?",
             (attempt.current_item, attempt.last_seen_ms, attempt.student_id))

@@ -14,13 +14,18 @@ import contextlib
 import os
 import time
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
+
+import logging
 
 import aiosqlite
 
 from .schema import DB_NAME, MIGRATIONS
 
 Statement = tuple[str, tuple]
+OnCommit = Callable[[], None] | None
+
+log = logging.getLogger("synaq.storage")
 
 
 def now_ms() -> int:
@@ -32,7 +37,7 @@ class Database:
         self.db = db
         self.path = path
         self._write_lock = asyncio.Lock()
-        self._grouped_queue: asyncio.Queue[tuple[list[Statement], asyncio.Future]] = asyncio.Queue()
+        self._grouped_queue: asyncio.Queue[tuple[list[Statement], OnCommit, asyncio.Future]] = asyncio.Queue()
         self._grouped_writer: asyncio.Task | None = None
 
     @classmethod
@@ -103,13 +108,15 @@ class Database:
             await asyncio.wait([statement])
             raise
 
-    async def write(self, statements: list[Statement]) -> list[int | None]:
-        """The statements in one transaction of their own; each one's lastrowid."""
+    async def write(self, statements: list[Statement], on_commit: OnCommit = None) -> list[int | None]:
+        """The statements in one transaction of their own; each one's lastrowid. `on_commit`
+        runs right after the COMMIT, before anyone else is told it is done."""
         ids = []
         async with self.transaction() as db:
             for sql, params in statements:
                 cursor = await db.execute(sql, params)
                 ids.append(cursor.lastrowid)
+        _applied(on_commit)
         return ids
 
     async def fetchall(self, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
@@ -126,15 +133,18 @@ class Database:
         if self._grouped_writer is None:
             self._grouped_writer = asyncio.create_task(self._write_grouped(), name="grouped-writer")
 
-    async def write_grouped(self, statements: list[Statement]) -> None:
+    async def write_grouped(self, statements: list[Statement], on_commit: OnCommit = None) -> None:
         """Runs the statements in a transaction shared with whatever other small writes
         arrive meanwhile (500 students logging in at once: a few commits, not 1,500), and
-        returns once it is committed. Without the writer task, a transaction of its own."""
+        returns once it is committed. `on_commit` runs in the writer right after the COMMIT:
+        the memory it changes follows the file at once, never a moment later (a clock
+        computed in between would disagree with the records). Without the writer task, a
+        transaction of its own."""
         if self._grouped_writer is None or self._grouped_writer.done():
-            await self.write(statements)
+            await self.write(statements, on_commit)
             return
         future = asyncio.get_running_loop().create_future()
-        self._grouped_queue.put_nowait((statements, future))
+        self._grouped_queue.put_nowait((statements, on_commit, future))
         await future
 
     async def _write_grouped(self) -> None:
@@ -144,21 +154,32 @@ class Database:
                 batch.append(self._grouped_queue.get_nowait())
             try:
                 async with self.transaction() as db:
-                    for statements, _ in batch:
+                    for statements, _, _ in batch:
                         for sql, params in statements:
                             await db.execute(sql, params)
             except Exception:
                 # One bad write must not fail its neighbours: each alone, in order.
-                for statements, future in batch:
+                for statements, on_commit, future in batch:
                     try:
-                        await self.write(statements)
+                        await self.write(statements, on_commit)
                     except Exception as exc:
                         _settle(future, exc)
                     else:
                         _settle(future, None)
                 continue
-            for _, future in batch:
+            for _, on_commit, _ in batch:
+                _applied(on_commit)
+            for _, _, future in batch:
                 _settle(future, None)
+
+
+def _applied(on_commit: OnCommit) -> None:
+    if on_commit is None:
+        return
+    try:
+        on_commit()
+    except Exception:  # committed is committed; a failing listener must not hide that
+        log.exception("applying a commit")
 
 
 def _settle(future: asyncio.Future, outcome: Any) -> None:
