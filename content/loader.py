@@ -8,12 +8,15 @@ The TOML and field reading is in `toml_fields`, the items files in `items`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from pathlib import Path
 
 from content import content_root
 from content.model import (
     AIDS,
+    AUDIENCES,
     ITEM_KINDS,
     LANGUAGES,
     Problem,
@@ -321,7 +324,8 @@ def load_pack(path: str | os.PathLike) -> tuple[TestPack | None, list[Problem]]:
 
 # --------------------------------------------------------------------------- questionnaires
 
-_QUESTIONNAIRE_FIELDS = frozenset({"kind", "id", "language", "title", "minutes", "intro", "question"})
+_QUESTIONNAIRE_FIELDS = frozenset({"kind", "id", "language", "title", "minutes", "intro", "question", "version",
+                                   "audience", "centre_key"})
 _QUESTION_FIELDS = frozenset({"id", "kind", "text", "options"})
 
 
@@ -340,6 +344,15 @@ def questionnaire_from_doc(doc: dict, path: str) -> tuple[Questionnaire | None, 
         fields.problem("minutes", f"must be {QUESTIONNAIRE_MINUTES_MIN} to "
                                   f"{QUESTIONNAIRE_MINUTES_MAX}, not {minutes}")
     intro = fields.text("intro")
+    version = fields.integer("version", required=False, default=1)
+    if version is not None and version < 1:
+        fields.problem("version", f"must be 1 or more, not {version}")
+    audience = fields.text("audience", required=False, default="student")
+    if audience is not None and audience not in AUDIENCES:
+        fields.problem("audience", f'must be one of {", ".join(AUDIENCES)}, not "{audience}"')
+    centre_key = None
+    if fields.has("centre_key"):
+        centre_key = _centre_key(fields)
     tables = fields.tables("question")
     if tables and not QUESTIONS_MIN <= len(tables) <= QUESTIONS_MAX:
         fields.problem("question", f"a questionnaire has {QUESTIONS_MIN} to {QUESTIONS_MAX} "
@@ -373,7 +386,24 @@ def questionnaire_from_doc(doc: dict, path: str) -> tuple[Questionnaire | None, 
             questions.append(Question(question_id, text, kind, tuple(options)))
     if problems:
         return None, problems
-    return Questionnaire(questionnaire_id, title, language, minutes, intro, tuple(questions), path), []
+    return Questionnaire(questionnaire_id, title, language, minutes, intro, tuple(questions), path, version or 1,
+                         audience or "student", centre_key), []
+
+
+def _centre_key(fields: Fields) -> bytes | None:
+    """The centre's public key: its 32 raw bytes in base64, as `synaq-centre keys new` prints."""
+    text = fields.text("centre_key")
+    if text is None:
+        return None
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        fields.problem("centre_key", "is not base64 (copy it exactly as the analysis centre gave it)")
+        return None
+    if len(key) != 32:
+        fields.problem("centre_key", f"is {len(key)} bytes; the centre's key is 32 bytes (X25519)")
+        return None
+    return key
 
 
 def load_questionnaire(path: str | os.PathLike) -> tuple[Questionnaire | None, list[Problem]]:
@@ -472,3 +502,14 @@ def shipped_questionnaire(language: str) -> Questionnaire:
                              f"run 'room-server content check':\n{_problem_lines(problems)}")
         return questionnaire
     raise ValueError(f"no questionnaire in '{language}' under content/questionnaires")
+
+
+def with_centre_key(path: str | os.PathLike, centre_key: bytes) -> str:
+    """The questionnaire file's text naming `centre_key` (any key it named before is
+    replaced): what the analysis centre does before sending its questionnaires out, and what
+    the demo does with its own trial key."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    lines = [line for line in lines if not line.startswith("centre_key")]
+    at = next(i for i, line in enumerate(lines) if line.startswith("language")) + 1
+    lines.insert(at, f'centre_key = "{base64.b64encode(centre_key).decode()}"')
+    return "\n".join(lines) + "\n"

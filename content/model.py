@@ -15,6 +15,7 @@ ItemKind = Literal["single", "multiple", "matching", "short"]
 ITEM_KINDS: tuple[str, ...] = ("single", "multiple", "matching", "short")
 LANGUAGES: tuple[str, ...] = ("kk", "ru")
 AIDS: tuple[str, ...] = ("periodic", "solubility")  # reference tables a pack may grant its students
+AUDIENCES: tuple[str, ...] = ("student", "teacher", "principal")  # who answers a questionnaire
 
 
 def option_letter(index: int) -> str:
@@ -170,6 +171,11 @@ class Questionnaire:
     intro: str  # first screen: no right or wrong answers, confidential
     questions: tuple[Question, ...]
     path: str = ""
+    version: int = 1
+    audience: str = "student"  # AUDIENCES: who answers it
+    # The analysis centre's public key (raw X25519): answers are sealed to it on the
+    # answering computer and never exist in clear at school. None in a file being written.
+    centre_key: bytes | None = None
 
 
 @dataclass(frozen=True)

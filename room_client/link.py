@@ -74,12 +74,13 @@ class RoomLink:
     role = "student"
 
     def __init__(self, address: str, *, key: str | None = None, reconnect: bool = True,
-                 client_name: str = CLIENT_NAME):
+                 client_name: str = CLIENT_NAME, local_address: str | None = None):
         self.url = parse_address(address)
         self.address = address
         self.key = key
         self.reconnect = reconnect
         self.client_name = client_name
+        self.local_address = local_address  # the address to connect from (tests and benchmarks)
         self.events: asyncio.Queue = asyncio.Queue(maxsize=10_000)
         self.hello: p.HelloOk | None = None
         self.online = False
@@ -97,7 +98,8 @@ class RoomLink:
     async def connect(self, timeout: float = 5.0) -> p.HelloOk:
         """Connects and says hello; raises Offline or ServerError."""
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            connector = aiohttp.TCPConnector(local_addr=(self.local_address, 0)) if self.local_address else None
+            self._session = aiohttp.ClientSession(connector=connector)
         try:
             # Bounded: a link that silently drops packets would otherwise hold a connect
             # attempt for minutes of TCP retries, long after the link came back.

@@ -22,6 +22,7 @@ from room_protocol import ErrorCode
 from room_protocol.rules import IN_TEST
 
 from .journal import Journal, journal_path
+from room_protocol.responses import seal_response
 from .link import Offline, RoomLink, ServerError
 
 log = logging.getLogger("synaq.client")
@@ -88,8 +89,8 @@ class StudentClient(RoomLink):
     role = "student"
 
     def __init__(self, address: str, *, journal_dir: Path | None = None, reconnect: bool = True,
-                 client_name: str = "synaq-client/1"):
-        super().__init__(address, reconnect=reconnect, client_name=client_name)
+                 client_name: str = "synaq-client/1", local_address: str | None = None):
+        super().__init__(address, reconnect=reconnect, client_name=client_name, local_address=local_address)
         self.journal_dir = Path(journal_dir) if journal_dir is not None else None
         self.journal: Journal | None = None
         self.clock = AttemptClock()
@@ -319,8 +320,11 @@ class StudentClient(RoomLink):
     async def questionnaire_start(self) -> p.QuestionnaireOut:
         return await self.request(p.QuestionnaireStart())
 
-    async def questionnaire_answer(self, pseudonym: str, question: str, value: Any) -> None:
-        await self.request(p.QuestionnaireAnswer(pseudonym, question, value))
+    async def questionnaire_submit(self, questionnaire: p.QuestionnaireOut, answers: dict[str, Any]) -> p.Done:
+        """Seals the answers here, to the analysis centre's key, with this student's ИКТ (so
+        the centre, and only the centre, can join them with the results), and sends them once.
+        Raises ValueError for an answer that does not fit its question."""
+        return await self.request(p.QuestionnaireSubmit(seal_response(questionnaire, answers, self.ikt())))
 
-    async def questionnaire_done(self, pseudonym: str) -> p.Done:
-        return await self.request(p.QuestionnaireDone(pseudonym))
+    def ikt(self) -> str:
+        return self.login_ok.student.ikt if self.login_ok else ""

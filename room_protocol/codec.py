@@ -23,7 +23,7 @@ MAX_FRAME_BYTES = 64 * 1024  # a frame from a client; the server's replies may b
 MAX_ARRAY_LEN = 1024
 MAX_MAP_LEN = 256
 MAX_STR_LEN = 16 * 1024
-MAX_BIN_LEN = 1024
+MAX_BIN_LEN = 16 * 1024  # a sealed questionnaire response is 15 KiB
 # What a client accepts from the server: a proctor's room snapshot of 500 seats is ~300 KB.
 SERVER_LIMITS = (4 * 1024 * 1024, 100_000, 4_096, 1024 * 1024, 64 * 1024)  # bytes, array, map, str, bin
 

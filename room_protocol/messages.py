@@ -180,24 +180,26 @@ class QuestionnaireStart(Message):
 
 @message("questionnaire")
 class QuestionnaireOut(Message):
-    pseudonym: str  # answers are stored under it, never under the student
+    """The questionnaire to answer on this computer; the answers leave it only sealed to the
+    analysis centre's key (`questionnaire_submit`)."""
+
+    questionnaire: str  # its id
+    version: int
+    audience: str  # "student", "teacher", "principal"
     title: str
     intro: str
     minutes: int
     remaining_ms: int
     questions: list[QuestionView]
+    centre_key: bytes  # the analysis centre's public key (raw X25519, 32 bytes)
 
 
-@message("questionnaire_answer", sender="student")
-class QuestionnaireAnswer(Message):
-    pseudonym: str
-    question: str
-    value: Any
+@message("questionnaire_submit", sender="student")
+class QuestionnaireSubmit(Message):
+    """The answers, sealed on this computer (room_protocol.seal) to the centre's key, padded to
+    rules.QUESTIONNAIRE_SEALED_BYTES: one per attempt."""
 
-
-@message("questionnaire_done", sender="student")
-class QuestionnaireDone(Message):
-    pseudonym: str
+    sealed: bytes
 
 
 @message("done")

@@ -45,8 +45,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "finish": frozenset({State.TESTING}),
     "get_result": AFTER_TEST,
     "questionnaire_start": frozenset({State.FINISHED, State.QUESTIONNAIRE}),
-    "questionnaire_answer": frozenset({State.QUESTIONNAIRE}),
-    "questionnaire_done": frozenset({State.QUESTIONNAIRE}),
+    "questionnaire_submit": frozenset({State.QUESTIONNAIRE, State.DONE}),
 }
 
 # Messages a paused room refuses (with `paused`), and a student on break (with `on_break`):
@@ -116,6 +115,18 @@ def is_answered(kind: str, value: Any) -> bool:
             return True  # a number sent as a number by some client: scoring reads it
         return isinstance(value, str) and bool(value.strip())
     return False
+
+
+# ------------------------------------------------------------------------- the questionnaire
+
+# A response is sealed on the answering computer (room_protocol.seal): msgpack of
+# {v, audience, questionnaire, version, language, ikt, answers} padded to this many bytes, so
+# every sealed response has the same length whatever it says.
+QUESTIONNAIRE_PLAINTEXT_BYTES = 15 * 1024
+SEAL_OVERHEAD = 48  # the encapsulated key and the AEAD tag
+QUESTIONNAIRE_SEALED_BYTES = QUESTIONNAIRE_PLAINTEXT_BYTES + SEAL_OVERHEAD
+MAX_QUESTIONNAIRE_TEXT = 300  # characters of a typed answer (fits the fixed size whatever the script)
+QUESTIONNAIRE_LATE_MS = 2 * 60_000  # a response the app sent at its time over may arrive this late
 
 
 # ------------------------------------------------------------------------- the room

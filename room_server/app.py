@@ -14,7 +14,7 @@ from room_protocol import ErrorCode, ProtocolError
 
 from . import handlers  # noqa: F401 — registers every message's handler
 from . import ticker
-from .connection import MAX_ERRORS, Connection, handle_frame
+from .connection import MAX_ERRORS, Addresses, Connection, handle_frame
 from .handlers.session import disconnected
 from .room import Room
 from .storage import Database
@@ -23,6 +23,7 @@ DATA_DIR = web.AppKey("data_dir", Path)
 ROOM = web.AppKey("room", Room)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
 ADDRESS = web.AppKey("address", str)
+ADDRESSES = web.AppKey("addresses", Addresses)
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
@@ -32,6 +33,12 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     room = request.app[ROOM]
     conn = Connection(ws, request.remote or "?")
+    addresses = request.app[ADDRESSES]
+    if not addresses.admit(conn.address):
+        await ws.send_bytes(p.encode(p.Error(ErrorCode.BUSY, "too many connections from this computer",
+                                             retry_after_s=5.0)))
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER)
+        return ws
     request.app[SOCKETS].add(ws)
     writer = asyncio.create_task(conn.writer(), name=f"writer-{conn.address}")
     try:
@@ -39,7 +46,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             if conn.closing:
                 break
             if frame.type == WSMsgType.BINARY:
-                await handle_frame(room, conn, frame.data)
+                await handle_frame(room, conn, frame.data, addresses)
             elif frame.type == WSMsgType.TEXT:
                 conn.reply_error(ProtocolError(ErrorCode.BAD_FRAME, "binary msgpack frames only"), None)
             elif frame.type == WSMsgType.ERROR:
@@ -49,6 +56,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             if conn.queue.qsize() > p.SEND_QUEUE_LIMIT // 2:
                 await conn.drained()
     finally:
+        addresses.left(conn.address)
         disconnected(room, conn)
         # Answers that arrived before the connection ended are still saved (at most 64 of
         # them): a frame received is a request made. Only their acks have nobody to go to.
@@ -91,6 +99,7 @@ def create_app(data_dir: Path, address: str = "") -> web.Application:
     app[DATA_DIR] = Path(data_dir)
     app[ADDRESS] = address
     app[SOCKETS] = weakref.WeakSet()
+    app[ADDRESSES] = Addresses()
     app.router.add_get(p.WS_PATH, websocket)
     app.router.add_get("/", index)
     app.cleanup_ctx.append(room_context)

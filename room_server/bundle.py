@@ -23,6 +23,7 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
 import stat
 import sys
@@ -31,10 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from room_protocol import seal
+
 from . import pdf
 from .protocol_pdf import protocol_form
 # Checking a bundle is in bundle_verify.py; its names are kept here for the callers of bundle.
-from .bundle_verify import FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE, VerifyReport, verify_bundle  # noqa: F401
+from .bundle_verify import (CENTRE_KEY, FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE, VerifyReport,  # noqa: F401
+                            verify_bundle)
 from .excel_text import Code, excel_text
 from .qti_results import qti_xml
 from .signing import fingerprint, fingerprint_for_paper, load_signing_key, public_pem
@@ -241,12 +245,29 @@ def audit_jsonl(snap: Snapshot) -> bytes:
                     "kind": a["kind"], "data": a["data"]} for a in snap.audit])
 
 
-def questionnaire_csv(snap: Snapshot) -> bytes:
-    """Pseudonym, question, answer: no student id, login, name, seat or time."""
-    rows: list[list[Any]] = [["pseudonym", "question", "value"]]
-    for q in sorted(snap.questionnaire, key=lambda r: (r["pseudonym"], r["question"])):
-        rows.append([q["pseudonym"], q["question"], q["value"]])
-    return _csv(rows)
+def questionnaire_jsonl(snap: Snapshot) -> bytes:
+    """The sealed questionnaire responses in random order, with nothing that names or orders
+    their respondents: only the analysis centre can open them (and the ИКТ inside)."""
+    responses = list(snap.questionnaire)
+    secrets.SystemRandom().shuffle(responses)
+    return _jsonl([{"audience": r["audience"], "questionnaire": r["questionnaire"],
+                    "sealed": base64.b64encode(r["sealed"]).decode("ascii")} for r in responses])
+
+
+# Files that name a person (IIN, names, the administrator's notes): sealed to the analysis
+# centre's key, so a lost stick shows none of them. Files keyed only by ИКТ stay readable.
+SEALED_INFO = b"synaq bundle file v1:"
+SEALED_SUFFIX = ".sealed"
+
+
+def is_personal(path: str) -> bool:
+    return path in ("results.csv", "attendance.csv", "incidents.csv", "audit.jsonl", "seating.pdf",
+                    "protocol.pdf") or path.startswith("acts/")
+
+
+def sealed_info(path: str) -> bytes:
+    """What a sealed file's blob is bound to: its own name (no file passes for another)."""
+    return SEALED_INFO + path.encode("utf-8")
 
 
 # ------------------------------------------------------------------------- building
@@ -256,31 +277,40 @@ School: {school}
 Room: {room}   Sitting: {sitting}   Grade: {grade}   Date: {date}
 Snapshot taken: {taken}   Sitting state then: {state}
 
-results.csv        results per student and subject (UTF-8 with BOM, ';' separated, decimal comma);
-                   IIN and ИКТ are written ="…" so Excel keeps them as text; annulled results
-                   have no scores (their answers are in answers.jsonl and qti/)
+Readable here (they name no person; students by ИКТ only):
 answers.jsonl      every answer the server committed, one JSON object a line, with times
 qti/<login>.xml    IMS QTI 2.1 assessmentResult per student
+questionnaire.jsonl  the questionnaire responses, each sealed on the student's computer, in random order
+
+Sealed to the analysis centre's key (*.sealed; they name people, so a lost stick shows none):
+results.csv        results per student and subject (UTF-8 with BOM, ';' separated, decimal comma);
+                   IIN and ИКТ written ="…" so Excel keeps them as text; annulled results have no scores
 attendance.csv     attendance, absence reasons, login slips handed and collected
 incidents.csv      incidents; acts/ holds each act as a PDF (Annexes 1 and 2)
 seating.pdf        seating sheet (Annex 4)       protocol.pdf   testing protocol (Annex 3)
 audit.jsonl        the room's audit log
-questionnaire.csv  questionnaire answers under random pseudonyms only
-manifest.json      every file's size and SHA-256; signature.json signs it (Ed25519),
+The centre's key (centre-key.txt) has the fingerprint printed on the paper protocol:
+                   {centre_fingerprint}
+The school reads its results on the laptop: room-server results --data DIR --out FILE.xlsx
+
+manifest.json      every file's size and SHA-256 as written; signature.json signs it (Ed25519),
                    public-key.pem is the room's key. Its fingerprint is printed on the paper protocol:
                    {fingerprint}
-Check the bundle:  room-server verify <this folder>
+Check the bundle:  room-server verify <this folder> (no private key needed)
 """
 
 
 def build_files(snap: Snapshot, key) -> dict[str, bytes]:
     """Every file of the bundle but the manifest and its signature, by relative path."""
     fp = fingerprint(key.public_key())
+    centre_key = snap.centre_key
     files: dict[str, bytes] = {}
     files["README.txt"] = README.format(
         format=FORMAT, school=snap.school, room=snap.room, sitting=snap.sitting, grade=snap.grade,
         date=local_time(snap.date_ms, "%Y-%m-%d"), taken=iso_time(snap.taken_ms), state=snap.sitting_state,
-        fingerprint=fingerprint_for_paper(fp)).replace("\n", "\r\n").encode("utf-8")
+        fingerprint=fingerprint_for_paper(fp),
+        centre_fingerprint=seal.fingerprint_for_paper(seal.fingerprint(centre_key))).replace("\n", "\r\n").encode("utf-8")
+    files[CENTRE_KEY] = (base64.b64encode(centre_key).decode() + "\n").encode("ascii")
     files["results.csv"] = results_csv(snap)
     files["answers.jsonl"] = answers_jsonl(snap)
     files["attendance.csv"] = attendance_csv(snap)
@@ -290,11 +320,13 @@ def build_files(snap: Snapshot, key) -> dict[str, bytes]:
     files["seating.pdf"] = pdf.seating_pdf(snap)
     files["protocol.pdf"] = protocol_form(snap, fp)
     files["audit.jsonl"] = audit_jsonl(snap)
-    files["questionnaire.csv"] = questionnaire_csv(snap)
+    files["questionnaire.jsonl"] = questionnaire_jsonl(snap)
     for s in snap.students:
         files[f"qti/{safe_name(s.login, max_len=40, fallback=s.ikt)}.xml"] = qti_xml(snap, s)
     files[PUBLIC_KEY] = public_pem(key.public_key())
-    return files
+    return {(path + SEALED_SUFFIX if is_personal(path) else path):
+            (seal.seal(centre_key, data, sealed_info(path)) if is_personal(path) else data)
+            for path, data in files.items()}
 
 
 def make_manifest(snap: Snapshot, files: dict[str, bytes], key, bundle_name: str) -> tuple[bytes, bytes]:
@@ -308,6 +340,9 @@ def make_manifest(snap: Snapshot, files: dict[str, bytes], key, bundle_name: str
         "snapshot_ms": snap.taken_ms, "snapshot_at": iso_time(snap.taken_ms),
         "students": len(snap.students),
         "key": {"algorithm": "Ed25519", "fingerprint": fp, "public_key": PUBLIC_KEY},
+        "centre_key": {"algorithm": "X25519 HPKE (RFC 9180) with HKDF-SHA256 and AES-256-GCM",
+                       "fingerprint": seal.fingerprint(snap.centre_key), "public_key": CENTRE_KEY},
+        "sealed": sorted(path for path in files if path.endswith(SEALED_SUFFIX)),
         "files": [{"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
                   for path, data in sorted(files.items())],
     }
@@ -370,9 +405,10 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write_file_safely(path: Path, data: bytes) -> None:
-    """Temporary name, write, flush, fsync, rename; then fsync the folder."""
+    """Temporary name, write, flush, fsync, rename; then fsync the folder. The file is its
+    owner's alone (where the file system keeps modes: on FAT the sealing protects it)."""
     tmp = path.with_name(path.name + TMP)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -435,7 +471,7 @@ def export_bundle(data_dir: Path, target: Path, *, snapshot: Snapshot | None = N
     # cut short (a pulled stick, a dead battery) has no signature and `verify` says so.
     final = target / name
     try:
-        final.mkdir()
+        final.mkdir(mode=0o700)
     except FileExistsError:
         raise ExportError(f"{final} appeared while exporting; try again", "write") from None
     except OSError as exc:
@@ -445,7 +481,7 @@ def export_bundle(data_dir: Path, target: Path, *, snapshot: Snapshot | None = N
     try:
         for rel in order:
             path = final / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             write_file_safely(path, everything[rel])
             written += len(everything[rel])
         _fsync_dir(target)

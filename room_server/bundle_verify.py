@@ -21,7 +21,8 @@ from pathlib import Path
 
 from .signing import FINGERPRINT_PREFIX, fingerprint, fingerprint_for_paper, load_public_pem, verify_signature
 
-FORMAT = "synaq-bundle/1"
+CENTRE_KEY = "centre-key.txt"  # the analysis centre's public key (base64 of the raw X25519 key)
+FORMAT = "synaq-bundle/2"  # 2: personal files and questionnaire responses sealed to the centre
 MANIFEST = "manifest.json"
 SIGNATURE = "signature.json"
 PUBLIC_KEY = "public-key.pem"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -51,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--data", required=True, help="the room's folder (new or empty)")
     init.add_argument("--roster", required=True, help="the roster: an Excel .xlsx, CSV or Unicode text file")
     init.add_argument("--pack", required=True, action="append", help="a test pack folder (repeat for kk and ru)")
+    init.add_argument("--questionnaire", required=True, action="append",
+                      help="the analysis centre's questionnaire file, naming its key (repeat for kk and ru)")
     init.add_argument("--school", default="", help="the school's name")
     init.add_argument("--room", default="1", help="the room number")
     init.add_argument("--sitting", default="1", help="the sitting (stream) number")
@@ -114,7 +117,8 @@ def cmd_init(args) -> int:
             print(f"  {line}")
 
     try:
-        room = asyncio.run(init_room(args.data, args.roster, args.pack, school=args.school, room=args.room,
+        room = asyncio.run(init_room(args.data, args.roster, args.pack, questionnaire_paths=args.questionnaire,
+                                     school=args.school, room=args.room,
                                      sitting=args.sitting, on_roster=show))
     except RosterError as exc:
         if exc.columns:
@@ -142,7 +146,11 @@ def _check_room(data: str) -> Path:
 
 
 def cmd_serve(args) -> int:
-    return asyncio.run(serve(_check_room(args.data), args.host, args.port, zeroconf=not args.no_zeroconf))
+    from .newroom import make_private
+    data = _check_room(args.data)
+    os.umask(0o077)  # whatever the server writes (the database's files, prints, exports) is the owner's
+    make_private(data)
+    return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf))
 
 
 async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, ready=None) -> int:
@@ -207,6 +215,8 @@ def cmd_demo(args) -> int:
     except SetupError as exc:
         raise UserError(str(exc)) from None
     print(f"Demo logins: {data / 'demo-logins.csv'}", flush=True)
+    print(f"Questionnaires are sealed to a trial centre key; its private key is {data / 'demo-centre' / 'centre.key'}",
+          flush=True)
     return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf))
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import random
 from pathlib import Path
 
-from content.loader import shipped_packs
+from content.loader import shipped_packs, shipped_questionnaires, with_centre_key
+from room_protocol import seal
 
 from .storage import DB_NAME, Database, audit, now_ms
 from .storage import meta as meta_rows
@@ -25,6 +27,26 @@ GIRLS = ["Аружан", "Айгерім", "Әсем", "Мөлдір", "Жанс
          "Гүлнұр", "Сәуле", "Нұрай", "Әйгерім", "Ақерке"]
 FATHERS = ["Серікұлы", "Болатұлы", "Қанатұлы", "Ерланұлы", "Мұратұлы", ""]
 FATHERS_F = ["Серікқызы", "Болатқызы", "Қанатқызы", "Ерланқызы", "Мұратқызы", ""]
+
+
+DEMO_CENTRE = "demo-centre"
+
+
+def demo_centre(folder: Path) -> list[str]:
+    """A trial analysis centre: its key pair (the private key owner-only, for trying
+    `synaq-centre` on the demo room's bundle) and the sample questionnaires naming its public
+    key. Returns the questionnaire files."""
+    from .newroom import write_private
+    folder.mkdir(parents=True, exist_ok=True)
+    private, public = seal.new_key_pair()
+    write_private(folder / "centre.key", base64.b64encode(private) + b"\n")
+    (folder / "centre.pub").write_bytes(base64.b64encode(public) + b"\n")
+    paths = []
+    for path in shipped_questionnaires():
+        target = folder / path.name
+        target.write_text(with_centre_key(path, public), encoding="utf-8")
+        paths.append(str(target))
+    return paths
 
 
 def demo_iin(rng: random.Random, girl: bool) -> str:
@@ -60,7 +82,9 @@ async def make_demo_room(data: Path, *, open_sitting: bool = True, students: int
     roster = data / "demo-roster.csv"
     demo_roster(roster, students)
     packs = [str(p) for p in shipped_packs() if p.name in ("g9-kk", "g9-ru")]
-    room = await init_room(data, roster, packs, school="Demo school No. 1", room="12", sitting="1")
+    questionnaires = demo_centre(data / DEMO_CENTRE)
+    room = await init_room(data, roster, packs, questionnaire_paths=questionnaires, school="Demo school No. 1",
+                           room="12", sitting="1")
     with open(data / "demo-logins.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["login", "password", "surname", "name", "seat"])

@@ -9,6 +9,7 @@ printing the slips.
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import hashlib
 import hmac
@@ -20,17 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from content.loader import load_pack
-from content.model import TestPack
+from content.loader import load_pack, load_questionnaire
+from content.model import Questionnaire, TestPack
 
 from .excel_text import excel_text, plain_text
 from .model import Student
 from .roster import Roster, RosterRow, read_roster_file
 from .storage import DB_NAME, Database, now_ms
+from .storage import questionnaire as questionnaire_rows
 from .storage import roster as roster_rows
 from .sitting import assign_variants
 
 PROCTOR_KEY_FILE = "proctor.key"
+QUESTIONNAIRES_DIR = "questionnaires"
 SIGNING_KEY_FILE = "signing.key"
 SLIPS_FILE = "login-slips.csv"
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off a slip by a child
@@ -95,21 +98,50 @@ def load_packs(pack_paths: list[str]) -> dict[str, TestPack]:
     return packs
 
 
+def load_questionnaires(paths: list[str], languages: set[str]) -> list[Questionnaire]:
+    """The questionnaires a room gives, each naming the analysis centre's key: answers are
+    sealed to it on the answering computer, so a questionnaire without one is refused."""
+    found: dict[tuple[str, str], Questionnaire] = {}
+    for path in paths:
+        questionnaire, problems = load_questionnaire(path)
+        if questionnaire is None:
+            lines = "\n".join(f"  {p}" for p in problems) or "  (not a questionnaire)"
+            raise SetupError(f"the questionnaire {path} has problems:\n{lines}")
+        if questionnaire.centre_key is None:
+            raise SetupError(f"the questionnaire {path} names no analysis centre key (centre_key): the answers "
+                             "could not be sealed for the centre. Use the questionnaire file the centre sent.")
+        key = (questionnaire.audience, questionnaire.language)
+        if key in found:
+            raise SetupError(f"two {questionnaire.audience} questionnaires in {questionnaire.language}: "
+                             f"{found[key].path} and {path}")
+        found[key] = questionnaire
+    missing = sorted(language for language in languages if ("student", language) not in found)
+    if missing:
+        raise SetupError("no student questionnaire for the test language(s) " + ", ".join(missing)
+                         + " (give one --questionnaire per language)")
+    keys = {q.centre_key for q in found.values()}
+    if len(keys) > 1:
+        raise SetupError("the questionnaires name different analysis centre keys; they must all name the same one")
+    return list(found.values())
+
+
 async def init_room(data_dir: str | Path, roster_path: str | Path, pack_paths: list[str], *,
-                    school: str = "", room: str = "1", sitting: str = "1",
+                    questionnaire_paths: list[str], school: str = "", room: str = "1", sitting: str = "1",
                     on_roster: Callable[[Roster], None] | None = None) -> NewRoom:
     """Makes the room; `on_roster` is shown the roster as understood before anything is written."""
     data_dir = Path(data_dir)
     if (data_dir / DB_NAME).exists():
         raise SetupError(f"{data_dir} already holds a room; choose an empty folder")
     packs = load_packs(pack_paths)
+    questionnaires = load_questionnaires(questionnaire_paths, set(packs))
     grade = next(iter(packs.values())).grade
     roster = read_roster_file(roster_path, grade=grade, languages=set(packs))
     if on_roster is not None:
         on_roster(roster)
     rows = roster.rows
     data_dir.mkdir(parents=True, exist_ok=True)
-    return await _create(data_dir, rows, packs, school=school, room=room, sitting=sitting)
+    os.chmod(data_dir, 0o700)
+    return await _create(data_dir, rows, packs, questionnaires, school=school, room=room, sitting=sitting)
 
 
 def _seats(rows: list[RosterRow]) -> list[int]:
@@ -119,8 +151,8 @@ def _seats(rows: list[RosterRow]) -> list[int]:
     return [r.seat if r.seat is not None else next(free) for r in rows]
 
 
-async def _create(data_dir: Path, rows: list[RosterRow], packs: dict[str, TestPack], *,
-                  school: str, room: str, sitting: str) -> NewRoom:
+async def _create(data_dir: Path, rows: list[RosterRow], packs: dict[str, TestPack],
+                  questionnaires: list[Questionnaire], *, school: str, room: str, sitting: str) -> NewRoom:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -164,13 +196,35 @@ async def _create(data_dir: Path, rows: list[RosterRow], packs: dict[str, TestPa
             logins.append({"login": login, "password": passwords[index - 1], "surname": row.surname,
                            "name": row.name, "patronymic": row.patronymic, "seat": seat,
                            "class": f"{row.grade}{row.class_name}", "ikt": ikt})
+        copies = []
+        (data_dir / QUESTIONNAIRES_DIR).mkdir(exist_ok=True)
+        for q in questionnaires:
+            name = f"{QUESTIONNAIRES_DIR}/{q.audience}-{q.language}.toml"
+            write_private(data_dir / name, Path(q.path).read_bytes())
+            copies.append((q.audience, q.language, name))
+        meta["centre_key"] = base64.b64encode(questionnaires[0].centre_key).decode()
         async with database.transaction() as tx:
             await roster_rows.create(tx, meta, [(language, pack.id, f"packs/{pack.id}") for language, pack in packs.items()],
                                      students, now, {"students": len(rows), "packs": sorted(p.id for p in packs.values())})
+            await questionnaire_rows.add_files(tx, copies)
     finally:
         await database.close()
     write_slips_file(data_dir / SLIPS_FILE, logins)
+    make_private(data_dir)
     return NewRoom(data_dir, len(rows), proctor_key, logins)
+
+
+def make_private(folder: Path) -> None:
+    """The room's folder and everything in it readable by its owner only: a class's names,
+    IINs, password hashes, answers, the packs' keys and the slips' clear passwords. (On
+    Windows the user's profile folder protects them; see README.)"""
+    if os.name != "posix":
+        return
+    os.chmod(folder, 0o700)
+    for path in Path(folder).rglob("*"):
+        if path.is_symlink():
+            continue
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
 
 def _new_ikt(used: set[str]) -> str:

@@ -10,6 +10,8 @@ import re
 from fpdf.enums import XPos, YPos
 
 from .pdf import ANNEX, FONT, MODO, TITLES, Doc, _footer, _output, paper_date
+from room_protocol import seal
+
 from .signing import fingerprint_for_paper
 from .snapshot import Snapshot, local_time
 
@@ -135,6 +137,14 @@ def protocol_form(snap: Snapshot, fingerprint: str) -> bytes:
     doc.set_font(FONT, size=10)
     doc.text_line("USB-дегі нәтижелер осы кілтпен қол қойылған; тексеру: room-server verify БУМА / "
                   "Результаты на USB подписаны этим ключом; проверка: room-server verify ПАПКА", size=7.5)
+    doc.text_line("Талдау орталығының кілті (сауалнама мен жеке деректер соған шифрланған) / "
+                  "Ключ центра анализа (анкеты и персональные данные зашифрованы для него):", size=9)
+    doc.set_font("Courier", size=10)
+    doc.multi_cell(0, 5, seal.fingerprint_for_paper(seal.fingerprint(snap.centre_key)), new_x=XPos.LMARGIN,
+                   new_y=YPos.NEXT)
+    doc.set_font(FONT, size=10)
+    doc.text_line("Кешігіп келген жауаптар шегі / Предел для поздних ответов: "
+                  f"{int(snap.late_grace_minutes)} мин", size=9)
     doc.gap(2)
     doc.signature("тест өткізуші / тест-администратор (Т.А.Ә. / Ф.И.О.)", fields.get("administrator", ""))
     doc.signature("мектеп үйлестірушісі / школьный координатор (Т.А.Ә. / Ф.И.О.)", fields.get("coordinator", ""))

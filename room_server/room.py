@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import room_protocol as p
-from content.loader import load_pack, shipped_questionnaire
+from content.loader import load_pack, load_questionnaire
 from content.model import Questionnaire, TestPack
 from room_protocol import ErrorCode, ProtocolError
 from room_protocol.rules import is_answered
 
+from .logins import KeyedLocks, PasswordChecks
 from .model import Attempt, AttendanceRow, Student
-from .sitting import Clock, LoginThrottle, Pause
+from .sitting import DEFAULT_LATE_GRACE_MS, Clock, LoginThrottle, Pause
 from .storage import AnswerRecord, AnswerWriter, Database, now_ms
 from .storage import answers as answer_rows
 from .storage import attempts as attempt_rows
@@ -30,7 +31,6 @@ from .storage import audit, meta as meta_rows, questionnaire as questionnaire_ro
 
 log = logging.getLogger("synaq.room")
 
-DEFAULT_LATE_GRACE_MS = 5 * 60_000  # answers made offline in time may arrive this long after the deadline
 
 
 class Peer(Protocol):
@@ -58,11 +58,14 @@ class Room:
         self.pause_reason: str | None = None
         self.room_break_key: str | None = None  # the announced room break now on ("room-N"), if any
         self.throttle = LoginThrottle()
+        self.login_locks = KeyedLocks()
+        self.passwords = PasswordChecks()
+        self.guessed: dict[int, int] = {}  # student -> until when the console shows a guessing burst on them
         self.online: dict[int, Peer] = {}  # student -> its live connection
         self.peer_student: dict[int, int] = {}  # id(peer) -> student id
         self.pending: dict[int, tuple[Peer, str]] = {}  # student -> (waiting peer, device): a second computer
         self.proctors: set = set()
-        self.pseudonyms: set[str] = set()
+        self.responded: set[str] = set()  # respondents whose sealed questionnaire response is kept
         self.removed_login_tries: set[int] = set()  # removed students whose slip was tried again
         self.address = ""
         self.dirty_seats: set[int] = set()
@@ -79,7 +82,12 @@ class Room:
             if pack is None:
                 raise RuntimeError(f"the room's copy of the {language} pack is damaged: {problems[0] if problems else ''}")
             self.packs[language] = pack
-            self.questionnaires[language] = shipped_questionnaire(language)
+        for audience, language, file in await questionnaire_rows.files(db):
+            questionnaire, problems = load_questionnaire(self.data_dir / file)
+            if questionnaire is None:
+                raise RuntimeError(f"the room's copy of a questionnaire is damaged: {problems[0] if problems else file}")
+            if audience == "student":
+                self.questionnaires[language] = questionnaire
         for s in await roster_rows.load_students(db):
             self.students[s.id] = s
             self.by_login[s.login] = s
@@ -95,7 +103,7 @@ class Room:
             self.pauses.append(pause)
             if pause.end_ms is None:
                 self.pause_reason = reason
-        self.pseudonyms = await questionnaire_rows.pseudonyms(db)
+        self.responded = await questionnaire_rows.responded(db)
         self.room_break_key = _room_break_key(self.meta.get("room_break", "0"))
 
     def start_background(self, ticker: Callable[["Room"], Any]) -> None:
@@ -112,6 +120,7 @@ class Room:
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks.clear()
+        self.passwords.close()
         await self.answers.stop()
         await self.flush_positions()
 

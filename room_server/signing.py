@@ -10,9 +10,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from room_protocol.seal import FINGERPRINT_PREFIX, fingerprint_for_paper  # noqa: F401 — one way to print a key
+
 from .newroom import SIGNING_KEY_FILE
 
-FINGERPRINT_PREFIX = "SHA256:"
 
 
 class SigningKeyError(Exception):
@@ -51,12 +52,6 @@ def fingerprint(key: Ed25519PublicKey) -> str:
     """'SHA256:' and the SHA-256 of the raw 32-byte public key, in hex."""
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return FINGERPRINT_PREFIX + hashlib.sha256(raw).hexdigest()
-
-
-def fingerprint_for_paper(fp: str) -> str:
-    """The fingerprint in groups of four, as printed on the protocol: 'SHA256: 1a2b 3c4d ...'."""
-    hexpart = fp.removeprefix(FINGERPRINT_PREFIX)
-    return FINGERPRINT_PREFIX + " " + " ".join(hexpart[i:i + 4] for i in range(0, len(hexpart), 4))
 
 
 def room_fingerprint(data_dir: Path) -> str:

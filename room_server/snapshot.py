@@ -20,6 +20,7 @@ from content.model import TestPack
 from content.scoring import AttemptScore, SubjectScore, is_answered, score_attempt
 from room_protocol.rules import AFTER_TEST, State, is_present
 
+from .sitting import DEFAULT_LATE_GRACE_MS
 from .storage import unpack_value
 from .storage.attempts import parse_result
 from .storage.readonly import ReadError, read_tables
@@ -93,7 +94,7 @@ class Snapshot:
     incidents: list[dict]
     pauses: list[dict]
     extra_time: list[dict]
-    questionnaire: list[dict]  # {pseudonym, question, value}: no student, no time
+    questionnaire: list[dict]  # {audience, questionnaire, sealed}: no respondent, no time
     protocol_saved: dict
     protocol_saved_ms: int | None
     audit: list[dict]
@@ -103,6 +104,19 @@ class Snapshot:
             if s.id == student_id:
                 return s
         return None
+
+    @property
+    def centre_key(self) -> bytes:
+        """The analysis centre's public key the room seals to (from its questionnaires)."""
+        import base64
+        return base64.b64decode(self.meta.get("centre_key", ""))
+
+    @property
+    def late_grace_minutes(self) -> float:
+        try:
+            return int(self.meta.get("late_grace_ms", DEFAULT_LATE_GRACE_MS)) / 60_000
+        except ValueError:
+            return DEFAULT_LATE_GRACE_MS / 60_000
 
     @property
     def school(self) -> str:
@@ -251,8 +265,9 @@ def read_snapshot(data_dir: str | Path) -> Snapshot:
             protocol_saved = json.loads(saved["fields"])
         except (TypeError, ValueError):
             protocol_saved = {}
-    questionnaire = [{"pseudonym": r["pseudonym"], "question": r["question"], "value": unpack_value(r["value"])}
-                     for r in rows["questionnaire_answers"]]
+    # Sealed responses without their respondent: the bundle must not tell who wrote which.
+    questionnaire = [{"audience": r["audience"], "questionnaire": r["questionnaire"], "sealed": r["sealed"]}
+                     for r in rows["questionnaire_responses"]]
     return Snapshot(data_dir, taken_ms, meta, packs, students, incidents, rows["pauses"], rows["extra_time"],
                     questionnaire, protocol_saved if isinstance(protocol_saved, dict) else {},
                     saved["saved_ms"] if saved else None, audit)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 NAME = "synaq-student"
 PACKAGES = ("room_protocol", "room_client", "student_tui")
-DEPENDENCIES = ("textual>=8.0", "aiohttp>=3.10", "msgpack>=1.2.1", "zeroconf>=0.140", "cryptography>=46")
+DEPENDENCIES = ("textual>=8.0", "aiohttp>=3.10", "msgpack>=1.2.1", "zeroconf>=0.140", "cryptography>=47")
 DATA = ("*.tcss", "locale/*.po")
 
 

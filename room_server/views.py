@@ -131,6 +131,8 @@ def seat_view(room: Room, student_id: int) -> p.SeatView:
         alerts.append("late_answer")
     if student_id in room.removed_login_tries:
         alerts.append("removed_login")
+    if room.guessed.get(student_id, 0) > now:
+        alerts.append("login_burst")
     subject = pack.subjects[min(a.subject_index, len(pack.subjects) - 1)]
     on_break = a.state == State.ON_BREAK
     return p.SeatView(

@@ -222,15 +222,19 @@ class SimStudent:
             if exc.code == p.ErrorCode.WRONG_STATE:
                 return  # already done before a restart
             raise
+        answers: dict[str, Any] = {}
         for question in q.questions:
             if question.kind == "choice":
-                value: Any = self.rng.randrange(len(question.options))
+                answers[question.id] = self.rng.randrange(len(question.options))
             elif question.kind == "multi":
-                value = [self.rng.randrange(len(question.options))]
+                answers[question.id] = [self.rng.randrange(len(question.options))]
             else:
-                value = "—"
-            await self._retry(self.client.questionnaire_answer, q.pseudonym, question.id, value)
-        await self._retry(self.client.questionnaire_done, q.pseudonym)
+                answers[question.id] = "—"
+        try:
+            await self._retry(self.client.questionnaire_submit, q, answers)
+        except ServerError as exc:
+            if exc.code != p.ErrorCode.ALREADY_DONE:  # sent before a restart: once is enough
+                raise
 
 
 def read_logins(path: str | Path) -> list[tuple[str, str]]:

@@ -152,6 +152,7 @@ class LiveRoom:
     logins: list[dict]
     server: TestServer | None = None
     clients: list[StudentClient] = field(default_factory=list)
+    centre: Path | None = None  # the trial analysis centre's keys
 
     @property
     def address(self) -> str:
@@ -220,14 +221,34 @@ class LiveRoom:
         self.clients.clear()
 
 
+def centre_questionnaires(folder: Path) -> list[str]:
+    """The sample questionnaires naming a trial centre key made in `folder` (centre.key holds
+    its private key), as `room-server demo` makes them."""
+    from room_server.demo import demo_centre
+    return demo_centre(Path(folder))
+
+
+def questionnaire_args(folder: Path) -> list[str]:
+    """`--questionnaire FILE` for each sample questionnaire keyed to a trial centre in `folder`."""
+    return [arg for path in centre_questionnaires(folder) for arg in ("--questionnaire", path)]
+
+
+def centre_private_key(folder: Path) -> bytes:
+    import base64
+    return base64.b64decode((Path(folder) / "centre.key").read_text())
+
+
 async def make_room(folder: Path, *, students: int = 4, packs: tuple[str, ...] = ("g9-kk",), grade: int = 9,
                     languages: tuple[str, ...] = ("kk",)) -> LiveRoom:
     folder.mkdir(parents=True, exist_ok=True)
     roster = folder / "roster.csv"
     roster.write_text(roster_text(students, grade=grade, languages=languages), encoding="utf-8")
     data = folder / "room"
-    made = await init_room(data, roster, [pack_path(name) for name in packs], school="Школа №7", room="12")
-    return LiveRoom(data, made.proctor_key, made.logins)
+    made = await init_room(data, roster, [pack_path(name) for name in packs],
+                           questionnaire_paths=centre_questionnaires(folder / "centre"), school="Школа №7", room="12")
+    room = LiveRoom(data, made.proctor_key, made.logins)
+    room.centre = folder / "centre"
+    return room
 
 
 @pytest.fixture

@@ -180,3 +180,22 @@ def unmount(mountpoint: Path) -> None:
             return
     if _is_mounted(mountpoint):
         subprocess.run(["fusermount", "-uz", str(mountpoint)], capture_output=True)
+
+
+def opened(data: Path, bundle: Path) -> Path:
+    """A copy of the bundle with every sealed file opened, as the analysis centre opens it
+    with its private key (the demo room's trial centre key, beside the room)."""
+    import base64
+
+    from room_protocol import seal
+    from room_server.bundle import SEALED_SUFFIX, sealed_info
+    private = base64.b64decode((data / "demo-centre" / "centre.key").read_text())
+    target = bundle.parent / (bundle.name + "-opened")
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(bundle, target)
+    for path in list(target.rglob("*" + SEALED_SUFFIX)):
+        name = path.relative_to(target).as_posix().removesuffix(SEALED_SUFFIX)
+        (target / name).write_bytes(seal.open_sealed(private, path.read_bytes(), sealed_info(name)))
+        path.unlink()
+    return target

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conftest import pack_path, roster_text
+from conftest import centre_questionnaires, pack_path, roster_text
 from room_server.cli import main as cli_main
 from room_server.newroom import init_room
 from room_server.signing import fingerprint, fingerprint_for_paper, public_pem, room_fingerprint
@@ -25,7 +25,8 @@ from room_server.signing import fingerprint, fingerprint_for_paper, public_pem, 
 def exported(tmp_path_factory) -> tuple[Path, str]:
     folder = tmp_path_factory.mktemp("verify")
     (folder / "roster.csv").write_text(roster_text(5), encoding="utf-8")
-    asyncio.run(init_room(folder / "room", folder / "roster.csv", [pack_path("g9-kk")], school="Мектеп №3", room="4"))
+    asyncio.run(init_room(folder / "room", folder / "roster.csv", [pack_path("g9-kk")],
+                          questionnaire_paths=centre_questionnaires(folder / "centre"), school="Мектеп №3", room="4"))
     usb = folder / "usb"
     usb.mkdir()
     assert cli_main(["export", "--data", str(folder / "room"), "--to", str(usb)]) == 0
@@ -47,8 +48,8 @@ def verify(capsys, *args: str) -> tuple[int, str, str]:
 
 def resign_with_a_new_key(bundle: Path) -> None:
     """What a forger does: edit a file, fix the manifest, sign it with a key of their own."""
-    results = bundle / "results.csv"
-    results.write_bytes(results.read_bytes() + b"forged\r\n")
+    results = bundle / "answers.jsonl"
+    results.write_bytes(results.read_bytes() + b'{"forged": true}\n')
     manifest_path = bundle / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     new = Ed25519PrivateKey.generate()

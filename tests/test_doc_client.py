@@ -1,5 +1,5 @@
-"""The whole sitting through a client written from docs/protocol.md alone (tests/doc_client.py),
-against a real server on a real port. Every field set below is copied from the page: if the
+"""The whole sitting through a client written from docs/protocol.md alone (tests/doc_client.py,
+with `cryptography` for the HPKE seal the page names), against a real server on a real port. Every field set below is copied from the page: if the
 server and the page drift apart, this fails."""
 
 from __future__ import annotations
@@ -116,25 +116,44 @@ async def test_a_client_from_the_page_takes_the_whole_sitting(live):
         await proctor.close()
 
 
-async def test_the_questionnaire_from_the_page(live_open):
+async def test_the_questionnaire_from_the_page_sealed_for_the_centre(live_open):
+    from cryptography.hazmat.primitives import hpke
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
+    from conftest import centre_private_key
+
+    suite = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+    info = b"synaq questionnaire response v1"
     student = DocClient(live_open.address)
     try:
         await student.open("student")
         login = live_open.logins[1]
-        await student.call("login", login=login["login"], password=login["password"], test_type="MODO", device="pc-2")
+        ok = await student.call("login", login=login["login"], password=login["password"], test_type="MODO",
+                                device="pc-2")
         await student.call("confirm_data")
         test = await student.call("start")
         assert test["t"] == "test"
         check = await student.call("finish_request")
         await student.call("finish", check=solve(check["question"]))
         q = await student.call("questionnaire_start")
-        assert {"pseudonym", "title", "intro", "minutes", "remaining_ms", "questions"} <= set(q)
+        assert set(q) - {"t", "re"} == {"questionnaire", "version", "audience", "title", "intro", "minutes",
+                                         "remaining_ms", "questions", "centre_key"}
+        answers = {}
         for question in q["questions"]:
             assert set(question) == {"id", "text", "kind", "options"}
-            value = 0 if question["kind"] == "choice" else [0] if question["kind"] == "multi" else "жауап"
-            assert (await student.call("questionnaire_answer", pseudonym=q["pseudonym"], question=question["id"],
-                                       value=value))["t"] == "ok"
-        assert (await student.call("questionnaire_done", pseudonym=q["pseudonym"]))["t"] == "done"
+            answers[question["id"]] = 0 if question["kind"] == "choice" else [0] if question["kind"] == "multi" \
+                else "Менің жауабым"
+        body = msgpack.packb({"v": 1, "audience": q["audience"], "questionnaire": q["questionnaire"],
+                              "version": q["version"], "ikt": ok["student"]["ikt"], "answers": answers})
+        padded = len(body).to_bytes(4, "big") + body + bytes(15 * 1024 - 4 - len(body))
+        sealed = suite.encrypt(padded, X25519PublicKey.from_public_bytes(q["centre_key"]), info=info)
+        assert (await student.call("questionnaire_submit", sealed=sealed))["t"] == "done"
+        await refused(student.call("questionnaire_submit", sealed=sealed), "already_done")  # one per attempt
+        # Only the centre opens it, and finds the student's ИКТ beside the answers.
+        private = X25519PrivateKey.from_private_bytes(centre_private_key(live_open.centre))
+        opened = suite.decrypt(sealed, private, info=info)
+        inside = msgpack.unpackb(opened[4:4 + int.from_bytes(opened[:4], "big")])
+        assert inside["ikt"] == ok["student"]["ikt"] and inside["answers"] == answers
     finally:
         await student.close()
 

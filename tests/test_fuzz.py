@@ -44,8 +44,7 @@ VALID_CLIENT_FRAMES = [
     {"t": "finish_request"},
     {"t": "finish", "check": "12"},
     {"t": "questionnaire_start"},
-    {"t": "questionnaire_answer", "pseudonym": "ab", "question": "q1", "value": 1},
-    {"t": "questionnaire_done", "pseudonym": "ab"},
+    {"t": "questionnaire_submit", "sealed": b"x" * 100},
     {"t": "watch"},
     {"t": "pause", "reason": "power"},
 ]
@@ -284,7 +283,7 @@ def _check(room: FuzzRoom, frames_wanted: int) -> None:
 
 @pytest.mark.timeout(600)
 def test_fuzz_over_websocket_while_students_are_served(tmp_path, capsys):
-    room = fuzz_over_websocket(tmp_path, examples=100)
+    room = fuzz_over_websocket(tmp_path, examples=110)
     with capsys.disabled():
         print(f"\nfuzz: {room.frames_sent} hostile frames, {room.replies} replies, {room.closed_by_server} closed by the server;"
               f" {len(room.reports)} students served; server RSS {room.baseline:.0f} -> {max(room.rss):.0f} MB peak")

@@ -193,7 +193,6 @@ async def test_online_at_deadline_late_answer_never_counts(room, tmp_path):
 async def test_server_down_over_deadline_answer_made_in_time_counts(room, tmp_path):
     """The server is stopped, the deadline passes while it is down; the app (closed and
     opened again meanwhile) sends what was answered in time, and it counts."""
-    journal_file = journal_path(tmp_path, room.logins[2]["login"])
     client, test = await student(room, 2, tmp_path, address=room.address)
     items = single_items(test)
     sid = room.student_id(2)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from paperwork_support import copy_room, live_server, proctor, run_sitting, start_student
+from paperwork_support import opened, copy_room, live_server, proctor, run_sitting, start_student
 from room_server import bundle as bn
 import room_protocol as p
 from room_server.cli import main as cli_main
@@ -91,10 +91,12 @@ def test_exported_bundle_verifies(room, tmp_path, capsys):
         assert entry["size"] == len(data_bytes)
         assert entry["sha256"] == hashlib.sha256(data_bytes).hexdigest()
     assert manifest["key"]["fingerprint"] == fp
-    for name in ("results.csv", "answers.jsonl", "attendance.csv", "incidents.csv", "seating.pdf", "protocol.pdf",
-                 "audit.jsonl", "questionnaire.csv", "public-key.pem", "acts/act-001-annex1.pdf",
-                 "acts/act-002-annex2.pdf", "qti/m9-001.xml"):
+    for name in ("results.csv.sealed", "answers.jsonl", "attendance.csv.sealed", "incidents.csv.sealed",
+                 "seating.pdf.sealed", "protocol.pdf.sealed", "audit.jsonl.sealed", "questionnaire.jsonl",
+                 "public-key.pem", "centre-key.txt", "acts/act-001-annex1.pdf.sealed",
+                 "acts/act-002-annex2.pdf.sealed", "qti/m9-001.xml"):
         assert name in listed, name
+    assert manifest["sealed"] == sorted(n for n in listed if n.endswith(".sealed"))
     assert sum(1 for n in listed if n.startswith("qti/")) == 30
     for name in on_disk:  # valid on FAT32 / exFAT / NTFS
         for part in name.split("/"):
@@ -102,7 +104,7 @@ def test_exported_bundle_verifies(room, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("tamper, expected", [
-    ("byte", "altered: results.csv"),
+    ("byte", "altered: results.csv.sealed"),
     ("remove", "missing: qti/m9-001.xml"),
     ("add", "extra: notes.txt (not in the manifest)"),
     ("add_nested", "extra: acts/act-099-annex1.pdf (not in the manifest)"),
@@ -118,7 +120,7 @@ def test_a_tampered_bundle_is_refused_with_the_right_message(room, tmp_path, cap
     bundle = export(data, tmp_path / "usb")
     manifest_path = bundle / "manifest.json"
     if tamper == "byte":
-        path = bundle / "results.csv"
+        path = bundle / "results.csv.sealed"
         raw = bytearray(path.read_bytes())
         raw[len(raw) // 2] ^= 0x01
         path.write_bytes(bytes(raw))
@@ -133,11 +135,11 @@ def test_a_tampered_bundle_is_refused_with_the_right_message(room, tmp_path, cap
         manifest_path.write_text(text, encoding="utf-8")
     elif tamper == "manifest_rehashed":
         # Alter a file and make the manifest agree with it: only the signature catches this.
-        results = bundle / "results.csv"
-        results.write_bytes(results.read_bytes().replace(b";0;", b";1;", 1))
+        results = bundle / "answers.jsonl"
+        results.write_bytes(results.read_bytes() + b'{"login": "m9-001", "forged": true}\n')
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         for entry in manifest["files"]:
-            if entry["path"] == "results.csv":
+            if entry["path"] == "answers.jsonl":
                 entry["size"] = results.stat().st_size
                 entry["sha256"] = hashlib.sha256(results.read_bytes()).hexdigest()
         manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -191,7 +193,7 @@ def test_a_second_export_makes_a_second_bundle_and_leaves_the_first_alone(room, 
 def test_results_csv_opens_in_excel_and_marks_annulled_results(room, tmp_path):
     data, facts = room
     bundle = export(data, tmp_path / "usb")
-    rows = read_csv(bundle / "results.csv")
+    rows = read_csv(opened(data, bundle) / "results.csv")
     assert len(rows) == 30
     head = list(rows[0])
     assert head[:4] == ["ikt", "login", "iin", "surname"]
@@ -223,34 +225,33 @@ def test_answers_jsonl_holds_every_answer_with_times(room, tmp_path):
     assert {x["subject"] for x in lines} == {"reading", "math", "science"}
 
 
-def test_questionnaire_is_exported_under_pseudonyms_only(room, tmp_path):
-    data, _ = room
-    bundle = export(data, tmp_path / "usb")
-    rows = read_csv(bundle / "questionnaire.csv")
-    assert list(rows[0]) == ["pseudonym", "question", "value"]
-    assert len(rows) == db_rows(data, "SELECT COUNT(*) FROM questionnaire_answers")[0][0] > 0
-    text = (bundle / "questionnaire.csv").read_text(encoding="utf-8-sig")
-    for sid, login, ikt, iin, surname in db_rows(data, "SELECT id, login, ikt, iin, surname FROM students"):
-        for secret in (login, ikt, iin, surname):
-            assert secret not in text
-    pseudonyms = {r["pseudonym"] for r in rows}
-    assert len(pseudonyms) == 5
-    for other in ("results.csv", "answers.jsonl", "audit.jsonl", "attendance.csv"):  # nothing joins them back
-        content = (bundle / other).read_text(encoding="utf-8-sig")
-        assert not any(ps in content for ps in pseudonyms), other
+def test_questionnaire_responses_leave_sealed_in_random_order_and_only_the_centre_opens_them(room, tmp_path):
+    import base64
 
+    from room_protocol.responses import open_response
+    data, facts = room
+    bundle = export(data, tmp_path / "usb")
+    lines = [json.loads(x) for x in (bundle / "questionnaire.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == len(facts["finishers"]) and all(set(x) == {"audience", "questionnaire", "sealed"} for x in lines)
+    private = base64.b64decode((data / "demo-centre" / "centre.key").read_text())
+    iktes = {r[0] for r in db_rows(data, "SELECT ikt FROM students")}
+    opened_ikts = [open_response(private, base64.b64decode(x["sealed"]))["ikt"] for x in lines]
+    assert len(set(opened_ikts)) == len(lines) and set(opened_ikts) <= iktes  # each links to its student
+    text = (bundle / "questionnaire.jsonl").read_text(encoding="utf-8")
+    for login, ikt, iin, surname in db_rows(data, "SELECT login, ikt, iin, surname FROM students"):
+        assert not any(secret in text for secret in (login, ikt, iin, surname))
 
 def test_attendance_incidents_and_audit(room, tmp_path):
     data, facts = room
     bundle = export(data, tmp_path / "usb")
-    attendance = {r["login"]: r for r in read_csv(bundle / "attendance.csv")}
+    attendance = {r["login"]: r for r in read_csv(opened(data, bundle) / "attendance.csv")}
     absent = attendance[facts["absent"]["login"]]
     assert absent["attendance"] == "absent" and absent["reason"] and absent["document"]
     assert attendance[facts["finishers"][0]["login"]]["slip_handed"] == "1"
-    incidents = read_csv(bundle / "incidents.csv")
+    incidents = read_csv(opened(data, bundle) / "incidents.csv")
     assert [r["kind"] for r in incidents] == ["annex1", "annex2"]
     assert incidents[0]["login"] == facts["removed"]["login"] and incidents[0]["act_file"] == "acts/act-001-annex1.pdf"
-    audit = [json.loads(x) for x in (bundle / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    audit = [json.loads(x) for x in (opened(data, bundle) / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(audit) == db_rows(data, "SELECT COUNT(*) FROM audit")[0][0]
     assert {"incident", "removed", "paused", "resumed", "extra_time", "attendance"} <= {a["kind"] for a in audit}
 
@@ -299,7 +300,7 @@ def outcome(holder: ET.Element, identifier: str) -> str | None:
 def test_qti_results_have_the_assessment_result_structure_and_agree_with_the_csv(room, tmp_path):
     data, facts = room
     bundle = export(data, tmp_path / "usb")
-    results = {r["login"]: r for r in read_csv(bundle / "results.csv")}
+    results = {r["login"]: r for r in read_csv(opened(data, bundle) / "results.csv")}
     for path in sorted((bundle / "qti").iterdir()):
         root = check_assessment_result(path)
         login = path.stem
@@ -327,8 +328,8 @@ def test_qti_results_have_the_assessment_result_structure_and_agree_with_the_csv
 
 # ------------------------------------------------------------------------- a live sitting and a restart
 
-def audit_answer_count(bundle: Path) -> int:
-    return sum(1 for line in (bundle / "audit.jsonl").read_text(encoding="utf-8").splitlines()
+def audit_answer_count(data: Path, bundle: Path) -> int:
+    return sum(1 for line in (opened(data, bundle) / "audit.jsonl").read_text(encoding="utf-8").splitlines()
                if json.loads(line)["kind"] == "answer")
 
 
@@ -373,7 +374,7 @@ async def test_export_while_students_answer_is_a_consistent_snapshot(room, tmp_p
         assert verify(bundle, capsys)[0] == 0
         answers = (bundle / "answers.jsonl").read_text(encoding="utf-8").splitlines()
         # Each answer and its audit entry are committed together: one moment sees both or neither.
-        assert len(answers) == audit_answer_count(bundle)
+        assert len(answers) == audit_answer_count(data, bundle)
         manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["sitting_state"] == "open"
         counts.append(len(answers))

@@ -13,7 +13,7 @@ import pytest
 from fpdf import FPDF
 from pypdf import PdfReader
 
-from conftest import pack_path, valid_iins
+from conftest import centre_questionnaires, pack_path, valid_iins
 from paperwork_support import PAUSE_NOTE, run_sitting
 from room_server import pdf
 from room_server.protocol_pdf import protocol_form
@@ -45,7 +45,8 @@ def long_names_room(tmp_path_factory) -> Path:
     for iin, (surname, name, patronymic) in zip(valid_iins(len(LONG_NAMES), seed=3), LONG_NAMES):
         lines.append(f"{iin};{surname};{name};{patronymic};9;А;kk")
     (folder / "roster.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    asyncio.run(init_room(folder / "room", folder / "roster.csv", [pack_path("g9-kk")], school=SCHOOL, room="204"))
+    asyncio.run(init_room(folder / "room", folder / "roster.csv", [pack_path("g9-kk")],
+                          questionnaire_paths=centre_questionnaires(folder / "centre"), school=SCHOOL, room="204"))
     return folder / "room"
 
 

@@ -184,14 +184,21 @@ async def test_extra_time_for_one_student(live_open):
         await wait_until(lambda: "+10" in str(app.screen.table.get_row(str(sid))[7]), what="+10 in the table")
 
 
-async def test_extra_time_refused_for_a_student_not_testing(live):
+def toasts(app) -> str:
+    """The text of the notifications on screen, as the administrator reads them."""
+    return " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
+
+
+async def test_extra_time_refused_for_a_student_not_testing(live_open):
+    live = live_open
     app = console(live)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await loaded(app, pilot)
         await select(app, pilot, live.student_id(0))
         await pilot.press("x")
-        await pilot.pause()
-        assert isinstance(app.screen, RoomScreen)  # no dialog: a warning instead
+        await wait_until(lambda: "Extra time is for a student who is testing." in toasts(app),
+                         what="the warning")
+        assert isinstance(app.screen, RoomScreen)  # a warning instead of the dialog
 
 
 @pytest.mark.parametrize("approve", [True, False])
@@ -448,12 +455,12 @@ async def test_close_the_sitting_finishes_everyone(live_open):
 
 async def test_a_refused_action_is_reported_not_crashed(live):
     app = console(live)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await loaded(app, pilot)
         worker = app.act(lambda room: room.resume(), tag="resume")  # not paused: the server refuses
         await wait_until(lambda: worker.is_finished, what="the refusal")
-        await pilot.pause()
-        assert app.is_running
+        await wait_until(lambda: "Not done" in toasts(app), what="the refusal shown")
+        assert app.is_running and isinstance(app.screen, RoomScreen)
 
 
 async def test_the_console_rides_out_a_server_restart(live):
@@ -483,21 +490,8 @@ async def test_kazakh_and_russian_interfaces(live):
             assert words[1] in str(screen.table.get_row_at(0)[4])
 
 
-async def _paperwork_or_skip(live) -> None:
-    proctor = await live.client("proctor")
-    try:
-        await proctor.request(p.ListDrives())
-    except ServerError as exc:
-        if exc.code == "not_found":
-            pytest.skip("the server does not answer list_drives/export/print yet (room_server/paperwork.py)")
-        raise
-    finally:
-        await proctor.close()
-
-
 async def test_export_writes_the_bundle_where_asked(live_open, tmp_path):
     live = live_open
-    await _paperwork_or_skip(live)
     await live.testing(0)
     usb = tmp_path / "usb"
     usb.mkdir()
@@ -519,7 +513,6 @@ async def test_export_writes_the_bundle_where_asked(live_open, tmp_path):
 
 
 async def test_print_writes_the_pdf(live, tmp_path):
-    await _paperwork_or_skip(live)
     pdf = tmp_path / "slips.pdf"
     app = console(live)
     async with app.run_test(size=SIZE) as pilot:

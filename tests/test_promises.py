@@ -9,11 +9,14 @@ import asyncio
 import csv
 import json
 
+from pathlib import Path
+
 import pytest
 
 import room_protocol as p
 from conftest import db_rows, db_write, next_event, wait_until
 from link_proxy import LinkProxy
+from paperwork_support import opened
 from room_client import ProctorClient, ServerError, StudentClient
 from room_process import RoomProcess
 from room_server.demo import make_demo_room
@@ -164,11 +167,13 @@ async def test_an_answer_committed_while_its_connection_died_is_in_the_result_an
         total_items = len(test.subjects[0].items)
         assert check.unanswered[test.subjects[0].id] == total_items - 1
         result = await again.finish(solve(check.question))
-        exported = await proctor.export(str(tmp_path))
-        with open(f"{exported.bundle}/results.csv", encoding="utf-8-sig") as f:
+        (tmp_path / "usb").mkdir()
+        exported = await proctor.export(str(tmp_path / "usb"))
+        bundle = opened(data, Path(exported.bundle))  # the results as the centre opens them
+        with open(bundle / "results.csv", encoding="utf-8-sig") as f:
             (mine,) = [r for r in csv.DictReader(f, delimiter=";") if r["login"] == row["login"]]
         assert float(mine["total"].replace(",", ".")) == result.total and mine["answered"] == "1"
-        answers = [json.loads(line) for line in open(f"{exported.bundle}/answers.jsonl", encoding="utf-8")]
+        answers = [json.loads(line) for line in open(bundle / "answers.jsonl", encoding="utf-8")]
         assert [a["item"] for a in answers if a["login"] == row["login"]] == [item.id]
         await again.close()
         await proctor.close()

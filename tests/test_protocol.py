@@ -43,7 +43,7 @@ def test_optional_fields_may_be_left_out(type_name):
 
 
 def test_the_registry_knows_who_sends_what():
-    assert {"hello", "login", "answer", "finish", "questionnaire_answer"} <= p.CLIENT_MESSAGES
+    assert {"hello", "login", "answer", "finish", "questionnaire_submit"} <= p.CLIENT_MESSAGES
     assert {"open_sitting", "pause", "extra_time", "incident", "approve_login", "watch"} <= p.PROCTOR_MESSAGES
     assert not ({"login", "answer", "start"} & p.PROCTOR_MESSAGES)
     assert not ({"ack", "test", "result", "room", "seat"} & p.CLIENT_MESSAGES)

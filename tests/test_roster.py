@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, pack_path, valid_iins
+from conftest import REPO, pack_path, questionnaire_args, valid_iins
 from room_server.roster import RosterError, iin_check_digit, iin_problem, read_roster
 
 IIN = valid_iins(6, seed=11)
@@ -166,7 +166,8 @@ def test_init_refuses_a_bad_roster_and_creates_nothing(tmp_path):
     roster.write_bytes(csv_bytes(HEADER, good(0), good(1, iin="123"), good(2, grade="4"), good(3, iin=IIN[0]),
                                  good(4, surname="")))
     data = tmp_path / "room"
-    result = run_cli("init", "--data", str(data), "--roster", str(roster), "--pack", pack_path("g9-kk"))
+    result = run_cli("init", "--data", str(data), "--roster", str(roster), "--pack", pack_path("g9-kk"),
+                     *questionnaire_args(tmp_path / "centre"))
     assert result.returncode == 1, result
     assert "Traceback" not in result.stderr
     for fragment in ("line 3: IIN '123'", "line 4: grade 4", f"line 5: IIN {IIN[0]} is already on line 2",
@@ -180,7 +181,8 @@ def test_init_accepts_a_good_roster(tmp_path):
     roster.write_bytes(rows_text("ИИН;Фамилия;Имя;Отчество;Класс;Литер;Язык;Место", ";").encode("cp1251"))
     data = tmp_path / "room"
     result = run_cli("init", "--data", str(data), "--roster", str(roster), "--pack", pack_path("g9-kk"),
-                     "--pack", pack_path("g9-ru"), "--school", "Школа", "--room", "3")
+                     "--pack", pack_path("g9-ru"), *questionnaire_args(tmp_path / "centre"), "--school", "Школа",
+                     "--room", "3")
     assert result.returncode == 0, result.stderr
     assert (data / "room.sqlite").exists()
     assert oct((data / "proctor.key").stat().st_mode & 0o777) == "0o600"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import pack_path, valid_iins
+from conftest import pack_path, questionnaire_args, valid_iins
 from room_server.cli import main as cli_main
 from room_server.roster import RosterError, iin_check_digit, read_roster, read_roster_file
 from room_server.roster_columns import grade_and_letter, header_column, language_value
@@ -194,7 +194,7 @@ def init(tmp_path, roster_bytes: bytes, capsys, name="roster.csv"):
     roster.write_bytes(roster_bytes)
     data = tmp_path / "room"
     code = cli_main(["init", "--data", str(data), "--roster", str(roster), "--pack", pack_path("g9-kk"),
-                     "--pack", pack_path("g9-ru")])
+                     "--pack", pack_path("g9-ru"), *questionnaire_args(tmp_path / "centre")])
     out = capsys.readouterr()
     return code, out, data
 

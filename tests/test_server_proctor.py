@@ -301,7 +301,7 @@ async def test_a_wrong_proctor_key_is_refused_and_closed(live, key):
 
 
 @pytest.mark.parametrize("msg", [p.Login("m9-001", "x", "MODO", "pc"), p.ConfirmData(), p.Start(),
-                                 p.Answer(1, "A-r1", "A", 1), p.Finish("3"), p.QuestionnaireDone("x")],
+                                 p.Answer(1, "A-r1", "A", 1), p.Finish("3"), p.QuestionnaireSubmit(b"x")],
                          ids=lambda m: m.TYPE)
 async def test_a_student_message_from_a_proctor_is_forbidden(live_open, msg):
     proctor = await live_open.proctor()

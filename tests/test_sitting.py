@@ -153,41 +153,40 @@ def test_late_answer_refusal(changes, code):
 
 def test_throttle_three_free_failures_then_doubling_waits():
     throttle = LoginThrottle()
-    keys = ["login:a", "addr:1.2.3.4"]
     now = 1000.0
     for _ in range(3):
-        assert throttle.wait_s(keys, now) == 0
-        throttle.failed(keys, now)
-    assert throttle.wait_s(keys, now) == pytest.approx(2.0)
-    assert throttle.wait_s(keys, now + 2.0) == 0
-    throttle.failed(keys, now + 2.0)
-    assert throttle.wait_s(keys, now + 2.0) == pytest.approx(4.0)
-    throttle.failed(keys, now + 6.0)
-    assert throttle.wait_s(keys, now + 6.0) == pytest.approx(8.0)
+        assert throttle.wait_s("a", "1.2.3.4", now) == 0
+        throttle.failed("a", "1.2.3.4", now)
+    assert throttle.wait_s("a", "1.2.3.4", now) == pytest.approx(2.0)
+    assert throttle.wait_s("a", "1.2.3.4", now + 2.0) == 0
+    throttle.failed("a", "1.2.3.4", now + 2.0)
+    assert throttle.wait_s("a", "1.2.3.4", now + 2.0) == pytest.approx(4.0)
+    throttle.failed("a", "1.2.3.4", now + 6.0)
+    assert throttle.wait_s("a", "1.2.3.4", now + 6.0) == pytest.approx(8.0)
 
 
 def test_throttle_caps_the_wait():
     throttle = LoginThrottle()
-    for i in range(30):
-        throttle.failed(["login:a"], 100.0)
-    assert throttle.wait_s(["login:a"], 100.0) == pytest.approx(60.0)
+    for _ in range(30):
+        throttle.failed("a", "x", 100.0)
+    assert throttle.wait_s("a", "x", 100.0) == pytest.approx(60.0)
 
 
-def test_throttle_per_address_outlives_a_success_of_the_login():
+def test_a_burst_from_one_computer_never_slows_the_student_at_their_own():
     throttle = LoginThrottle()
-    for _ in range(4):
-        throttle.failed(["login:a", "addr:x"], 0.0)
-    throttle.succeeded("login:a")
-    assert throttle.wait_s(["login:a"], 0.0) == 0
-    assert throttle.wait_s(["login:b", "addr:x"], 0.0) > 0  # guessing another login from the same computer
-    assert throttle.wait_s(["login:b", "addr:y"], 0.0) == 0
+    bursts = [throttle.failed(login, "10.0.0.66", 0.0) for login in ("a", "b", "c") for _ in range(5)]
+    assert bursts.count(True) == 1  # told once: this address is guessing
+    assert throttle.wait_s("a", "10.0.0.66", 0.0) > 0  # the guessing computer waits
+    assert throttle.wait_s("a", "10.0.0.7", 0.0) == 0  # the student's own computer does not
+    throttle.succeeded("a", "10.0.0.7")
+    assert throttle.wait_s("b", "10.0.0.66", 0.0) > 0  # a success elsewhere frees nobody's guesser
 
 
 def test_throttle_memory_is_bounded():
     throttle = LoginThrottle()
-    for i in range(10_001):
-        throttle.failed([f"login:{i}"], float(i))
-    assert len(throttle._failures) <= 10_000
+    for i in range(20_001):
+        throttle.failed(f"login-{i}", f"10.0.{i // 250}.{i % 250}", float(i))
+    assert throttle.remembered() <= 20_000
 
 
 # --- variants, the finish example, states -----------------------------------------------

@@ -220,9 +220,9 @@ async def test_finish_result_and_questionnaire(room, seats, tmp_path):
         await wait_screen(pilot, app, "ThanksScreen")
         await pilot.click("#continue")
         await wait_screen(pilot, app, "LeaveScreen")
-    pseudonym = q.pseudonym
-    stored = room.sql("SELECT question FROM questionnaire_answers WHERE pseudonym = ?", (pseudonym,))
-    assert len(stored) == answered
+    assert answered == len(q.questions)
+    stored = room.sql("SELECT sealed FROM questionnaire_responses")
+    assert len(stored) == 1 and "жақсы".encode() not in stored[0][0]  # sealed on this computer
     state = room.sql("SELECT state FROM attempts a JOIN students s ON s.id = a.student_id WHERE s.login = ?",
                      (row["login"],))[0][0]
     assert state == "done"

@@ -53,8 +53,8 @@ def result_message(language: str) -> p.Result:
 def questionnaire_message(language: str) -> p.QuestionnaireOut:
     from content.loader import shipped_questionnaire
     q = shipped_questionnaire(language)
-    return p.QuestionnaireOut("snapshot", q.title, q.intro, q.minutes, q.minutes * 60_000,
-                              [p.QuestionView(**question.student_view()) for question in q.questions])
+    return p.QuestionnaireOut("snapshot", q.version, q.audience, q.title, q.intro, q.minutes, q.minutes * 60_000,
+                              [p.QuestionView(**question.student_view()) for question in q.questions], bytes(32))
 
 
 def build(room, tmp_path, language: str, screen: str):

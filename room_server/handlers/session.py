@@ -3,7 +3,6 @@ dropped connection leaves behind."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -13,9 +12,11 @@ from room_protocol.rules import State
 
 from .. import views
 from ..dispatch import Call, handles
-from ..newroom import verify_password
 from ..room import Peer, Room
-from ..storage import now_ms
+from ..storage import audit, now_ms
+
+
+LOGIN_BURST_ALERT_MS = 10 * 60_000  # how long the targets of a guessing burst show it on the console
 
 
 @handles(p.Login, logged_in=False)
@@ -23,25 +24,46 @@ async def login(room: Room, call: Call, msg: p.Login) -> p.LoginOk:
     peer = call.conn
     if room.student_of(peer) is not None:
         raise ProtocolError(ErrorCode.WRONG_STATE, "already logged in on this connection")
-    now_s = time.monotonic()
-    keys = ["login:" + msg.login.strip().casefold(), "addr:" + peer.address]
-    wait = room.throttle.wait_s(keys, now_s)
-    if wait > 0:
-        raise ProtocolError(ErrorCode.SLOW_DOWN, f"too many wrong passwords; try again in {wait:.0f} s",
-                            retry_after_s=round(wait, 1))
     if msg.test_type != "MODO":
         raise ProtocolError(ErrorCode.BAD_FIELD, f"unknown test type {msg.test_type!r}; this room runs MODO")
     if not 1 <= len(msg.device) <= 64:
         raise ProtocolError(ErrorCode.BAD_FIELD, "login: 'device' must be 1 to 64 characters")
-    student = room.by_login.get(msg.login.strip())
-    ok = student is not None and len(msg.password) <= 64 and await asyncio.get_running_loop().run_in_executor(
-        None, verify_password, msg.password.strip(), student.password_hash)
-    if not ok:
-        room.throttle.failed(keys, now_s)
-        wait = room.throttle.wait_s(keys, time.monotonic())
-        await room.record("server", None, "login_failed", {"login": msg.login[:40], "address": peer.address})
-        raise ProtocolError(ErrorCode.BAD_LOGIN, "wrong login or password", retry_after_s=round(wait, 1) if wait else None)
-    room.throttle.succeeded(keys[0])
+    name = msg.login.strip().casefold()[:64]
+    # One check at a time per login and computer: concurrent guesses wait their turn and
+    # meet the throttle, none slips past it.
+    async with room.login_locks.hold((name, peer.address)):
+        wait = room.throttle.wait_s(name, peer.address, time.monotonic())
+        if wait > 0:
+            raise ProtocolError(ErrorCode.SLOW_DOWN, f"too many wrong passwords; try again in {wait:.0f} s",
+                                retry_after_s=round(wait, 1))
+        student = room.by_login.get(msg.login.strip())
+        ok = student is not None and len(msg.password) <= 64 and await room.passwords.check(
+            peer.address, msg.password.strip(), student.password_hash)
+        if not ok:
+            await failed_login(room, peer.address, name, student)
+    room.throttle.succeeded(name, peer.address)
+    return await admit(room, peer, student, msg.device)
+
+
+async def failed_login(room: Room, address: str, name: str, student) -> None:
+    now_s = time.monotonic()
+    burst = room.throttle.failed(name, address, now_s)
+    wait = room.throttle.wait_s(name, address, now_s)
+    # Shares commits with its neighbours: a flood of wrong passwords is not a flood of commits.
+    await room.database.write_grouped([audit.entry(now_ms(), "server", student.id if student else None,
+                                                   "login_failed", {"login": name[:40], "address": address})])
+    if burst:  # everyone this computer tried shows it on the console, with the computer's address
+        tried = room.throttle.tried_from(address)
+        for target in room.students.values():
+            if target.login.casefold() in tried:
+                room.guessed[target.id] = now_ms() + LOGIN_BURST_ALERT_MS
+                room.mark(target.id)
+        await room.record("server", None, "login_burst", {"address": address, "logins": len(tried)})
+    raise ProtocolError(ErrorCode.BAD_LOGIN, "wrong login or password", retry_after_s=round(wait, 1) if wait else None)
+
+
+async def admit(room: Room, peer: Peer, student, device: str) -> p.LoginOk:
+    """The right password: the student's connection, unless something keeps them out."""
     a = room.attempts[student.id]
     if room.attendance[student.id].present is False:
         raise ProtocolError(ErrorCode.ABSENT, "this student is marked absent; ask the administrator")
@@ -53,18 +75,18 @@ async def login(room: Room, call: Call, msg: p.Login) -> p.LoginOk:
         await room.record("server", student.id, "removed_login", {"address": peer.address})
         raise ProtocolError(ErrorCode.REMOVED, "the administrator has ended this student's test")
     current = room.online.get(student.id)
-    other_device = a.device is not None and a.device != msg.device and a.state != State.NOT_LOGGED_IN
-    if (current is not None and a.device != msg.device) or other_device:
+    other_device = a.device is not None and a.device != device and a.state != State.NOT_LOGGED_IN
+    if (current is not None and a.device != device) or other_device:
         # A second computer: the proctor decides (an impostor, or a broken computer?).
         old = room.pending.get(student.id)
         if old and old[0] is not peer:
             old[0].close_soon(ErrorCode.REPLACED, "another login for this student is waiting instead")
-        room.pending[student.id] = (peer, msg.device)
+        room.pending[student.id] = (peer, device)
         room.peer_student.pop(id(peer), None)
         await room.change_attempt(student.id, student.login, "second_login", {"address": peer.address})
         raise ProtocolError(ErrorCode.AWAITING_APPROVAL,
                             "this student is already logged in on another computer; the administrator must approve")
-    return await bind(room, peer, student.id, msg.device)
+    return await bind(room, peer, student.id, device)
 
 
 async def bind(room: Room, peer: Peer, student_id: int, device: str) -> p.LoginOk:

@@ -58,10 +58,13 @@ class Database:
             await db.execute("PRAGMA busy_timeout=5000")
             # Freed pages are zeroed: a deleted row leaves no trace in the file.
             await db.execute("PRAGMA secure_delete=ON")
+            database = cls(db, path)
+            await database._migrate()  # the first write makes the -wal and -shm files
         finally:
             os.umask(old_umask)
-        database = cls(db, path)
-        await database._migrate()
+        for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if name.exists():
+                os.chmod(name, 0o600)  # also for a room made before files were kept private
         return database
 
     async def _migrate(self) -> None:

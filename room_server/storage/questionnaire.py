@@ -1,19 +1,32 @@
-"""Questionnaire answers, under pseudonyms that no table joins to a student."""
+"""Questionnaires: the room's copy of each file, and the sealed responses (one per
+respondent; the room keeps whether one came, never what it says)."""
 
 from __future__ import annotations
 
-from .answers import pack_value
+import aiosqlite
+
 from .db import Database, Statement
 
 
-def issue_pseudonym(pseudonym: str) -> Statement:
-    return "INSERT INTO questionnaire_pseudonyms (pseudonym) VALUES (?)", (pseudonym,)
+def respondent(student_id: int) -> str:
+    return f"student:{student_id}"
 
 
-def answer(pseudonym: str, question: str, value) -> Statement:
-    return ("INSERT OR REPLACE INTO questionnaire_answers (pseudonym, question, value) VALUES (?, ?, ?)",
-            (pseudonym, question, pack_value(value)))
+def add_response(who: str, audience: str, questionnaire: str, sealed: bytes, at_ms: int) -> Statement:
+    # No OR REPLACE: a second response for the same respondent fails the primary key.
+    return ("INSERT INTO questionnaire_responses (respondent, audience, questionnaire, sealed, submitted_ms)"
+            " VALUES (?, ?, ?, ?, ?)", (who, audience, questionnaire, sealed, at_ms))
 
 
-async def pseudonyms(db: Database) -> set[str]:
-    return {r["pseudonym"] for r in await db.fetchall("SELECT pseudonym FROM questionnaire_pseudonyms")}
+async def responded(db: Database) -> set[str]:
+    return {r["respondent"] for r in await db.fetchall("SELECT respondent FROM questionnaire_responses")}
+
+
+async def files(db: Database) -> list[tuple[str, str, str]]:
+    """(audience, language, file relative to the room's folder) of each questionnaire."""
+    return [(r["audience"], r["language"], r["file"])
+            for r in await db.fetchall("SELECT audience, language, file FROM questionnaires")]
+
+
+async def add_files(tx: aiosqlite.Connection, rows: list[tuple[str, str, str]]) -> None:
+    await tx.executemany("INSERT INTO questionnaires (audience, language, file) VALUES (?, ?, ?)", rows)

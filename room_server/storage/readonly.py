@@ -15,7 +15,8 @@ from .schema import DB_NAME
 
 TABLES = (("meta", "key"), ("packs", "language"), ("students", "seat"), ("attendance", "student_id"),
           ("attempts", "student_id"), ("answers", "student_id, seq"), ("pauses", "id"), ("extra_time", "id"),
-          ("incidents", "id"), ("questionnaire_answers", "pseudonym, question"), ("protocol_form", "id"),
+          ("incidents", "id"), ("questionnaire_responses", "respondent"), ("questionnaires", "audience, language"),
+          ("protocol_form", "id"),
           ("audit", "id"))
 
 

@@ -121,4 +121,25 @@ MIGRATIONS: list[str] = [
     ALTER TABLE answers ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE attendance ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
     """,
+    # 4: the questionnaire is sealed on the answering computer to the analysis centre's key:
+    # the tables of clear answers under pseudonyms go (their pages zeroed: secure_delete),
+    # and one sealed response per respondent is kept, with the room's copy of each
+    # questionnaire file
+    """
+    DROP TABLE IF EXISTS questionnaire_answers;
+    DROP TABLE IF EXISTS questionnaire_pseudonyms;
+    CREATE TABLE questionnaire_responses (
+        respondent TEXT PRIMARY KEY,     -- "student:<id>": one response each; the school cannot read it
+        audience TEXT NOT NULL,          -- student | teacher | principal
+        questionnaire TEXT NOT NULL,     -- the questionnaire's id
+        sealed BLOB NOT NULL,            -- HPKE to the centre's key, fixed size
+        submitted_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE questionnaires (
+        audience TEXT NOT NULL,
+        language TEXT NOT NULL,
+        file TEXT NOT NULL,              -- relative to the room's data folder
+        PRIMARY KEY (audience, language)
+    );
+    """,
 ]

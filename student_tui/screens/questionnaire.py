@@ -1,5 +1,6 @@
 """The questionnaire: a first screen (no right or wrong answers, confidential), the questions
-with their own timer, then "Thank you"."""
+with their own timer, then "Thank you". The answers stay on this computer until "Finish"
+(or the time is over): then they are sealed here to the analysis centre's key and sent once."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Markdown, Static
 
 import room_protocol as p
+from room_protocol.rules import MAX_QUESTIONNAIRE_TEXT
 
 from ..i18n import N_
 from ..texts import CONFIDENTIAL
@@ -57,7 +59,7 @@ class QuestionText(Vertical):
         self.saved = value if isinstance(value, str) else ""
 
     def compose(self) -> ComposeResult:
-        yield Input(self.saved, max_length=500)
+        yield Input(self.saved, max_length=MAX_QUESTIONNAIRE_TEXT)
 
     def focus(self, scroll_visible: bool = True):
         self.query_one(Input).focus(scroll_visible)
@@ -154,17 +156,7 @@ class QuestionnaireScreen(StudentScreen):
             value = ord(value) - 65 if isinstance(value, str) else None
         elif question.kind == "multi":
             value = [ord(v) - 65 for v in value] if value else None
-        self.values[event.item] = value
-        self.send(event.item, value)
-
-    @work(group="q-answers")
-    async def send(self, question: str, value) -> None:
-        try:
-            await self.sapp.client.questionnaire_answer(self.q.pseudonym, question, value)
-        except Exception as exc:
-            self.query_one("#q-error", Static).update(self.sapp.explain(exc))
-            return
-        self.query_one("#q-error", Static).update("")
+        self.values[event.item] = value  # kept here: nothing leaves this computer until it is sealed
 
     async def action_move(self, step: int) -> None:
         target = self.index + step
@@ -186,12 +178,9 @@ class QuestionnaireScreen(StudentScreen):
 
     @work(exclusive=True, group="net")
     async def finish(self) -> None:
-        # Let the answers still on their way arrive first.
-        for worker in list(self.workers):
-            if worker.group == "q-answers":
-                await worker.wait()
+        answers = {question: value for question, value in self.values.items() if value is not None}
         try:
-            await self.sapp.client.questionnaire_done(self.q.pseudonym)
+            await self.sapp.client.questionnaire_submit(self.q, answers)
         except Exception as exc:
             self.query_one("#q-error", Static).update(self.sapp.explain(exc))
             return

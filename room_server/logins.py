@@ -1,0 +1,70 @@
+"""What keeps password checks from being turned against the room: one check at a time per
+login and computer, and the scrypt work itself through a small bounded queue, so a flood of
+wrong passwords can neither skip the throttle nor starve everyone else of the CPU."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import AsyncIterator, Hashable
+
+from room_protocol import ErrorCode, ProtocolError
+
+from .newroom import verify_password
+
+CHECK_WORKERS = 1  # scrypt threads: one core stays free for the students who already work
+MAX_WAITING_CHECKS = 256  # checks queued beyond the running ones; more is refused with `busy`
+# The laptop itself: its simulated students and browser seats are many computers behind one
+# address, so it is exempt from the per-address limits (its own seats relay the real address).
+TRUSTED = frozenset({"127.0.0.1", "::1"})
+
+
+class KeyedLocks:
+    """An asyncio lock per key, forgotten when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class PasswordChecks:
+    """scrypt checks, one computer at a time: an address with a check queued or running gets
+    `busy` for another, so the queue holds at most one check per computer and a student's
+    single try waits behind one check per other computer, never behind a flood."""
+
+    def __init__(self, workers: int = CHECK_WORKERS, max_waiting: int = MAX_WAITING_CHECKS):
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="password")
+        self._slots = asyncio.Semaphore(workers + max_waiting)
+        self._checking: set[str] = set()
+
+    async def check(self, address: str, password: str, stored_hash: str) -> bool:
+        if address in self._checking and address not in TRUSTED:
+            raise ProtocolError(ErrorCode.BUSY, "one login at a time from this computer", retry_after_s=0.5)
+        if self._slots.locked():
+            raise ProtocolError(ErrorCode.BUSY, "too many logins at once; try again in a moment", retry_after_s=1.0)
+        self._checking.add(address)
+        try:
+            async with self._slots:
+                return await asyncio.get_running_loop().run_in_executor(self._pool, verify_password, password,
+                                                                        stored_hash)
+        finally:
+            self._checking.discard(address)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
