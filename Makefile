@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DEMO   ?= demo-room
 
-.PHONY: demo test soak bench lint clean
+.PHONY: demo test test-fast soak bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Synaq needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -19,6 +19,9 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
+
+test-fast: $(VENV)/.installed      # the inner loop: unit tests only, under a minute
+	$(PY) -m pytest -q -m unit
 
 soak: $(VENV)/.installed
 	$(PY) -m pytest -q -m soak --run-soak tests/

@@ -13,7 +13,9 @@ import os
 import sys
 from pathlib import Path
 
-from content.loader import load_pack, pack_root_above, questionnaire_from_doc, reference_from_doc
+from content.loader import load_pack, pack_root_above
+from content.questionnaire_loader import questionnaire_from_doc
+from content.reference import parse_reference
 from content.toml_fields import FILE, PACK_FILE, file_kind, load_file
 from content.model import ITEM_KINDS, PeriodicTable, Problem, Questionnaire, SolubilityTable, TestPack
 
@@ -136,9 +138,9 @@ def check_paths(paths: list[str]) -> tuple[list[dict], list[Problem]]:
             if questionnaire is not None:
                 summaries.append(summarize_questionnaire(questionnaire))
         elif kind == "reference":
-            table, found = reference_from_doc(doc, path)
+            table, found = parse_reference(doc, path)
             problems.extend(found)
-            if table is not None:
+            if table is not None and not found:
                 summaries.append(summarize_reference(table, doc, path))
         elif "kind" not in doc:
             problems.append(Problem(path, FILE, "kind",

@@ -242,3 +242,9 @@ def check_kind(doc: dict, path: str, where: str, wanted: str,
         problems.append(Problem(path, where, "kind", f'must be "{wanted}" here, not {describe(kind)}'))
     return False
 
+
+def problem_lines(problems: list[Problem], limit: int = 10) -> str:
+    lines = [f"  {p}" for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"  ... and {len(problems) - limit} more")
+    return "\n".join(lines)

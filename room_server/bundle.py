@@ -21,12 +21,8 @@ import errno
 import hashlib
 import io
 import json
-import os
 import re
 import secrets
-import shutil
-import stat
-import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,17 +30,14 @@ from typing import Any
 
 from room_protocol import seal
 
-from . import pdf
-from .protocol_pdf import protocol_form
-# Checking a bundle is in bundle_verify.py; its names are kept here for the callers of bundle.
-from .bundle_verify import (CENTRE_KEY, FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE, VerifyReport,  # noqa: F401
-                            verify_bundle)
+from . import drives, pdf
+from .bundle_verify import CENTRE_KEY, FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE, verify_bundle
 from .excel_text import Code, excel_text
+from .protocol_pdf import protocol_form
 from .qti_results import qti_xml
 from .signing import fingerprint, fingerprint_for_paper, load_signing_key, public_pem
 from .snapshot import Snapshot, answered_count, iso_time, local_time, read_snapshot
 
-TMP = ".tmp"
 
 
 
@@ -359,89 +352,6 @@ def make_manifest(snap: Snapshot, files: dict[str, bytes], key, bundle_name: str
 
 # ------------------------------------------------------------------------- writing
 
-def free_bytes(path: Path) -> int:
-    return shutil.disk_usage(path).free
-
-
-def _cluster(path: Path) -> int:
-    try:
-        st = os.statvfs(path)
-        return max(512, st.f_frsize or st.f_bsize or 4096)
-    except (AttributeError, OSError):
-        return 32 * 1024  # Windows: the largest common FAT32 cluster, to be safe
-
-
-def estimate_bytes(files: dict[str, bytes], cluster: int) -> int:
-    """Space the bundle takes on the stick: every file rounded up to whole clusters, one
-    cluster per folder, and a margin for directory entries and the file system's own needs."""
-    folders = {str(Path(p).parent) for p in files} | {"."}
-    data = sum(max(1, -(-len(b) // cluster)) * cluster for b in files.values())
-    return data + (len(folders) + 1) * cluster + 64 * 1024
-
-
-def _is_read_only(path: Path) -> bool:
-    try:
-        if os.statvfs(path).f_flag & getattr(os, "ST_RDONLY", 1):
-            return True
-    except (AttributeError, OSError):
-        pass
-    return not os.access(path, os.W_OK)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Makes a rename durable; not every OS or file system lets a folder be fsynced."""
-    if sys.platform == "win32":
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_file_safely(path: Path, data: bytes) -> None:
-    """Temporary name, write, flush, fsync, rename; then fsync the folder. The file is its
-    owner's alone (where the file system keeps modes: on FAT the sealing protects it)."""
-    tmp = path.with_name(path.name + TMP)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-
-
-def _drop_cache(path: Path) -> None:
-    """Asks the OS to forget its cached copy, so the read-back comes from the stick itself."""
-    if not hasattr(os, "posix_fadvise"):
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
-
-
-def _human(n: int) -> str:
-    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n / 1000:.0f} KB"
-
-
 def export_bundle(data_dir: Path, target: Path, *, snapshot: Snapshot | None = None) -> ExportResult:
     """Writes a new, checked bundle into the folder `target` (a stick's mount point)."""
     target = Path(target)
@@ -449,7 +359,7 @@ def export_bundle(data_dir: Path, target: Path, *, snapshot: Snapshot | None = N
         raise ExportError(f"{target} does not exist (is the USB stick plugged in and mounted?)", "target")
     if not target.is_dir():
         raise ExportError(f"{target} is not a folder", "target")
-    if _is_read_only(target):
+    if drives.is_read_only(target):
         raise ExportError(f"{target} is read-only: nothing was written (is the stick's lock switch on?)", "read_only")
     snap = snapshot or read_snapshot(data_dir)
     key = load_signing_key(data_dir)
@@ -460,11 +370,11 @@ def export_bundle(data_dir: Path, target: Path, *, snapshot: Snapshot | None = N
     everything[MANIFEST] = manifest
     everything[SIGNATURE] = signature
     total = sum(len(b) for b in everything.values())
-    needed = estimate_bytes(everything, _cluster(target))
-    free = free_bytes(target)
+    needed = drives.estimate_bytes(everything, drives.cluster_bytes(target))
+    free = drives.free_bytes(target)
     if needed > free:
-        raise ExportError(f"not enough space on {target}: the bundle needs about {_human(needed)}, "
-                          f"only {_human(free)} is free; nothing was written", "no_space")
+        raise ExportError(f"not enough space on {target}: the bundle needs about {drives.human_size(needed)}, "
+                          f"only {drives.human_size(free)} is free; nothing was written", "no_space")
 
     # The folder gets its final name at once: renaming a full folder is where some FAT drivers
     # lose its contents. The manifest and then the signature are written last, so a folder
@@ -482,11 +392,11 @@ def export_bundle(data_dir: Path, target: Path, *, snapshot: Snapshot | None = N
         for rel in order:
             path = final / rel
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_file_safely(path, everything[rel])
+            drives.write_file_safely(path, everything[rel])
             written += len(everything[rel])
-        _fsync_dir(target)
+        drives.fsync_dir(target)
         for rel in order:
-            _drop_cache(final / rel)
+            drives.drop_cache(final / rel)
         report = verify_bundle(final, expect_name=name)
         if not report.ok:
             raise ExportError(f"the bundle read back from {target} does not match what was written "
@@ -494,30 +404,19 @@ def export_bundle(data_dir: Path, target: Path, *, snapshot: Snapshot | None = N
                               "try another", "check")
     except OSError as exc:
         error = _classify(exc, target, total - written)  # before the cleanup frees the space again
-        _remove(final)
+        drives.remove_tree(final)
         raise error from None
     except BaseException:
-        _remove(final)
+        drives.remove_tree(final)
         raise
     return ExportResult(final, len(everything), total, fingerprint(key.public_key()))
-
-
-def _remove(path: Path) -> None:
-    def retry(func, p, _exc):
-        try:
-            os.chmod(p, stat.S_IWRITE)
-            func(p)
-        except OSError:
-            pass
-    if path.exists():
-        shutil.rmtree(path, onexc=retry) if sys.version_info >= (3, 12) else shutil.rmtree(path, onerror=retry)
 
 
 def _classify(exc: OSError, target: Path, remaining: int) -> ExportError:
     """A write failure in words; ENOSPC is not the only way a full stick says so (FUSE's FAT
     driver answers EPERM), so the free space decides."""
     try:
-        free = free_bytes(target)
+        free = drives.free_bytes(target)
     except OSError:
         free = None
     full = exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.EFBIG) or (
@@ -530,105 +429,3 @@ def _classify(exc: OSError, target: Path, remaining: int) -> ExportError:
                            "read_only")
     return ExportError(f"writing to {target} failed: {exc.strerror or exc}; the unfinished bundle was removed. "
                        "Was the stick pulled out?", "write")
-
-
-# ------------------------------------------------------------------------- drives
-
-def list_drives() -> list[dict]:
-    """Removable drives this computer sees: [{path, label, free_bytes, removable}]."""
-    try:
-        if sys.platform.startswith("linux"):
-            return linux_drives()
-        if sys.platform == "darwin":
-            return mac_drives()
-        if sys.platform == "win32":
-            return windows_drives()
-    except OSError:
-        return []
-    return []
-
-
-def _drive(path: Path, label: str, removable: bool) -> dict | None:
-    try:
-        free = shutil.disk_usage(path).free
-    except OSError:
-        return None
-    return {"path": str(path), "label": label, "free_bytes": int(free), "removable": removable}
-
-
-def _unescape_mount(text: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
-
-
-def _block_removable(device: str, sys_block: Path) -> bool:
-    """Whether /dev/<device> (or the disk a partition belongs to) says it is removable."""
-    name = Path(device).name
-    candidates = [name, re.sub(r"p?\d+$", "", name)]
-    cls = sys_block.parent / "class" / "block" / name
-    try:
-        parent = cls.resolve().parent.name
-        candidates.append(parent)
-    except OSError:
-        pass
-    for candidate in candidates:
-        try:
-            if (sys_block / candidate / "removable").read_text().strip() == "1":
-                return True
-        except OSError:
-            continue
-    return False
-
-
-def linux_drives(mounts: str | None = None, sys_block: Path = Path("/sys/block"),
-                 media_roots: tuple[str, ...] = ("/media/", "/run/media/", "/mnt/")) -> list[dict]:
-    """Mounts under /media, /run/media or /mnt, and mounts of removable block devices."""
-    if mounts is None:
-        mounts = Path("/proc/self/mounts").read_text(encoding="utf-8", errors="replace")
-    drives, seen = [], set()
-    for line in mounts.splitlines():
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        device, point, fstype = _unescape_mount(parts[0]), _unescape_mount(parts[1]), parts[2]
-        if point in seen or fstype in ("autofs", "tmpfs", "proc", "sysfs", "devtmpfs", "squashfs"):
-            continue
-        under_media = any(point.startswith(root) for root in media_roots)
-        removable = device.startswith("/dev/") and _block_removable(device, sys_block)
-        if not (under_media or removable):
-            continue
-        drive = _drive(Path(point), Path(point).name, removable or under_media)
-        if drive is not None:
-            seen.add(point)
-            drives.append(drive)
-    return drives
-
-
-def mac_drives(volumes: Path = Path("/Volumes")) -> list[dict]:
-    drives = []
-    for entry in sorted(volumes.iterdir()):
-        if entry.is_symlink():  # the start-up disk is a link to /
-            continue
-        drive = _drive(entry, entry.name, True)
-        if drive is not None:
-            drives.append(drive)
-    return drives
-
-
-def windows_drives() -> list[dict]:
-    import ctypes
-
-    kernel = ctypes.windll.kernel32  # type: ignore[attr-defined]
-    drives = []
-    mask = kernel.GetLogicalDrives()
-    for index in range(26):
-        if not mask & (1 << index):
-            continue
-        root = f"{chr(65 + index)}:\\"
-        if kernel.GetDriveTypeW(ctypes.c_wchar_p(root)) != 2:  # DRIVE_REMOVABLE
-            continue
-        name = ctypes.create_unicode_buffer(261)
-        ok = kernel.GetVolumeInformationW(ctypes.c_wchar_p(root), name, 261, None, None, None, None, 0)
-        drive = _drive(Path(root), name.value if ok else root, True)
-        if drive is not None:
-            drives.append(drive)
-    return drives

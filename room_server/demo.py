@@ -7,7 +7,8 @@ import csv
 import random
 from pathlib import Path
 
-from content.loader import shipped_packs, shipped_questionnaires, with_centre_key
+from content.loader import shipped_packs
+from content.questionnaire_loader import shipped_questionnaires, with_centre_key
 from room_protocol import seal
 
 from .storage import DB_NAME, Database, audit, now_ms

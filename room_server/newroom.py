@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from content.loader import load_pack, load_questionnaire
+from content.loader import load_pack
+from content.questionnaire_loader import load_questionnaire
 from content.model import Questionnaire, TestPack
 
 from .excel_text import excel_text, plain_text

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from . import bundle as bn
-from . import pdf
+from . import drives, pdf
+from .bundle_verify import verify_bundle
 from .newroom import SLIPS_FILE, read_slips_file
 from .protocol_pdf import protocol_form
 from .slips_pdf import slips_pdf
@@ -65,7 +66,7 @@ def print_to(data_dir: Path, what: str, out: Path) -> Path:
         raise PaperworkError(f"the folder {out.parent} does not exist")
     data = make_pdf(data_dir, what)
     try:
-        bn.write_file_safely(out, data)
+        drives.write_file_safely(out, data)
     except OSError as exc:
         raise PaperworkError(f"cannot write {out}: {exc.strerror or exc}") from None
     return out
@@ -101,7 +102,7 @@ def cli_results(data_dir: Path, out: Path, language: str | None) -> int:
         return 1
     try:
         data = results_workbook(read_snapshot(data_dir), language)
-        bn.write_file_safely(out, data)
+        drives.write_file_safely(out, data)
     except SnapshotError as exc:
         print(f"room-server: {exc}", file=sys.stderr)
         return 1
@@ -144,7 +145,7 @@ def cli_verify(bundle: Path, fingerprints: list[str] | None = None, keys_file: s
             except KeysFileError as exc:
                 print(f"room-server: {exc}", file=sys.stderr)
                 return 2
-    report = bn.verify_bundle(bundle, expected_keys=expected)
+    report = verify_bundle(bundle, expected_keys=expected)
     for note in report.notes:
         print(f"  note: {note}")
     if report.ok:

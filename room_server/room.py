@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import room_protocol as p
-from content.loader import load_pack, load_questionnaire
+from content.loader import load_pack
+from content.questionnaire_loader import load_questionnaire
 from content.model import Questionnaire, TestPack
 from room_protocol import ErrorCode, ProtocolError
 from room_protocol.rules import is_answered

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import room_protocol as p
-from content import reference
+from content import reference, reference_rows
 from room_protocol.rules import AFTER_TEST, IN_TEST, State
 
 from .room import Room
@@ -89,7 +89,7 @@ def aids(names: tuple[str, ...]) -> p.Aids:
     periodic = solubility = None
     if "periodic" in names:
         table = reference.periodic_table()
-        by_language = {lang: reference.periodic_rows(table, lang) for lang in ("kk", "ru", "en")}
+        by_language = {lang: reference_rows.periodic_rows(table, lang) for lang in ("kk", "ru", "en")}
         rows = [list(row) for row in by_language["en"]]
         series = {lang: [row[0] for row in lang_rows[7:]] for lang, lang_rows in by_language.items()}
         for row in rows[7:]:
@@ -97,9 +97,9 @@ def aids(names: tuple[str, ...]) -> p.Aids:
         periodic = p.PeriodicTable(dict(table.title), rows, series)
     if "solubility" in names:
         table = reference.solubility_table()
-        grid = reference.solubility_rows(table)
-        solubility = p.SolubilityTable(dict(table.title), [reference.ion_display(c) for c in grid[0][1:]],
-                                       [reference.ion_display(row[0]) for row in grid[1:]],
+        grid = reference_rows.solubility_rows(table)
+        solubility = p.SolubilityTable(dict(table.title), [reference_rows.ion_display(c) for c in grid[0][1:]],
+                                       [reference_rows.ion_display(row[0]) for row in grid[1:]],
                                        [row[1:] for row in grid[1:]],
                                        {code: dict(names) for code, names in table.legend.items()})
     return p.Aids(periodic, solubility)

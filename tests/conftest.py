@@ -355,7 +355,27 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "soak: a long run (minutes); only with --run-soak, as `make soak` does")
 
 
+# What each test module needs, so a developer can run the fast part alone (`make test-fast`
+# runs `-m unit`); `make test` runs them all. A module not named here is integration.
+UNIT = {  # pure code, files and SQLite: no server port, no process, no terminal
+    "test_protocol", "test_dispatch", "test_sitting", "test_scoring", "test_content_loader", "test_content_check",
+    "test_content_import", "test_reference", "test_shipped_content", "test_roster", "test_roster_formats",
+    "test_proctor_model", "test_qti_results", "test_results_sheet", "test_bundle_verify", "test_paperwork_forms",
+    "test_paperwork_pdf",
+}
+E2E = {  # installed commands in tmux, network namespaces, a browser, built wheels, FAT images
+    "test_student_tmux", "test_proctor_tmux", "test_zeroconf", "test_faults", "test_packaging", "test_bench_smoke",
+    "test_paperwork_fat",
+}
+
+
+def kind_of(module: str) -> str:
+    return "unit" if module in UNIT else "e2e" if module in E2E else "integration"
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(kind_of(item.module.__name__.rpartition(".")[2]))
     if config.getoption("--run-soak"):
         return
     skip = pytest.mark.skip(reason="a soak case: run it with --run-soak (make soak)")

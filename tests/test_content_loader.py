@@ -1,24 +1,17 @@
-"""content.loader: building packs and questionnaires from TOML, unreadable files as problems,
-reference dispatch, and every shipped pack and questionnaire loading cleanly."""
+"""content.loader and content.questionnaire_loader: building packs and questionnaires from TOML,
+unreadable files as problems, reference files in the checker, and every shipped pack and questionnaire loading cleanly."""
 
 from __future__ import annotations
 
-import importlib.util
 
 import pytest
 
 import content.loader as loader
 from content import content_root
 from content.check import check_paths
-from content.loader import (
-    load_file,
-    load_pack,
-    load_questionnaire,
-    shipped_pack,
-    shipped_packs,
-    shipped_questionnaire,
-    shipped_questionnaires,
-)
+from content.loader import load_file, load_pack, shipped_pack, shipped_packs
+from content.questionnaire_loader import load_questionnaire, shipped_questionnaire, shipped_questionnaires
+from content.reference import load_reference
 from content import model
 from content.model import PeriodicTable, Questionnaire
 from content_samples import write_sound_pack, write_sound_questionnaire
@@ -215,12 +208,10 @@ period = 1
 '''
 
 
-@pytest.mark.skipif(importlib.util.find_spec("content.reference") is None,
-                    reason="content.reference is not written yet")
 def test_reference_files_go_to_the_reference_reader(tmp_path):
     path = tmp_path / "periodic.toml"
     path.write_text(TINY_PERIODIC, encoding="utf-8")
-    table, problems = loader.load_reference(path)
+    table, problems = load_reference(path)
     assert problems == []
     assert isinstance(table, PeriodicTable)
     assert [e.symbol for e in table.elements] == ["H", "He"]

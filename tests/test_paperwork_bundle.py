@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from paperwork_support import opened, copy_room, live_server, proctor, run_sitting, start_student
 from room_server import bundle as bn
+from room_server.drives import linux_drives, list_drives
 import room_protocol as p
 from room_server.cli import main as cli_main
 from room_server.signing import fingerprint, room_fingerprint
@@ -425,7 +426,7 @@ def test_linux_drives_finds_media_mounts_and_removable_devices(tmp_path):
         f"/dev/fuse {media} fuse.fusefat rw 0 0",
         f"tmpfs {tmp_path} tmpfs rw 0 0",
     ])
-    drives = bn.linux_drives(mounts, sys_block, media_roots=(str(media),))
+    drives = linux_drives(mounts, sys_block, media_roots=(str(media),))
     assert [d["path"] for d in drives] == [str(stick), str(card), str(media)]
     assert all(d["removable"] and d["free_bytes"] > 0 and d["label"] for d in drives)
-    assert isinstance(bn.list_drives(), list)
+    assert isinstance(list_drives(), list)

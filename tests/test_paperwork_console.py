@@ -11,7 +11,8 @@ from pypdf import PdfReader
 from paperwork_support import (copy_room, fat_tools, live_server, logins, make_fat_image, mount_fat, proctor,
                                run_sitting, unmount)
 from room_client import StudentClient, ServerError
-from room_server import bundle as bn
+from room_server import drives
+from room_server.bundle_verify import verify_bundle
 import room_protocol as p
 
 
@@ -63,7 +64,7 @@ async def test_export_from_the_console_and_its_refusals(room, tmp_path, capsys):
             assert bundle.parent == usb.resolve()
             assert reply.files == sum(1 for q in bundle.rglob("*") if q.is_file())
             assert reply.bytes == sum(q.stat().st_size for q in bundle.rglob("*") if q.is_file())
-            assert bn.verify_bundle(bundle).ok
+            assert verify_bundle(bundle).ok
             from room_server.signing import fingerprint_for_paper, room_fingerprint
             assert reply.fingerprint == fingerprint_for_paper(room_fingerprint(room))  # what the paper shows
             second = await boss.request(p.Export(str(usb)))
@@ -99,7 +100,7 @@ async def test_list_drives_shows_a_mounted_stick_and_export_to_it_read_only_is_r
     media = tmp_path / "media"
     media.mkdir()
     # The drives under this test's own media folder, as /media is on a laptop.
-    monkeypatch.setattr(bn, "list_drives", lambda: bn.linux_drives(media_roots=(str(media) + "/",)))
+    monkeypatch.setattr(drives, "list_drives", lambda: drives.linux_drives(media_roots=(str(media) + "/",)))
     mounted = []
     try:
         if reason is None:
@@ -124,7 +125,7 @@ async def test_list_drives_shows_a_mounted_stick_and_export_to_it_read_only_is_r
                 assert set(by_label) == {"STICK", "LOCKED"}
                 assert by_label["STICK"].removable and by_label["STICK"].free_bytes > 3_000_000
                 exported = await boss.request(p.Export(by_label["STICK"].path))
-                assert bn.verify_bundle(Path(exported.bundle)).ok
+                assert verify_bundle(Path(exported.bundle)).ok
                 with pytest.raises(ServerError) as bad:
                     await boss.request(p.Export(by_label["LOCKED"].path))
                 assert bad.value.code == p.ErrorCode.BAD_FIELD and "read-only" in bad.value.reason

@@ -11,6 +11,7 @@ import pytest
 
 from paperwork_support import copy_room, fat_tools, make_fat_image, mount_fat, run_sitting, unmount
 from room_server import bundle as bn
+from room_server import drives
 from room_server.cli import main as cli_main
 
 
@@ -67,7 +68,7 @@ def _fill(point: Path) -> None:
                 f.flush()
         except OSError:
             pass
-    assert bn.free_bytes(point) < 64 * 1024
+    assert drives.free_bytes(point) < 64 * 1024
 
 
 def test_export_onto_a_real_fat_stick_verifies(room, fat, capsys):
@@ -97,12 +98,12 @@ def test_a_stick_that_fills_up_mid_write_is_cleaned_up(room, fat, monkeypatch, c
     stick = fat(256)  # a quarter of a megabyte: the bundle does not fit
     (stick / "KEEP.TXT").write_text("an earlier file")
     # The estimate is told the stick is roomy, so the writing itself meets the full disk.
-    real_free = bn.free_bytes
-    monkeypatch.setattr(bn, "free_bytes", lambda path: 10**9)
+    real_free = drives.free_bytes
+    monkeypatch.setattr(drives, "free_bytes", lambda path: 10**9)
     original = bn._classify
 
     def classify(exc, target, remaining):
-        monkeypatch.setattr(bn, "free_bytes", real_free)
+        monkeypatch.setattr(drives, "free_bytes", real_free)
         return original(exc, target, remaining)
 
     monkeypatch.setattr(bn, "_classify", classify)

@@ -9,21 +9,10 @@ import pytest
 
 from content import content_root
 from content.model import PeriodicTable, Problem, SolubilityTable
-from content.reference import (
-    CODES,
-    PERIODIC_FILE,
-    SOLUBILITY_FILE,
-    element_by_number,
-    element_by_symbol,
-    ion_display,
-    load_reference,
-    mass_text,
-    parse_reference,
-    periodic_rows,
-    periodic_table,
-    solubility_rows,
-    solubility_table,
-)
+from content.reference import (CODES, PERIODIC_FILE, SOLUBILITY_FILE, load_reference, parse_reference, periodic_table,
+                               solubility_table)
+from content.reference_rows import (element_by_number, element_by_symbol, ion_display, mass_text, periodic_rows,
+                                    solubility_rows)
 
 
 @pytest.fixture(scope="module")

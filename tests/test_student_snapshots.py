@@ -51,7 +51,7 @@ def result_message(language: str) -> p.Result:
 
 
 def questionnaire_message(language: str) -> p.QuestionnaireOut:
-    from content.loader import shipped_questionnaire
+    from content.questionnaire_loader import shipped_questionnaire
     q = shipped_questionnaire(language)
     return p.QuestionnaireOut("snapshot", q.version, q.audience, q.title, q.intro, q.minutes, q.minutes * 60_000,
                               [p.QuestionView(**question.student_view()) for question in q.questions], bytes(32))

@@ -94,7 +94,8 @@ def demo_server(tmp_path):
 async def test_student_tui_from_login_to_the_questionnaire(demo_server, tmp_path):
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed: the end-to-end terminal test needs it")
-    from content.loader import shipped_pack, shipped_questionnaire
+    from content.loader import shipped_pack
+    from content.questionnaire_loader import shipped_questionnaire
     from room_client import ProctorClient
 
     data, port = demo_server

@@ -10,6 +10,7 @@ import room_protocol as p
 from room_protocol import ErrorCode, ProtocolError
 
 from .. import bundle as bn
+from .. import drives
 from ..dispatch import Call, handles
 from ..paperwork import WHAT, PaperworkError, export_to, print_to
 from ..room import Room
@@ -21,7 +22,7 @@ _EXPORT_CODES = {"target": ErrorCode.BAD_FIELD, "read_only": ErrorCode.BAD_FIELD
 
 @handles(p.ListDrives)
 async def list_drives(room: Room, call: Call, msg: p.ListDrives) -> p.Drives:
-    return p.Drives([p.DriveView(**drive) for drive in await asyncio.to_thread(bn.list_drives)])
+    return p.Drives([p.DriveView(**drive) for drive in await asyncio.to_thread(drives.list_drives)])
 
 
 @handles(p.Print)
