@@ -10,7 +10,9 @@ from room_protocol.rules import State
 
 
 @dataclass
-class Student:
+class Person:
+    """A student as the roster and the room know them (no secrets: the snapshot uses it too)."""
+
     id: int
     iin: str
     surname: str
@@ -23,10 +25,18 @@ class Student:
     variant: str
     login: str
     ikt: str
-    password_hash: str
 
     def full_name(self) -> str:
         return " ".join(x for x in (self.surname, self.name, self.patronymic) if x)
+
+    @property
+    def class_label(self) -> str:
+        return f"{self.grade}{self.class_name}"
+
+
+@dataclass
+class Student(Person):
+    password_hash: str
 
 
 @dataclass

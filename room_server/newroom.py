@@ -23,6 +23,7 @@ from typing import Callable
 
 from content.loader import load_pack
 from content.questionnaire_loader import load_questionnaire
+from content.toml_fields import problem_lines
 from content.model import Questionnaire, TestPack
 
 from .excel_text import excel_text, plain_text
@@ -85,8 +86,7 @@ def load_packs(pack_paths: list[str]) -> dict[str, TestPack]:
     for path in pack_paths:
         pack, problems = load_pack(path)
         if pack is None:
-            lines = "\n".join(f"  {p}" for p in problems) or "  (not a test pack)"
-            raise SetupError(f"the test pack {path} has problems:\n{lines}")
+            raise SetupError(f"the test pack {path} has problems:\n{problem_lines(problems, limit=50) or '  (not a test pack)'}")
         if pack.language in packs:
             raise SetupError(f"two packs for the language {pack.language}: {packs[pack.language].path} and {path}")
         packs[pack.language] = pack
@@ -106,8 +106,8 @@ def load_questionnaires(paths: list[str], languages: set[str]) -> list[Questionn
     for path in paths:
         questionnaire, problems = load_questionnaire(path)
         if questionnaire is None:
-            lines = "\n".join(f"  {p}" for p in problems) or "  (not a questionnaire)"
-            raise SetupError(f"the questionnaire {path} has problems:\n{lines}")
+            raise SetupError(f"the questionnaire {path} has problems:\n"
+                             f"{problem_lines(problems, limit=50) or '  (not a questionnaire)'}")
         if questionnaire.centre_key is None:
             raise SetupError(f"the questionnaire {path} names no analysis centre key (centre_key): the answers "
                              "could not be sealed for the centre. Use the questionnaire file the centre sent.")

@@ -20,6 +20,7 @@ from content.model import TestPack
 from content.scoring import AttemptScore, SubjectScore, is_answered, score_attempt
 from room_protocol.rules import AFTER_TEST, State, is_present
 
+from .model import Person
 from .sitting import DEFAULT_LATE_GRACE_MS
 from .storage import unpack_value
 from .storage.attempts import parse_result
@@ -32,32 +33,13 @@ class SnapshotError(Exception):
 
 
 @dataclass
-class StudentRecord:
-    id: int
-    iin: str
-    surname: str
-    name: str
-    patronymic: str
-    grade: int
-    class_name: str
-    language: str
-    seat: int
-    variant: str
-    login: str
-    ikt: str
+class StudentRecord(Person):
     attendance: dict
     attempt: dict
     answers: list[dict] = field(default_factory=list)  # every answer row, in the client's order (seq)
     latest: dict[str, Any] = field(default_factory=dict)  # item -> the latest counted answer
     latest_seq: dict[str, int] = field(default_factory=dict)  # item -> the seq of that answer
     score: AttemptScore | None = None
-
-    def full_name(self) -> str:
-        return " ".join(x for x in (self.surname, self.name, self.patronymic) if x)
-
-    @property
-    def class_label(self) -> str:
-        return f"{self.grade}{self.class_name}"
 
     @property
     def state(self) -> str:

@@ -136,7 +136,7 @@ def seat_view(room: Room, student_id: int) -> p.SeatView:
     subject = pack.subjects[min(a.subject_index, len(pack.subjects) - 1)]
     on_break = a.state == State.ON_BREAK
     return p.SeatView(
-        s.id, s.seat, s.ikt, s.login, s.surname, s.name, s.patronymic, f"{s.grade}{s.class_name}", s.language,
+        s.id, s.seat, s.ikt, s.login, s.surname, s.name, s.patronymic, s.class_label, s.language,
         s.variant, status, a.state, subject.id if a.started_ms else "", subject.title if a.started_ms else "",
         room.answered_count(student_id), len(pack.variant(s.variant).items()), remaining, online,
         None if online or a.state == State.NOT_LOGGED_IN else a.offline_since_ms, alerts, a.data_mistake or "",
