@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 from typing import AsyncIterator, Hashable
 
@@ -44,27 +46,58 @@ class KeyedLocks:
 
 
 class PasswordChecks:
-    """scrypt checks, one computer at a time: an address with a check queued or running gets
-    `busy` for another, so the queue holds at most one check per computer and a student's
-    single try waits behind one check per other computer, never behind a flood."""
+    """scrypt checks on one thread, one computer at a time, the cleanest computer first.
+
+    An address with a check queued or running gets `busy` for another, so the queue holds at
+    most one check per computer. Waiting checks go lowest `priority` first (the caller passes
+    the address's recent wrong passwords): a student's single try from a computer that never
+    guessed waits for the check in progress, never behind a flood from computers that guess."""
 
     def __init__(self, workers: int = CHECK_WORKERS, max_waiting: int = MAX_WAITING_CHECKS):
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="password")
-        self._slots = asyncio.Semaphore(workers + max_waiting)
+        self._free = workers
+        self._max_waiting = max_waiting
+        self._waiting: list[tuple[int, int, asyncio.Future]] = []  # a heap: (priority, arrival, turn)
+        self._arrivals = itertools.count()
         self._checking: set[str] = set()
 
-    async def check(self, address: str, password: str, stored_hash: str) -> bool:
+    async def check(self, address: str, password: str, stored_hash: str, priority: int = 0) -> bool:
         if address in self._checking and address not in TRUSTED:
             raise ProtocolError(ErrorCode.BUSY, "one login at a time from this computer", retry_after_s=0.5)
-        if self._slots.locked():
+        if len(self._waiting) >= self._max_waiting:
             raise ProtocolError(ErrorCode.BUSY, "too many logins at once; try again in a moment", retry_after_s=1.0)
         self._checking.add(address)
         try:
-            async with self._slots:
+            await self._turn(priority)
+            try:
                 return await asyncio.get_running_loop().run_in_executor(self._pool, verify_password, password,
                                                                         stored_hash)
+            finally:
+                self._next()
         finally:
             self._checking.discard(address)
+
+    async def _turn(self, priority: int) -> None:
+        if self._free and not self._waiting:
+            self._free -= 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._arrivals), turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # given the turn, then cancelled: pass it on
+                self._next()
+            raise
+
+    def _next(self) -> None:
+        """A check ended: the turn goes to the best waiting one, or the worker is free."""
+        while self._waiting:
+            _, _, turn = heapq.heappop(self._waiting)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._free += 1
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -176,6 +176,11 @@ class LoginThrottle:
             self._recent = {a: t for a, t in self._recent.items() if t and now_s - t[-1] < self.burst_window_s}
         return len(recent) == self.burst_failures
 
+    def recent_failures(self, address: str, now_s: float) -> int:
+        """Wrong passwords from this address within the burst window: its place in the queue
+        of password checks (room_server.logins)."""
+        return sum(1 for t in self._recent.get(address, ()) if now_s - t < self.burst_window_s)
+
     def succeeded(self, login: str, address: str) -> None:
         self._failures.pop((login, address), None)
 

@@ -32,13 +32,15 @@ async def login(room: Room, call: Call, msg: p.Login) -> p.LoginOk:
     # One check at a time per login and computer: concurrent guesses wait their turn and
     # meet the throttle, none slips past it.
     async with room.login_locks.hold((name, peer.address)):
-        wait = room.throttle.wait_s(name, peer.address, time.monotonic())
+        now_s = time.monotonic()
+        wait = room.throttle.wait_s(name, peer.address, now_s)
         if wait > 0:
             raise ProtocolError(ErrorCode.SLOW_DOWN, f"too many wrong passwords; try again in {wait:.0f} s",
                                 retry_after_s=round(wait, 1))
         student = room.by_login.get(msg.login.strip())
         ok = student is not None and len(msg.password) <= 64 and await room.passwords.check(
-            peer.address, msg.password.strip(), student.password_hash)
+            peer.address, msg.password.strip(), student.password_hash,
+            priority=room.throttle.recent_failures(peer.address, now_s))
         if not ok:
             await failed_login(room, peer.address, name, student)
     room.throttle.succeeded(name, peer.address)
