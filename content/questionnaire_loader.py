@@ -115,18 +115,18 @@ def shipped_questionnaires() -> list[Path]:
     return sorted(p for p in folder.glob("*.toml") if p.is_file() and not p.name.startswith("."))
 
 
-def shipped_questionnaire(language: str) -> Questionnaire:
-    """The shipped questionnaire in a language; ValueError if missing or broken."""
+def shipped_questionnaire(language: str, audience: str = "student") -> Questionnaire:
+    """The shipped questionnaire for an audience in a language; ValueError if missing or broken."""
     for file in shipped_questionnaires():
         doc, _ = load_file(file)
-        if doc is None or doc.get("language") != language:
+        if doc is None or doc.get("language") != language or doc.get("audience", "student") != audience:
             continue
         questionnaire, problems = load_questionnaire(file)
         if questionnaire is None:
             raise ValueError(f"the '{language}' questionnaire ({file.name}) is broken; "
                              f"run 'room-server content check':\n{problem_lines(problems)}")
         return questionnaire
-    raise ValueError(f"no questionnaire in '{language}' under content/questionnaires")
+    raise ValueError(f"no {audience} questionnaire in '{language}' under content/questionnaires")
 
 
 def with_centre_key(path: str | os.PathLike, centre_key: bytes) -> str:

@@ -250,13 +250,13 @@ def test_shipped_pack_loads(folder):
 def test_shipped_questionnaire_loads(path):
     questionnaire, problems = load_questionnaire(path)
     assert problems == [], "\n".join(str(p) for p in problems)
-    assert shipped_questionnaire(questionnaire.language) == questionnaire
+    assert shipped_questionnaire(questionnaire.language, questionnaire.audience) == questionnaire
 
 
 def test_missing_shipped_content_is_a_clear_error():
     with pytest.raises(ValueError, match="no test pack for grade 7 in 'kk'"):
         shipped_pack(7, "kk")
-    with pytest.raises(ValueError, match="no questionnaire in 'en'"):
+    with pytest.raises(ValueError, match="no student questionnaire in 'en'"):
         shipped_questionnaire("en")
 
 
