@@ -104,6 +104,15 @@ def load_questionnaire(path: str | os.PathLike) -> tuple[Questionnaire | None, l
     return questionnaire_from_doc(doc, str(path))
 
 
+def room_copy(path: str | os.PathLike) -> Questionnaire:
+    """A room's own copy of a questionnaire, checked when the room was made: a problem now
+    means the file was damaged (ValueError naming it)."""
+    questionnaire, problems = load_questionnaire(path)
+    if questionnaire is None:
+        raise ValueError(f"the room's copy of a questionnaire is damaged: {problems[0] if problems else path}")
+    return questionnaire
+
+
 def questionnaires_folder() -> Path:
     return content_root() / "questionnaires"
 

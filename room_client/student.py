@@ -98,6 +98,7 @@ class StudentClient(RoomLink):
         self.latest_by_item: dict[str, AnswerState] = {}
         self.next_seq = 1
         self.login_ok: p.LoginOk | None = None
+        self.staff_ok: p.StaffOk | None = None  # a teacher's or principal's slip: no test, the questionnaire
         self.last_clock: p.Clock | None = None
         self.test: p.Test | None = None
         self.credentials: Credentials | None = None
@@ -107,9 +108,10 @@ class StudentClient(RoomLink):
 
     # ------------------------------------------------------------------ logging in
 
-    async def login(self, login: str, password: str, device: str) -> p.LoginOk:
+    async def login(self, login: str, password: str, device: str) -> p.LoginOk | p.StaffOk:
         """Logs in; the login's journal is opened and its unsent answers are sent as part of
-        it. Raises ServerError (bad_login, awaiting_approval...) or Offline."""
+        it. A teacher's or principal's slip gets `staff_ok` (the questionnaire only). Raises
+        ServerError (bad_login, awaiting_approval...) or Offline."""
         self.credentials = Credentials(login, password, device)
         if self.journal_dir is not None and (self.journal is None or self.journal.login != login):
             self.journal = Journal(journal_path(self.journal_dir, login), login)
@@ -121,7 +123,12 @@ class StudentClient(RoomLink):
         self._logged_in(login_ok)
         return login_ok
 
-    def _logged_in(self, login_ok: p.LoginOk) -> None:
+    def _logged_in(self, login_ok: p.LoginOk | p.StaffOk) -> None:
+        if isinstance(login_ok, p.StaffOk):
+            self.staff_ok = login_ok
+            self.awaiting_approval = False
+            self._ready.set()
+            return
         self.login_ok = login_ok
         self.awaiting_approval = False
         attempt = login_ok.attempt
@@ -317,8 +324,9 @@ class StudentClient(RoomLink):
 
     # ------------------------------------------------------------------ the questionnaire
 
-    async def questionnaire_start(self) -> p.QuestionnaireOut:
-        return await self.request(p.QuestionnaireStart())
+    async def questionnaire_start(self, language: str = "") -> p.QuestionnaireOut:
+        """The questionnaire; a teacher or principal names the language (`staff_ok.languages`)."""
+        return await self.request(p.QuestionnaireStart(language))
 
     async def questionnaire_submit(self, questionnaire: p.QuestionnaireOut, answers: dict[str, Any]) -> p.Done:
         """Seals the answers here, to the analysis centre's key, with this student's ИКТ (so

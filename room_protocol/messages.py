@@ -61,6 +61,17 @@ class LoginOk(Message):
     attempt: AttemptView
 
 
+@message("staff_ok")
+class StaffOk(Message):
+    """The reply to `login` for a teacher's or principal's slip: no test, only the
+    questionnaire (`questionnaire_start` with one of `languages`, then `questionnaire_submit`)."""
+
+    login: str
+    audience: str  # "teacher" or "principal"
+    languages: list[str]  # the languages their questionnaire is in
+    questionnaire_done: bool
+
+
 @message("report_mistake", sender="student")
 class ReportMistake(Message):
     note: str = ""
@@ -175,7 +186,10 @@ class Result(ResultView, Message):
 
 @message("questionnaire_start", sender="student")
 class QuestionnaireStart(Message):
-    pass
+    """A student answers in the test language; a teacher or principal names the language of
+    the questionnaire they chose (one of `staff_ok.languages`)."""
+
+    language: str = ""
 
 
 @message("questionnaire")
@@ -403,7 +417,7 @@ class Drives(Message):
 
 @message("print", sender="proctor")
 class Print(Message):
-    what: str  # "slips", "seating", "acts", "protocol"
+    what: str  # "slips", "staff" (teachers' and principals' slips), "seating", "acts", "protocol"
     to: str  # a PDF path on the server's laptop
 
 

@@ -127,6 +127,8 @@ SEAL_OVERHEAD = 48  # the encapsulated key and the AEAD tag
 QUESTIONNAIRE_SEALED_BYTES = QUESTIONNAIRE_PLAINTEXT_BYTES + SEAL_OVERHEAD
 MAX_QUESTIONNAIRE_TEXT = 300  # characters of a typed answer (fits the fixed size whatever the script)
 QUESTIONNAIRE_LATE_MS = 2 * 60_000  # a response the app sent at its time over may arrive this late
+STAFF_AUDIENCES = ("teacher", "principal")  # who answers a questionnaire without a test
+STAFF_MESSAGES = frozenset({"questionnaire_start", "questionnaire_submit"})  # all a staff login may send
 
 
 # ------------------------------------------------------------------------- the room

@@ -172,6 +172,16 @@ class SeatView(Record):
 
 
 @view
+class StaffView(Record):
+    """A teacher's or principal's questionnaire account: whether they answered, never what."""
+
+    login: str
+    audience: str  # "teacher" or "principal"
+    online: bool
+    done: bool
+
+
+@view
 class SittingView(Record):
     state: str  # "not_open", "open", "closed"
     school: str
@@ -186,6 +196,7 @@ class SittingView(Record):
     packs: dict[str, str]  # language -> pack id
     total_minutes: int
     late_grace_ms: int
+    staff: list[StaffView]  # the teachers' and principals' questionnaire accounts
 
 
 @view

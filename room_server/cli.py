@@ -73,8 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     content.add_argument("action", choices=["check", "import"])
     content.add_argument("paths", nargs="*")
 
-    printing = sub.add_parser("print", help="print slips, seating, acts or protocol to a PDF")
-    printing.add_argument("what", choices=["slips", "seating", "acts", "protocol"])
+    staff = sub.add_parser("staff", help="teachers' and principals' questionnaire slips (no test, no name)")
+    staff.add_argument("--data", required=True, help="the room's folder")
+    staff.add_argument("--teachers", type=int, default=0, help="how many teachers' slips to add")
+    staff.add_argument("--principals", type=int, default=0, help="how many principals' slips to add")
+    staff.add_argument("--questionnaire", action="append", default=[],
+                       help="a teacher's or principal's questionnaire from the analysis centre (repeat for kk and ru)")
+    staff.set_defaults(run=cmd_staff)
+
+    printing = sub.add_parser("print", help="print slips, staff slips, seating, acts or protocol to a PDF")
+    printing.add_argument("what", choices=["slips", "staff", "seating", "acts", "protocol"])
     printing.add_argument("--data", required=True)
     printing.add_argument("--out", required=True)
     printing.set_defaults(run=cmd_print)
@@ -134,6 +142,23 @@ def cmd_init(args) -> int:
     print(f"Room created in {room.data_dir}: {room.students} students.")
     print(f"Login slips: {room.data_dir / 'login-slips.csv'} (print them with 'room-server print slips').")
     print(f"Proctor key: {room.proctor_key}")
+    return 0
+
+
+def cmd_staff(args) -> int:
+    from .newroom import STAFF_SLIPS_FILE, SetupError, add_staff
+
+    try:
+        slips = asyncio.run(add_staff(args.data, teachers=args.teachers, principals=args.principals,
+                                      questionnaire_paths=args.questionnaire))
+    except SetupError as exc:
+        raise UserError(str(exc)) from None
+    if slips:
+        print(f"Added {len(slips)} slips: " + ", ".join(s["login"] for s in slips) + ".")
+        print(f"Their passwords are in {Path(args.data) / STAFF_SLIPS_FILE}; print the slips with "
+              f"'room-server print staff --data {args.data} --out staff-slips.pdf'.")
+    else:
+        print("Questionnaires added; no slips (use --teachers N, --principals N).")
     return 0
 
 

@@ -13,9 +13,9 @@ from typing import Awaitable, Callable
 
 import room_protocol as p
 from room_protocol import ErrorCode, ProtocolError
-from room_protocol.rules import ALLOWED, REFUSED_ON_BREAK, REFUSED_WHILE_PAUSED, State
+from room_protocol.rules import ALLOWED, REFUSED_ON_BREAK, REFUSED_WHILE_PAUSED, STAFF_MESSAGES, State
 
-from .model import Attempt, Student
+from .model import Attempt, StaffMember, Student
 from .room import Peer, Room
 
 
@@ -27,6 +27,7 @@ class Call:
     re: int | None
     student: Student | None = None
     attempt: Attempt | None = None
+    staff: StaffMember | None = None  # a teacher's or principal's slip (questionnaire only)
 
 
 Handler = Callable[[Room, Call, p.Message], Awaitable[p.Message | None]]
@@ -78,7 +79,12 @@ def prepare(room: Room, conn: Peer, role: str, msg: p.Message, re: int | None) -
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"no handler for {kind}")
     call = Call(conn, re)
     if type(msg) in NEEDS_STUDENT:
-        call.student, call.attempt = require_student(room, conn, kind)
+        call.staff = room.staff.of(conn)
+        if call.staff is None:
+            call.student, call.attempt = require_student(room, conn, kind)
+        elif kind not in STAFF_MESSAGES:
+            raise ProtocolError(ErrorCode.WRONG_STATE, f"a teacher's or principal's slip answers the questionnaire "
+                                                       f"only, not {kind}")
     return handler, call
 
 

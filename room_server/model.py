@@ -40,6 +40,22 @@ class Student(Person):
 
 
 @dataclass
+class StaffMember:
+    """A teacher's or principal's questionnaire account (a slip with a login, no name)."""
+
+    id: int
+    login: str
+    audience: str  # rules.STAFF_AUDIENCES
+    password_hash: str
+    questionnaire_started_ms: int | None = None
+    language: str | None = None  # the language they last opened the questionnaire in
+
+    @property
+    def respondent(self) -> str:
+        return f"{self.audience}:{self.id}"
+
+
+@dataclass
 class Attempt:
     student_id: int
     state: str = State.NOT_LOGGED_IN

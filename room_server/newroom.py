@@ -30,14 +30,18 @@ from .excel_text import excel_text, plain_text
 from .model import Student
 from .roster import Roster, RosterRow, read_roster_file
 from .storage import DB_NAME, Database, now_ms
+from .storage import audit, meta as meta_rows
 from .storage import questionnaire as questionnaire_rows
 from .storage import roster as roster_rows
+from .storage import staff as staff_rows
 from .sitting import assign_variants
 
 PROCTOR_KEY_FILE = "proctor.key"
 QUESTIONNAIRES_DIR = "questionnaires"
 SIGNING_KEY_FILE = "signing.key"
 SLIPS_FILE = "login-slips.csv"
+STAFF_SLIPS_FILE = "staff-slips.csv"
+STAFF_PREFIX = {"teacher": "t", "principal": "p"}  # t-01, p-01: never a student's m9-001
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off a slip by a child
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**11, 8, 1  # ~4 ms a check (2 MiB): 500 logins at once fit in ~1 s of 2 cores
 
@@ -215,6 +219,70 @@ async def _create(data_dir: Path, rows: list[RosterRow], packs: dict[str, TestPa
     return NewRoom(data_dir, len(rows), proctor_key, logins)
 
 
+async def add_staff(data_dir: str | Path, *, teachers: int = 0, principals: int = 0,
+                    questionnaire_paths: list[str] = ()) -> list[dict]:
+    """Adds teachers' and principals' questionnaire slips to a room (and, with
+    `questionnaire_paths`, their questionnaires, naming the room's centre key). Returns the
+    new slips {login, password, audience}; the clear passwords go to `staff-slips.csv`."""
+    data_dir = Path(data_dir)
+    if not (data_dir / DB_NAME).exists():
+        raise SetupError(f"no room in {data_dir} (create one with 'room-server init')")
+    if teachers < 0 or principals < 0 or teachers + principals > 200:
+        raise SetupError("give 0 to 200 slips in all (--teachers N, --principals N)")
+    wanted = {"teacher": teachers, "principal": principals}
+    database = await Database.open(data_dir)
+    try:
+        meta = await meta_rows.load_meta(database)
+        have = {(audience, language) for audience, language, _ in await questionnaire_rows.files(database)}
+        added: list[tuple[str, str, str]] = []
+        for path in questionnaire_paths:
+            questionnaire, problems = load_questionnaire(path)
+            if questionnaire is None:
+                raise SetupError(f"the questionnaire {path} has problems:\n"
+                                 f"{problem_lines(problems, limit=50) or '  (not a questionnaire)'}")
+            if questionnaire.audience not in STAFF_PREFIX:
+                raise SetupError(f"the questionnaire {path} is for {questionnaire.audience}s; give a teacher's or a "
+                                 "principal's here (students' questionnaires are given at init)")
+            if questionnaire.centre_key is None or base64.b64encode(questionnaire.centre_key).decode() != meta.get(
+                    "centre_key"):
+                raise SetupError(f"the questionnaire {path} does not name this room's analysis centre key; use the "
+                                 "file the centre sent with the students' questionnaires")
+            key = (questionnaire.audience, questionnaire.language)
+            if key in have:
+                raise SetupError(f"the room already has a {key[0]} questionnaire in {key[1]}")
+            have.add(key)
+            added.append((questionnaire.audience, questionnaire.language,
+                          f"{QUESTIONNAIRES_DIR}/{questionnaire.audience}-{questionnaire.language}.toml"))
+            write_private(data_dir / added[-1][2], Path(path).read_bytes())
+        for audience, count in wanted.items():
+            if count and not any(aud == audience for aud, _ in have):
+                raise SetupError(f"the room has no {audience} questionnaire: add the centre's file with "
+                                 f"--questionnaire {audience}-kk.toml (and -ru)")
+        taken = await staff_rows.logins(database)
+        slips, statements, now = [], [], now_ms()
+        for audience, count in wanted.items():
+            numbers = [int(login.split("-")[1]) for login in taken if login.startswith(STAFF_PREFIX[audience] + "-")]
+            for n in range(max(numbers, default=0) + 1, max(numbers, default=0) + 1 + count):
+                slips.append({"login": f"{STAFF_PREFIX[audience]}-{n:02d}", "password": new_password(),
+                              "audience": audience})
+        loop = asyncio.get_running_loop()
+        hashes = await asyncio.gather(*(loop.run_in_executor(None, hash_password, s["password"]) for s in slips))
+        statements = [staff_rows.add(s["login"], s["audience"], h, now) for s, h in zip(slips, hashes)]
+        statements.append(audit.entry(now, "server", None, "staff_added", {"teachers": teachers,
+                                                                           "principals": principals}))
+        async with database.transaction() as tx:
+            if added:
+                await questionnaire_rows.add_files(tx, added)
+            for sql, params in statements:
+                await tx.execute(sql, params)
+    finally:
+        await database.close()
+    slips_file = data_dir / STAFF_SLIPS_FILE
+    earlier = read_slips_file(slips_file) if slips_file.exists() else []
+    _write_csv_private(slips_file, ["login", "password", "audience"], earlier + slips)
+    return slips
+
+
 def make_private(folder: Path) -> None:
     """The room's folder and everything in it readable by its owner only: a class's names,
     IINs, password hashes, answers, the packs' keys and the slips' clear passwords. (On
@@ -237,9 +305,12 @@ def _new_ikt(used: set[str]) -> str:
 
 
 def write_slips_file(path: Path, logins: list[dict]) -> None:
-    fields = ["login", "password", "surname", "name", "patronymic", "class", "seat", "ikt"]
+    _write_csv_private(path, ["login", "password", "surname", "name", "patronymic", "class", "seat", "ikt"], logins)
+
+
+def _write_csv_private(path: Path, fields: list[str], rows: list[dict]) -> None:
     lines = [",".join(fields)]
-    for row in logins:
+    for row in rows:
         lines.append(",".join(_csv_cell(excel_text(str(row[f])) if f == "ikt" else row[f]) for f in fields))
     write_private(path, ("\n".join(lines) + "\n").encode("utf-8"))
 

@@ -15,15 +15,15 @@ from pathlib import Path
 from . import bundle as bn
 from . import drives, pdf
 from .bundle_verify import verify_bundle
-from .newroom import SLIPS_FILE, read_slips_file
+from .newroom import SLIPS_FILE, STAFF_SLIPS_FILE, read_slips_file
 from .protocol_pdf import protocol_form
-from .slips_pdf import slips_pdf
+from .slips_pdf import slips_pdf, staff_slips_pdf
 from .signing import SigningKeyError, fingerprint_for_paper, room_fingerprint
 from .snapshot import SnapshotError, read_snapshot
 
-WHAT = ("slips", "seating", "acts", "protocol")
-DEFAULT_NAMES = {"slips": "login-slips.pdf", "seating": "seating-annex4.pdf", "acts": "acts-annex1-2.pdf",
-                 "protocol": "protocol-annex3.pdf"}
+WHAT = ("slips", "staff", "seating", "acts", "protocol")
+DEFAULT_NAMES = {"slips": "login-slips.pdf", "staff": "staff-slips.pdf", "seating": "seating-annex4.pdf",
+                 "acts": "acts-annex1-2.pdf", "protocol": "protocol-annex3.pdf"}
 
 
 class PaperworkError(Exception):
@@ -31,21 +31,15 @@ class PaperworkError(Exception):
 
 
 def make_pdf(data_dir: Path, what: str) -> bytes:
-    """The PDF for one of slips, seating, acts, protocol (blocking)."""
+    """The PDF for one of WHAT (blocking)."""
     if what not in WHAT:
         raise PaperworkError(f"cannot print {what!r}: choose one of {', '.join(WHAT)}")
     try:
         snap = read_snapshot(data_dir)
         if what == "slips":
-            path = Path(data_dir) / SLIPS_FILE
-            try:
-                logins = read_slips_file(path)
-            except FileNotFoundError:
-                raise PaperworkError(f"the login slips file {path} is missing: the clear passwords exist only "
-                                     "there, so the slips cannot be printed") from None
-            except (OSError, UnicodeError, ValueError) as exc:
-                raise PaperworkError(f"the login slips file {path} cannot be read: {exc}") from None
-            return slips_pdf(snap, logins)
+            return slips_pdf(snap, _slips(Path(data_dir) / SLIPS_FILE))
+        if what == "staff":
+            return staff_slips_pdf(snap, _slips(Path(data_dir) / STAFF_SLIPS_FILE))
         if what == "seating":
             return pdf.seating_pdf(snap)
         if what == "acts":
@@ -53,6 +47,16 @@ def make_pdf(data_dir: Path, what: str) -> bytes:
         return protocol_form(snap, room_fingerprint(data_dir))
     except (SnapshotError, SigningKeyError, pdf.FormError) as exc:
         raise PaperworkError(str(exc)) from None
+
+
+def _slips(path: Path) -> list[dict]:
+    try:
+        return read_slips_file(path)
+    except FileNotFoundError:
+        raise PaperworkError(f"the slips file {path} is missing: the clear passwords exist only there, so the "
+                             "slips cannot be printed") from None
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise PaperworkError(f"the slips file {path} cannot be read: {exc}") from None
 
 
 def print_to(data_dir: Path, what: str, out: Path) -> Path:

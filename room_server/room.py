@@ -16,13 +16,14 @@ from typing import Any, Callable, Protocol
 
 import room_protocol as p
 from content.loader import load_pack
-from content.questionnaire_loader import load_questionnaire
+from content.questionnaire_loader import room_copy
 from content.model import Questionnaire, TestPack
 from room_protocol import ErrorCode, ProtocolError
 from room_protocol.rules import is_answered
 
 from .logins import KeyedLocks, PasswordChecks
 from .model import Attempt, AttendanceRow, Student
+from .staff import StaffAccounts
 from .sitting import DEFAULT_LATE_GRACE_MS, Clock, LoginThrottle, Pause
 from .storage import AnswerRecord, AnswerWriter, Database, now_ms
 from .storage import answers as answer_rows
@@ -58,6 +59,7 @@ class Room:
         self.pauses: list[Pause] = []
         self.pause_reason: str | None = None
         self.room_break_key: str | None = None  # the announced room break now on ("room-N"), if any
+        self.staff = StaffAccounts(database, Path(data_dir))  # teachers' and principals' questionnaire slips
         self.throttle = LoginThrottle()
         self.login_locks = KeyedLocks()
         self.passwords = PasswordChecks()
@@ -84,11 +86,9 @@ class Room:
                 raise RuntimeError(f"the room's copy of the {language} pack is damaged: {problems[0] if problems else ''}")
             self.packs[language] = pack
         for audience, language, file in await questionnaire_rows.files(db):
-            questionnaire, problems = load_questionnaire(self.data_dir / file)
-            if questionnaire is None:
-                raise RuntimeError(f"the room's copy of a questionnaire is damaged: {problems[0] if problems else file}")
             if audience == "student":
-                self.questionnaires[language] = questionnaire
+                self.questionnaires[language] = room_copy(self.data_dir / file)
+        await self.staff.load()
         for s in await roster_rows.load_students(db):
             self.students[s.id] = s
             self.by_login[s.login] = s

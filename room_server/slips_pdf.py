@@ -20,6 +20,10 @@ ELLIPSIS = "…"
 LINE = 0.45  # line height per point of font size, in mm
 
 
+STAFF_TITLES = {"teacher": ("Мұғалімге арналған сауалнама", "Анкета для учителя"),
+                "principal": ("Мектеп басшысына арналған сауалнама", "Анкета для руководителя школы")}
+
+
 def slips_pdf(snap: Snapshot, logins: list[dict]) -> bytes:
     """One slip per student (seat order)."""
     by_login = {s.login: s for s in snap.students}
@@ -32,18 +36,31 @@ def slips_pdf(snap: Snapshot, logins: list[dict]) -> bytes:
     if not rows:
         raise FormError("no login slips to print: the slips file lists none of this room's students")
     rows.sort(key=lambda r: r[0].seat)
+    return _sheets(snap, [lambda doc, x, y, w, h, s=s, pw=pw: _slip(doc, snap, s, pw, x, y, w, h) for s, pw in rows])
+
+
+def staff_slips_pdf(snap: Snapshot, slips: list[dict]) -> bytes:
+    """One slip per teacher's or principal's questionnaire account: no name, a login."""
+    rows = [row for row in slips if row.get("audience") in STAFF_TITLES and row.get("login")]
+    if not rows:
+        raise FormError("no teachers' or principals' slips to print: add them with 'room-server staff'")
+    return _sheets(snap, [lambda doc, x, y, w, h, r=r: _staff_slip(doc, snap, r, x, y, w, h) for r in rows])
+
+
+def _sheets(snap: Snapshot, slips: list) -> bytes:
+    """Pages of COLS x ROWS slips with cut lines; each slip draws itself in its rectangle."""
     doc = Doc(_footer(snap))
     doc.set_auto_page_break(False)
     w = (doc.w - 2 * PAGE_LEFT) / COLS
     h = (doc.h - PAGE_TOP - PAGE_BOTTOM) / ROWS
-    for index, (s, password) in enumerate(rows):
+    for index, draw in enumerate(slips):
         slot = index % (COLS * ROWS)
         if slot == 0:
             doc.add_page()
             _cut_lines(doc, w, h)
         x = PAGE_LEFT + (slot % COLS) * w
         y = PAGE_TOP + (slot // COLS) * h
-        _slip(doc, snap, s, password, x + PAD, y + PAD, w - 2 * PAD, h - 2 * PAD)
+        draw(doc, x + PAD, y + PAD, w - 2 * PAD, h - 2 * PAD)
     return _output(doc)
 
 
@@ -86,17 +103,7 @@ def fit_lines(doc: Doc, text: str, width: float, size: float, floor: float, max_
 def _slip(doc: Doc, snap: Snapshot, s: StudentRecord, password: str, x: float, y: float, w: float,
           h: float) -> None:
     """The slip's lines from the top of its rectangle (x, y, w, h); the last line from its bottom."""
-    top = y
-
-    def put(text: str, size: float, floor: float, max_lines: int = 1, bold: bool = False, gap: float = 0) -> None:
-        nonlocal top
-        used, lines = fit_lines(doc, text, w, size, floor, max_lines, bold)
-        doc.set_font(FONT, "B" if bold else "", used)
-        for line in lines:
-            doc.set_xy(x, top)
-            doc.cell(w, used * LINE, line, new_x=XPos.LEFT, new_y=YPos.NEXT)
-            top += used * LINE
-        top += gap
+    put = SlipLines(doc, x, y, w)
 
     put(f"{MODO} · {TITLES['slips'][0]} / {TITLES['slips'][1]}", 7, 5.5, bold=True)
     put(snap.school or "", 7, 6, max_lines=2, gap=1.5)
@@ -108,7 +115,37 @@ def _slip(doc: Doc, snap: Snapshot, s: StudentRecord, password: str, x: float, y
     put(f"Құпиясөз / Пароль:  {password}", 13, 10, bold=True)
     size = 7
     footer_y = y + h - size * LINE
-    assert top <= footer_y, "the slip's lines outgrew their rectangle"  # fixed budget: a bug, not user input
+    assert put.top <= footer_y, "the slip's lines outgrew their rectangle"  # fixed budget: a bug, not user input
     doc.set_font(FONT, "", size)
     doc.set_xy(x, footer_y)
     doc.cell(w, size * LINE, "Тест түрі / Тип теста: ББЖО (МОДО)")
+
+
+def _staff_slip(doc: Doc, snap: Snapshot, row: dict, x: float, y: float, w: float, h: float) -> None:
+    put = SlipLines(doc, x, y, w)
+    titles = STAFF_TITLES[row["audience"]]
+    put(f"{MODO} · {titles[0]} / {titles[1]}", 7, 5.5, max_lines=2, bold=True)
+    put(snap.school or "", 7, 6, max_lines=2, gap=1.5)
+    put("Жауаптар құпия: олар тек талдау орталығына шифрланып жіберіледі. / Ответы конфиденциальны: они уходят "
+        "зашифрованными только в аналитический центр.", 7, 6, max_lines=3, gap=2)
+    put(f"Аудитория № {snap.room}", 9, 7, gap=1.5)
+    put(f"Логин:  {row['login']}", 13, 10, bold=True)
+    put(f"Құпиясөз / Пароль:  {row['password']}", 13, 10, bold=True)
+    assert put.top <= y + h, "the slip's lines outgrew their rectangle"  # fixed budget: a bug, not user input
+
+
+class SlipLines:
+    """Writes a slip's lines one under another, each fitted to the slip's width."""
+
+    def __init__(self, doc: Doc, x: float, top: float, w: float):
+        self.doc, self.x, self.top, self.w = doc, x, top, w
+
+    def __call__(self, text: str, size: float, floor: float, max_lines: int = 1, bold: bool = False,
+                 gap: float = 0) -> None:
+        used, lines = fit_lines(self.doc, text, self.w, size, floor, max_lines, bold)
+        self.doc.set_font(FONT, "B" if bold else "", used)
+        for line in lines:
+            self.doc.set_xy(self.x, self.top)
+            self.doc.cell(self.w, used * LINE, line, new_x=XPos.LEFT, new_y=YPos.NEXT)
+            self.top += used * LINE
+        self.top += gap

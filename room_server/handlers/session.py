@@ -20,9 +20,9 @@ LOGIN_BURST_ALERT_MS = 10 * 60_000  # how long the targets of a guessing burst s
 
 
 @handles(p.Login, logged_in=False)
-async def login(room: Room, call: Call, msg: p.Login) -> p.LoginOk:
+async def login(room: Room, call: Call, msg: p.Login) -> p.LoginOk | p.StaffOk:
     peer = call.conn
-    if room.student_of(peer) is not None:
+    if room.student_of(peer) is not None or room.staff.of(peer) is not None:
         raise ProtocolError(ErrorCode.WRONG_STATE, "already logged in on this connection")
     if msg.test_type != "MODO":
         raise ProtocolError(ErrorCode.BAD_FIELD, f"unknown test type {msg.test_type!r}; this room runs MODO")
@@ -38,13 +38,26 @@ async def login(room: Room, call: Call, msg: p.Login) -> p.LoginOk:
             raise ProtocolError(ErrorCode.SLOW_DOWN, f"too many wrong passwords; try again in {wait:.0f} s",
                                 retry_after_s=round(wait, 1))
         student = room.by_login.get(msg.login.strip())
-        ok = student is not None and len(msg.password) <= 64 and await room.passwords.check(
-            peer.address, msg.password.strip(), student.password_hash,
+        member = None if student is not None else await room.staff.find(msg.login.strip())
+        account = student or member
+        ok = account is not None and len(msg.password) <= 64 and await room.passwords.check(
+            peer.address, msg.password.strip(), account.password_hash,
             priority=room.throttle.recent_failures(peer.address, now_s))
         if not ok:
             await failed_login(room, peer.address, name, student)
     room.throttle.succeeded(name, peer.address)
+    if member is not None:
+        return await admit_staff(room, peer, member)
     return await admit(room, peer, student, msg.device)
+
+
+async def admit_staff(room: Room, peer: Peer, member) -> p.StaffOk:
+    """A teacher's or principal's slip: the questionnaire, whenever the room runs."""
+    room.staff.bind(peer, member)
+    await room.record(member.login, None, "staff_login", {"audience": member.audience, "address": peer.address})
+    room.to_proctors(p.SittingChanged(views.sitting_view(room)))
+    return p.StaffOk(member.login, member.audience, room.staff.languages(member.audience),
+                     member.respondent in room.responded)
 
 
 async def failed_login(room: Room, address: str, name: str, student) -> None:
@@ -133,6 +146,8 @@ def disconnected(room: Room, peer: Peer) -> None:
             del room.pending[sid]
             room.mark(sid)
     room.proctors.discard(peer)
+    if room.staff.drop(peer):
+        room.to_proctors(p.SittingChanged(views.sitting_view(room)))
     if student_id is not None and room.online.get(student_id) is peer:
         del room.online[student_id]
         a = room.attempts[student_id]

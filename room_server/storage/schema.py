@@ -142,4 +142,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (audience, language)
     );
     """,
+    # 5: teachers' and principals' questionnaire accounts: a slip each, no name, no test
+    """
+    CREATE TABLE staff (
+        id INTEGER PRIMARY KEY,
+        login TEXT NOT NULL UNIQUE,
+        audience TEXT NOT NULL,              -- teacher | principal
+        password_hash TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        questionnaire_started_ms INTEGER,    -- its minutes count from the first opening
+        language TEXT                        -- the language they last opened it in
+    );
+    """,
 ]
