@@ -239,13 +239,16 @@ def centre_private_key(folder: Path) -> bytes:
 
 
 async def make_room(folder: Path, *, students: int = 4, packs: tuple[str, ...] = ("g9-kk",), grade: int = 9,
-                    languages: tuple[str, ...] = ("kk",)) -> LiveRoom:
+                    languages: tuple[str, ...] = ("kk",), staff_questionnaires: bool = True) -> LiveRoom:
+    """A room; with `staff_questionnaires=False`, only the students' questionnaires."""
     folder.mkdir(parents=True, exist_ok=True)
     roster = folder / "roster.csv"
     roster.write_text(roster_text(students, grade=grade, languages=languages), encoding="utf-8")
     data = folder / "room"
+    questionnaires = [path for path in centre_questionnaires(folder / "centre")
+                      if staff_questionnaires or Path(path).name.startswith("questionnaire-")]
     made = await init_room(data, roster, [pack_path(name) for name in packs],
-                           questionnaire_paths=centre_questionnaires(folder / "centre"), school="Школа №7", room="12")
+                           questionnaire_paths=questionnaires, school="Школа №7", room="12")
     room = LiveRoom(data, made.proctor_key, made.logins)
     room.centre = folder / "centre"
     return room

@@ -14,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 import room_protocol as p
-from conftest import centre_private_key, db_rows
+from conftest import centre_private_key, db_rows, make_room
 from content.questionnaire_loader import shipped_questionnaires, with_centre_key
 from room_client import ServerError, StudentClient
 from room_protocol.responses import open_response
@@ -26,20 +26,32 @@ from room_server.paperwork import make_pdf
 
 
 def staff_questionnaire(live, audience: str, language: str = "kk") -> str:
-    """The centre's questionnaire for `audience`, keyed to the room's trial centre."""
-    shipped = {path.stem: path for path in shipped_questionnaires()}
-    source = shipped.get(f"{audience}-{language}")
+    """The centre's questionnaire for `audience`, as the centre sends it (keyed to the room's
+    trial centre)."""
     public = base64.b64decode((live.centre / "centre.pub").read_text())
     target = live.dir.parent / f"{audience}-{language}.toml"
-    text = with_centre_key(source or shipped[f"questionnaire-{language}"], public)
-    if source is None:  # no shipped file for this audience: the student's, relabelled
-        text = text.replace(f'id = "questionnaire-{language}"', f'id = "{audience}-{language}"', 1)
-        text = text.replace("centre_key =", f'audience = "{audience}"\ncentre_key =', 1)
-    target.write_text(text, encoding="utf-8")
+    target.write_text(with_centre_key(shipped_questionnaire_path(f"{audience}-{language}"), public), encoding="utf-8")
     return str(target)
 
 
-async def test_staff_slips_need_the_centres_questionnaire_and_nothing_changes_without_it(live, capsys):
+def shipped_questionnaire_path(stem: str) -> Path:
+    return next(path for path in shipped_questionnaires() if path.stem == stem)
+
+
+@pytest.fixture
+async def students_only(tmp_path):
+    """A room made with the students' questionnaires only (the centre sent the staff ones later)."""
+    room = await make_room(tmp_path, staff_questionnaires=False)
+    await room.start()
+    try:
+        yield room
+    finally:
+        await room.close_clients()
+        await room.stop()
+
+
+async def test_staff_slips_need_the_centres_questionnaire_and_nothing_changes_without_it(students_only, capsys):
+    live = students_only
     before = db_rows(live.dir, "SELECT COUNT(*) AS n FROM staff")[0]["n"]
     with pytest.raises(SetupError, match="no teacher questionnaire"):
         await add_staff(live.dir, teachers=2)
@@ -53,8 +65,9 @@ async def test_staff_slips_need_the_centres_questionnaire_and_nothing_changes_wi
     assert not (live.dir / "staff-slips.csv").exists()
 
 
-async def test_a_teacher_answers_while_the_room_runs_and_only_the_centre_can_read_it(live_open, tmp_path):
-    live = live_open
+async def test_a_teacher_answers_while_the_room_runs_and_only_the_centre_can_read_it(students_only, tmp_path):
+    live = students_only
+    await live.open()
     # Added while the server runs: the first login reads them in.
     slips = await add_staff(live.dir, teachers=2, principals=1,
                             questionnaire_paths=[staff_questionnaire(live, "teacher"),
@@ -65,7 +78,7 @@ async def test_a_teacher_answers_while_the_room_runs_and_only_the_centre_can_rea
     live.clients.append(teacher)
     await teacher.connect()
     ok = await teacher.login("t-01", slips[0]["password"], "staffroom-pc")
-    assert isinstance(ok, p.StaffOk) and ok.audience == "teacher" and ok.languages == ["kk"]
+    assert isinstance(ok, p.StaffOk) and ok.audience == "teacher" and ok.languages == ["kk"]  # as the centre sent
     assert not ok.questionnaire_done
     with pytest.raises(ServerError) as no_test:
         await teacher.start()
@@ -102,7 +115,7 @@ async def test_a_teacher_answers_while_the_room_runs_and_only_the_centre_can_rea
 
 
 async def test_a_teacher_slip_logs_in_again_and_finds_it_done(live):
-    slips = await add_staff(live.dir, teachers=1, questionnaire_paths=[staff_questionnaire(live, "teacher")])
+    slips = await add_staff(live.dir, teachers=1)  # the room was made with the centre's staff questionnaires
     first = StudentClient(live.address, reconnect=False)
     live.clients.append(first)
     await first.connect()
@@ -121,9 +134,7 @@ async def test_a_teacher_slip_logs_in_again_and_finds_it_done(live):
 
 
 async def test_staff_slips_print_with_login_and_password_and_no_name(live, tmp_path):
-    slips = await add_staff(live.dir, teachers=9, principals=1,
-                            questionnaire_paths=[staff_questionnaire(live, "teacher"),
-                                                 staff_questionnaire(live, "principal")])
+    slips = await add_staff(live.dir, teachers=9, principals=1)
     more = await add_staff(live.dir, teachers=1)
     assert more[0]["login"] == "t-10"  # numbering goes on
     out = tmp_path / "staff.pdf"
