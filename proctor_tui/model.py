@@ -62,7 +62,7 @@ SORTS = {
 STATUS_ORDER = list(STATUS_TEXT)
 
 # What the console shows before the first snapshot arrives.
-NO_SITTING = SittingView("", "", "", "", 0, None, None, False, None, False, {}, 0, 0, [])
+NO_SITTING = SittingView("", "", "", "", 0, None, None, False, None, False, {}, 0, 0, [], [])
 
 
 def needs_attention(seat: SeatView) -> bool:

@@ -32,6 +32,14 @@ class ProctorClient(RoomLink):
     async def close_sitting(self) -> None:
         await self.request(p.CloseSitting())
 
+    async def switch_stream(self, stream: int) -> None:
+        """Makes another stream of the day live: this connection closes with `stream_changed`
+        and the session comes back watching the new stream (a `room` event)."""
+        await self.request(p.SwitchStream(stream))
+
+    async def add_stream(self, stream: int, roster: str, packs: list[str], questionnaires: list[str]) -> None:
+        await self.request(p.AddStream(stream, roster, packs, questionnaires))
+
     async def attendance(self, student: int, present: bool, reason: str = "", document: str = "",
                          late: bool = False) -> None:
         await self.request(p.Attendance(student, present, reason, document, late))

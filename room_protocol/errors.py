@@ -37,6 +37,8 @@ class ErrorCode:
     ALREADY_DONE = "already_done"  # a second questionnaire response for one attempt
     TOO_FAST = "too_fast"  # a client sending far faster than any person answers
     BUSY = "busy"  # too many connections from one address, or the room is full
+    NOT_YOUR_STREAM = "not_your_stream"  # the login is for another stream of the day than the one running
+    STREAM_CHANGED = "stream_changed"  # the administrator made another stream live (the connection closes)
     INTERNAL = "internal"
 
 

@@ -293,6 +293,24 @@ class CloseSitting(Message):
     pass
 
 
+@message("switch_stream", sender="proctor")
+class SwitchStream(Message):
+    """Makes another stream of the day live: every connection is closed with
+    `stream_changed` (the console reconnects to the new stream). Not while a sitting is open."""
+
+    stream: int
+
+
+@message("add_stream", sender="proctor")
+class AddStream(Message):
+    """Adds a stream to the day, as `room-server init --stream` does (paths on the laptop)."""
+
+    stream: int
+    roster: str
+    packs: list[str]
+    questionnaires: list[str]
+
+
 @message("attendance", sender="proctor")
 class Attendance(Message):
     student: int

@@ -182,6 +182,18 @@ class StaffView(Record):
 
 
 @view
+class StreamView(Record):
+    """One stream of a day of streams (grades 4 and 9 apart, each with its roster and pack)."""
+
+    number: int
+    grade: int
+    languages: list[str]
+    students: int
+    state: str  # its sitting: "not_open", "open", "closed"
+    live: bool  # the one the room serves now
+
+
+@view
 class SittingView(Record):
     state: str  # "not_open", "open", "closed"
     school: str
@@ -197,6 +209,7 @@ class SittingView(Record):
     total_minutes: int
     late_grace_ms: int
     staff: list[StaffView]  # the teachers' and principals' questionnaire accounts
+    streams: list[StreamView]  # the day's streams; empty for a room of one sitting
 
 
 @view

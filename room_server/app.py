@@ -1,4 +1,5 @@
-"""The aiohttp application: the room's WebSocket path and its life cycle."""
+"""The aiohttp application: the room's WebSocket path and its life cycle, and for a day of
+streams (room_server.day) the switch from one stream's room to another's."""
 
 from __future__ import annotations
 
@@ -12,15 +13,29 @@ from aiohttp import WSCloseCode, WSMsgType, web
 import room_protocol as p
 from room_protocol import ErrorCode, ProtocolError
 
+from . import day as day_rules
 from . import handlers  # noqa: F401 — registers every message's handler
 from . import ticker
 from .connection import MAX_ERRORS, Addresses, Connection, handle_frame
 from .handlers.session import disconnected
 from .room import Room
 from .storage import Database
+from .storage.readonly import room_facts
+
+SWITCH_WAIT_S = 10.0  # how long a stream switch waits for the old connections to end
+
+
+class Served:
+    """The room being served now (for a day of streams: the live stream's room)."""
+
+    def __init__(self) -> None:
+        self.room: Room | None = None
+        self.switching = False
+        self.connections: set[Connection] = set()
+
 
 DATA_DIR = web.AppKey("data_dir", Path)
-ROOM = web.AppKey("room", Room)
+SERVED = web.AppKey("served", Served)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
 ADDRESS = web.AppKey("address", str)
 ADDRESSES = web.AppKey("addresses", Addresses)
@@ -31,15 +46,17 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     # included, we answer too_large ourselves so the client learns why.
     ws = web.WebSocketResponse(heartbeat=p.HEARTBEAT_S, max_msg_size=p.MAX_FRAME_BYTES * 4 + 1)
     await ws.prepare(request)
-    room = request.app[ROOM]
+    served = request.app[SERVED]
+    room = served.room
     conn = Connection(ws, request.remote or "?")
     addresses = request.app[ADDRESSES]
-    if not addresses.admit(conn.address):
-        await ws.send_bytes(p.encode(p.Error(ErrorCode.BUSY, "too many connections from this computer",
-                                             retry_after_s=5.0)))
+    if served.switching or not addresses.admit(conn.address):
+        reason = "another stream is opening" if served.switching else "too many connections from this computer"
+        await ws.send_bytes(p.encode(p.Error(ErrorCode.BUSY, reason, retry_after_s=1.0 if served.switching else 5.0)))
         await ws.close(code=WSCloseCode.TRY_AGAIN_LATER)
         return ws
     request.app[SOCKETS].add(ws)
+    served.connections.add(conn)
     writer = asyncio.create_task(conn.writer(), name=f"writer-{conn.address}")
     try:
         async for frame in ws:
@@ -56,6 +73,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
             if conn.queue.qsize() > p.SEND_QUEUE_LIMIT // 2:
                 await conn.drained()
     finally:
+        served.connections.discard(conn)
         addresses.left(conn.address)
         disconnected(room, conn)
         # Answers that arrived before the connection ended are still saved (at most 64 of
@@ -67,22 +85,110 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         except (asyncio.TimeoutError, asyncio.CancelledError):
             pass
         request.app[SOCKETS].discard(ws)
+        conn.ended.set()
     return ws
 
 
-async def room_context(app: web.Application):
-    database = await Database.open(app[DATA_DIR])
-    room = Room(database, app[DATA_DIR])
+async def open_room(folder: Path, address: str) -> Room:
+    database = await Database.open(folder)
+    room = Room(database, folder)
     try:
         await room.load()
         await ticker.pause_for_outage(room)
-        room.address = app[ADDRESS]
-        room.start_background(ticker.run)
-        app[ROOM] = room
+    except BaseException:
+        await database.close()
+        raise
+    room.address = address
+    room.start_background(ticker.run)
+    return room
+
+
+async def close_room(room: Room) -> None:
+    try:
+        await room.stop()
+    finally:
+        await room.database.close()
+
+
+async def room_context(app: web.Application):
+    folder = app[DATA_DIR]
+    served = app[SERVED]
+    day = None if day_rules.is_room(folder) else LiveDay(app, folder)
+    served.room = await open_room(day_rules.room_folder(folder), app[ADDRESS])
+    try:
+        if day is not None:
+            await day.refresh()
+            served.room.day = day
         yield
     finally:
-        await room.stop()
-        await database.close()
+        await close_room(served.room)
+
+
+class LiveDay:
+    """A day of streams being served (room_server.day): the live stream's room is
+    `Served.room`; switching closes every connection with `stream_changed` (clients come
+    back to the new stream) and opens the other stream's room."""
+
+    def __init__(self, app: web.Application, folder: Path):
+        self.app, self.folder = app, folder
+        self.number = day_rules.live_stream(folder)
+        self._facts: dict[int, dict] = {}
+        self._other_logins: dict[str, int] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    async def refresh(self) -> None:
+        """Reads every stream's facts (a stream added, another made live)."""
+        def read() -> dict[int, dict]:
+            return {n: room_facts(day_rules.stream_folder(self.folder, n)) for n in day_rules.streams(self.folder)}
+        self._facts = await asyncio.to_thread(read)
+        self._other_logins = {login: n for n, facts in self._facts.items() if n != self.number
+                              for login in facts["logins"]}
+
+    def streams(self, room: Room) -> list[p.StreamView]:
+        return [p.StreamView(n, facts["grade"], facts["languages"], facts["students"],
+                             room.sitting_state if n == self.number else facts["state"], n == self.number)
+                for n, facts in sorted(self._facts.items())]
+
+    def stream_of(self, login: str) -> int | None:
+        return self._other_logins.get(login)
+
+    def switch_soon(self, number: int) -> None:
+        task = asyncio.get_running_loop().create_task(self.switch(number), name=f"switch-stream-{number}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def switch(self, number: int) -> None:
+        served = self.app[SERVED]
+        served.switching = True
+        try:
+            old = list(served.connections)
+            for conn in old:
+                conn.close_soon(ErrorCode.STREAM_CHANGED, f"stream {number} is live now")
+            await asyncio.wait([asyncio.ensure_future(conn.ended.wait()) for conn in old] or [asyncio.sleep(0)],
+                               timeout=SWITCH_WAIT_S)
+            await close_room(served.room)
+            day_rules.set_live(self.folder, number)
+            self.number = number
+            served.room = await open_room(day_rules.stream_folder(self.folder, number), self.app[ADDRESS])
+            served.room.day = self
+            await self.refresh()
+        finally:
+            served.switching = False
+
+    async def add(self, msg: p.AddStream) -> None:
+        from .newroom import SetupError, init_room
+        from .roster import RosterError
+
+        room = self.app[SERVED].room
+        try:
+            await init_room(self.folder, msg.roster, msg.packs, questionnaire_paths=msg.questionnaires,
+                            school=room.meta.get("school", ""), room=room.meta.get("room", ""), stream=msg.stream)
+        except RosterError as exc:
+            raise ProtocolError(ErrorCode.BAD_FIELD, f"the roster {exc.path} is refused: "
+                                                     + "; ".join(str(problem) for problem in exc.problems[:5])) from None
+        except (SetupError, OSError) as exc:
+            raise ProtocolError(ErrorCode.BAD_FIELD, str(exc)) from None
+        await self.refresh()
 
 
 async def close_sockets(app: web.Application) -> None:
@@ -100,6 +206,7 @@ def create_app(data_dir: Path, address: str = "") -> web.Application:
     app[ADDRESS] = address
     app[SOCKETS] = weakref.WeakSet()
     app[ADDRESSES] = Addresses()
+    app[SERVED] = Served()
     app.router.add_get(p.WS_PATH, websocket)
     app.router.add_get("/", index)
     app.cleanup_ctx.append(room_context)

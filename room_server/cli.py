@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the analysis centre's questionnaire file, naming its key (repeat for kk and ru)")
     init.add_argument("--school", default="", help="the school's name")
     init.add_argument("--room", default="1", help="the room number")
-    init.add_argument("--sitting", default="1", help="the sitting (stream) number")
+    init.add_argument("--sitting", default="1", help="the sitting's number (for a room of one sitting)")
+    init.add_argument("--stream", type=int, help="make this stream of a day in --data (a day holds several: "
+                                                 "grade 4 and grade 9 apart, each with its roster and pack)")
     init.set_defaults(run=cmd_init)
 
     serve = sub.add_parser("serve", help="serve the room and advertise it on the LAN")
@@ -75,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     staff = sub.add_parser("staff", help="teachers' and principals' questionnaire slips (no test, no name)")
     staff.add_argument("--data", required=True, help="the room's folder")
+    _stream_arg(staff)
     staff.add_argument("--teachers", type=int, default=0, help="how many teachers' slips to add")
     staff.add_argument("--principals", type=int, default=0, help="how many principals' slips to add")
     staff.add_argument("--questionnaire", action="append", default=[],
@@ -84,16 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
     printing = sub.add_parser("print", help="print slips, staff slips, seating, acts or protocol to a PDF")
     printing.add_argument("what", choices=["slips", "staff", "seating", "acts", "protocol"])
     printing.add_argument("--data", required=True)
+    _stream_arg(printing)
     printing.add_argument("--out", required=True)
     printing.set_defaults(run=cmd_print)
 
     export = sub.add_parser("export", help="write the signed results bundle (e.g. to a USB stick)")
     export.add_argument("--data", required=True)
+    _stream_arg(export)
     export.add_argument("--to", required=True)
     export.set_defaults(run=cmd_export)
 
     results = sub.add_parser("results", help="write the results as an Excel workbook (.xlsx)")
     results.add_argument("--data", required=True)
+    _stream_arg(results)
     results.add_argument("--out", required=True, help="the .xlsx file to write")
     results.add_argument("--lang", choices=["kk", "ru", "en"], help="the sheet's language (default: the room's)")
     results.set_defaults(run=cmd_results)
@@ -105,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--keys", help="a file of the expected room keys, one fingerprint a line")
     verify.set_defaults(run=cmd_verify)
     return parser
+
+
+def _stream_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stream", type=int, help="in a day of streams: which one (default: the live one)")
 
 
 def _server_args(parser: argparse.ArgumentParser) -> None:
@@ -126,8 +136,8 @@ def cmd_init(args) -> int:
 
     try:
         room = asyncio.run(init_room(args.data, args.roster, args.pack, questionnaire_paths=args.questionnaire,
-                                     school=args.school, room=args.room,
-                                     sitting=args.sitting, on_roster=show))
+                                     school=args.school, room=args.room, sitting=args.sitting, stream=args.stream,
+                                     on_roster=show))
     except RosterError as exc:
         if exc.columns:
             print(f"Roster {exc.path}: columns understood:", file=sys.stderr)
@@ -149,8 +159,8 @@ def cmd_staff(args) -> int:
     from .newroom import STAFF_SLIPS_FILE, SetupError, add_staff
 
     try:
-        slips = asyncio.run(add_staff(args.data, teachers=args.teachers, principals=args.principals,
-                                      questionnaire_paths=args.questionnaire))
+        slips = asyncio.run(add_staff(_check_room(args.data, args.stream), teachers=args.teachers,
+                                      principals=args.principals, questionnaire_paths=args.questionnaire))
     except SetupError as exc:
         raise UserError(str(exc)) from None
     if slips:
@@ -162,17 +172,19 @@ def cmd_staff(args) -> int:
     return 0
 
 
-def _check_room(data: str) -> Path:
-    path = Path(data)
-    from .storage import DB_NAME
-    if not (path / DB_NAME).exists():
-        raise UserError(f"no room in {path} (create one with 'room-server init')")
-    return path
+def _check_room(data: str, stream: int | None = None) -> Path:
+    """The room a command works on: the folder, or the stream of a day (room_server.day)."""
+    from .day import DayError, room_folder
+    try:
+        return room_folder(data, stream)
+    except DayError as exc:
+        raise UserError(str(exc)) from None
 
 
 def cmd_serve(args) -> int:
     from .newroom import make_private
-    data = _check_room(args.data)
+    _check_room(args.data)  # a room, or a day of streams (the live one is served)
+    data = Path(args.data)
     os.umask(0o077)  # whatever the server writes (the database's files, prints, exports) is the owner's
     make_private(data)
     return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf))
@@ -181,7 +193,7 @@ def cmd_serve(args) -> int:
 async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, ready=None) -> int:
     from aiohttp import web
 
-    from .app import ROOM, create_app
+    from .app import SERVED, create_app
     from .discovery import Advertiser, room_addresses
     from .newroom import read_proctor_key
 
@@ -198,7 +210,7 @@ async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, 
     except OSError as exc:
         await runner.cleanup()
         raise UserError(f"cannot listen on {host}:{port} ({exc.strerror}); is another server running? try --port") from None
-    room = app[ROOM]
+    room = app[SERVED].room
     advertiser = None
     if zeroconf:
         advertiser = Advertiser(host, port, {"school": room.meta.get("school", ""), "room": room.meta.get("room", ""),
@@ -247,17 +259,17 @@ def cmd_demo(args) -> int:
 
 def cmd_print(args) -> int:
     from . import paperwork
-    return paperwork.cli_print(_check_room(args.data), args.what, Path(args.out))
+    return paperwork.cli_print(_check_room(args.data, args.stream), args.what, Path(args.out))
 
 
 def cmd_export(args) -> int:
     from . import paperwork
-    return paperwork.cli_export(_check_room(args.data), Path(args.to))
+    return paperwork.cli_export(_check_room(args.data, args.stream), Path(args.to))
 
 
 def cmd_results(args) -> int:
     from . import paperwork
-    return paperwork.cli_results(_check_room(args.data), Path(args.out), args.lang)
+    return paperwork.cli_results(_check_room(args.data, args.stream), Path(args.out), args.lang)
 
 
 def cmd_verify(args) -> int:

@@ -119,6 +119,7 @@ class Connection:
         self.too_fast = 0
         self.frames = 0
         self.closing = False
+        self.ended = asyncio.Event()  # the connection's handler has finished with it
         self.in_flight: set[asyncio.Task] = set()
         self.rate = TokenBucket(RATE_PER_S, RATE_BURST)
 

@@ -26,6 +26,7 @@ from content.questionnaire_loader import load_questionnaire
 from content.toml_fields import problem_lines
 from content.model import Questionnaire, TestPack
 
+from . import day as day_rules
 from .excel_text import excel_text, plain_text
 from .model import Student
 from .roster import Roster, RosterRow, read_roster_file
@@ -132,11 +133,26 @@ def load_questionnaires(paths: list[str], languages: set[str]) -> list[Questionn
 
 async def init_room(data_dir: str | Path, roster_path: str | Path, pack_paths: list[str], *,
                     questionnaire_paths: list[str], school: str = "", room: str = "1", sitting: str = "1",
-                    on_roster: Callable[[Roster], None] | None = None) -> NewRoom:
-    """Makes the room; `on_roster` is shown the roster as understood before anything is written."""
+                    stream: int | None = None, on_roster: Callable[[Roster], None] | None = None) -> NewRoom:
+    """Makes the room; `on_roster` is shown the roster as understood before anything is written.
+    With `stream`, the room is that stream of the day in `data_dir` (room_server.day): it
+    shares the day's keys, and its logins and ИКТ are new to the day."""
     data_dir = Path(data_dir)
     if (data_dir / DB_NAME).exists():
-        raise SetupError(f"{data_dir} already holds a room; choose an empty folder")
+        raise SetupError(f"{data_dir} already holds a room of one sitting; choose an empty folder"
+                         + (" (a day of streams starts in an empty folder)" if stream is not None else ""))
+    day, taken_logins, taken_ikts, iins_elsewhere = None, set(), set(), {}
+    if stream is not None:
+        if not 1 <= stream <= 20:
+            raise SetupError(f"a stream is numbered 1 to 20, not {stream}")
+        if stream in day_rules.streams(data_dir):
+            raise SetupError(f"{data_dir} already has stream {stream}")
+        day = data_dir
+        try:
+            taken_logins, taken_ikts, iins_elsewhere = day_rules.taken(day)
+        except day_rules.DayError as exc:
+            raise SetupError(str(exc)) from None
+        data_dir, sitting = day_rules.stream_folder(day, stream), str(stream)
     packs = load_packs(pack_paths)
     questionnaires = load_questionnaires(questionnaire_paths, set(packs))
     grade = next(iter(packs.values())).grade
@@ -144,9 +160,23 @@ async def init_room(data_dir: str | Path, roster_path: str | Path, pack_paths: l
     if on_roster is not None:
         on_roster(roster)
     rows = roster.rows
+    twice = [f"line {row.line}: IIN {row.iin} sits in stream {iins_elsewhere[row.iin]}" for row in rows
+             if row.iin in iins_elsewhere]
+    if twice:
+        raise SetupError("a student sits in one stream of the day; nothing was imported:\n  " + "\n  ".join(twice))
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
-    return await _create(data_dir, rows, packs, questionnaires, school=school, room=room, sitting=sitting)
+    keys_from = day if day is not None and (day / PROCTOR_KEY_FILE).exists() else None
+    made = await _create(data_dir, rows, packs, questionnaires, school=school, room=room, sitting=sitting,
+                         keys_from=keys_from, taken_logins=taken_logins, taken_ikts=taken_ikts)
+    if day is not None:
+        for name in (PROCTOR_KEY_FILE, SIGNING_KEY_FILE):
+            if not (day / name).exists():
+                write_private(day / name, (data_dir / name).read_bytes())
+        if day_rules.live_stream(day) == stream or not (day / day_rules.DAY_FILE).exists():
+            day_rules.set_live(day, stream)
+        make_private(day)
+    return made
 
 
 def _seats(rows: list[RosterRow]) -> list[int]:
@@ -157,7 +187,9 @@ def _seats(rows: list[RosterRow]) -> list[int]:
 
 
 async def _create(data_dir: Path, rows: list[RosterRow], packs: dict[str, TestPack],
-                  questionnaires: list[Questionnaire], *, school: str, room: str, sitting: str) -> NewRoom:
+                  questionnaires: list[Questionnaire], *, school: str, room: str, sitting: str,
+                  keys_from: Path | None = None, taken_logins: set[str] = frozenset(),
+                  taken_ikts: set[str] = frozenset()) -> NewRoom:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -175,11 +207,16 @@ async def _create(data_dir: Path, rows: list[RosterRow], packs: dict[str, TestPa
             shutil.rmtree(target)
         shutil.copytree(Path(pack.path).parent if Path(pack.path).is_file() else pack.path, target)
 
-    proctor_key = secrets.token_urlsafe(24)
-    write_private(data_dir / PROCTOR_KEY_FILE, (proctor_key + "\n").encode())
-    signing_key = Ed25519PrivateKey.generate()
-    write_private(data_dir / SIGNING_KEY_FILE, signing_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    if keys_from is not None:  # a stream of a day: the day's keys
+        proctor_key = read_proctor_key(keys_from)
+        for name in (PROCTOR_KEY_FILE, SIGNING_KEY_FILE):
+            write_private(data_dir / name, (keys_from / name).read_bytes())
+    else:
+        proctor_key = secrets.token_urlsafe(24)
+        write_private(data_dir / PROCTOR_KEY_FILE, (proctor_key + "\n").encode())
+        signing_key = Ed25519PrivateKey.generate()
+        write_private(data_dir / SIGNING_KEY_FILE, signing_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 
     database = await Database.open(data_dir, create=True)
     logins = []
@@ -191,10 +228,11 @@ async def _create(data_dir: Path, rows: list[RosterRow], packs: dict[str, TestPa
             "proctor_key_sha256": hashlib.sha256(proctor_key.encode()).hexdigest(),
             "room_id": secrets.token_hex(8),
         }
-        used_ikt: set[str] = set()
+        used_ikt: set[str] = set(taken_ikts)
+        numbers = (n for n in range(1, 100_000) if f"m{grade}-{n:03d}" not in taken_logins)
         students = []
         for index, (row, seat, password_hash) in enumerate(zip(rows, seats, hashes), start=1):
-            login = f"m{grade}-{index:03d}"
+            login = f"m{grade}-{next(numbers):03d}"
             ikt = _new_ikt(used_ikt)
             students.append(Student(0, row.iin, row.surname, row.name, row.patronymic, row.grade, row.class_name,
                                     row.language, seat, variant_of[seat], login, ikt, password_hash))
@@ -259,6 +297,8 @@ async def add_staff(data_dir: str | Path, *, teachers: int = 0, principals: int 
                 raise SetupError(f"the room has no {audience} questionnaire: add the centre's file with "
                                  f"--questionnaire {audience}-kk.toml (and -ru)")
         taken = await staff_rows.logins(database)
+        if data_dir.name.startswith(day_rules.STREAM_PREFIX) and not day_rules.is_room(data_dir.parent):
+            taken |= day_rules.taken(data_dir.parent)[0]  # a stream of a day: slips unique in the day
         slips, statements, now = [], [], now_ms()
         for audience, count in wanted.items():
             numbers = [int(login.split("-")[1]) for login in taken if login.startswith(STAFF_PREFIX[audience] + "-")]

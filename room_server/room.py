@@ -44,6 +44,15 @@ class Peer(Protocol):
     def close_soon(self, code: str, reason: str) -> None: ...
 
 
+class DayControl(Protocol):
+    """The day of streams this room is one stream of (served by app.py)."""
+
+    def streams(self, room: "Room") -> list[p.StreamView]: ...
+    def stream_of(self, login: str) -> int | None: ...
+    def switch_soon(self, number: int) -> None: ...
+    async def add(self, msg: p.AddStream) -> None: ...
+
+
 class Room:
     def __init__(self, database: Database, data_dir: Path):
         self.database = database
@@ -59,7 +68,8 @@ class Room:
         self.pauses: list[Pause] = []
         self.pause_reason: str | None = None
         self.room_break_key: str | None = None  # the announced room break now on ("room-N"), if any
-        self.staff = StaffAccounts(database, Path(data_dir))  # teachers' and principals' questionnaire slips
+        self.staff = StaffAccounts(database, Path(data_dir))
+        self.day: DayControl | None = None  # set when the room is one stream of a day  # teachers' and principals' questionnaire slips
         self.throttle = LoginThrottle()
         self.login_locks = KeyedLocks()
         self.passwords = PasswordChecks()

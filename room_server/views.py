@@ -156,7 +156,8 @@ def sitting_view(room: Room) -> p.SittingView:
         int(meta["closed_ms"]) if meta.get("closed_ms") else None, room.paused,
         room.pause_reason if room.paused else None, room.room_break,
         {lang: pack.id for lang, pack in room.packs.items()},
-        next(iter(room.packs.values())).timing.total_minutes, room.late_grace_ms, room.staff.views(room.responded))
+        next(iter(room.packs.values())).timing.total_minutes, room.late_grace_ms, room.staff.views(room.responded),
+        room.day.streams(room) if room.day is not None else [])
 
 
 def room_message(room: Room) -> p.Room:

@@ -160,8 +160,8 @@ class LiveRoom:
 
     @property
     def room(self):
-        from room_server.app import ROOM
-        return self.server.app[ROOM]
+        from room_server.app import SERVED
+        return self.server.app[SERVED].room
 
     async def start(self, port: int | None = None) -> None:
         from room_server.app import create_app

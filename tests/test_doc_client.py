@@ -23,7 +23,7 @@ SEAT = {"student", "seat", "ikt", "login", "surname", "name", "patronymic", "cla
         "slip_handed", "slip_collected", "extra_minutes", "annulled", "finish_reason", "questionnaire_done",
         "on_break", "break_remaining_ms", "late_answers"}
 SITTING = {"state", "school", "room", "sitting", "grade", "opened_ms", "closed_ms", "paused", "pause_reason",
-           "room_break", "packs", "total_minutes", "late_grace_ms", "staff"}
+           "room_break", "packs", "total_minutes", "late_grace_ms", "staff", "streams"}
 CLOCK_REQUIRED = {"state", "remaining_ms", "elapsed_ms", "paused", "break_due"}
 
 

@@ -40,6 +40,10 @@ async def login(room: Room, call: Call, msg: p.Login) -> p.LoginOk | p.StaffOk:
         student = room.by_login.get(msg.login.strip())
         member = None if student is not None else await room.staff.find(msg.login.strip())
         account = student or member
+        other = room.day.stream_of(msg.login.strip()) if account is None and room.day is not None else None
+        if other is not None:
+            raise ProtocolError(ErrorCode.NOT_YOUR_STREAM, f"this slip is for stream {other}, which is not the one "
+                                                           "running now; wait for the administrator's call")
         ok = account is not None and len(msg.password) <= 64 and await room.passwords.check(
             peer.address, msg.password.strip(), account.password_hash,
             priority=room.throttle.recent_failures(peer.address, now_s))

@@ -51,3 +51,23 @@ def read_tables(data_dir: Path) -> tuple[dict[str, list[dict]], int]:
         raise ReadError(f"the room database in {data_dir} cannot be read: {exc}") from None
     finally:
         conn.close()
+
+
+def room_facts(data_dir: Path) -> dict:
+    """What a day of streams needs to know of one stream's room without opening it: its
+    logins (students' and staff slips'), ИКТ, IINs, grade, languages, state and size. Blocking."""
+    conn = _connect(Path(data_dir) / DB_NAME)
+    try:
+        conn.execute("BEGIN")
+        meta = {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM meta")}
+        students = conn.execute("SELECT login, ikt, iin, language FROM students").fetchall()
+        staff = [r["login"] for r in conn.execute("SELECT login FROM staff")]
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        raise ReadError(f"the room database in {data_dir} cannot be read: {exc}") from None
+    finally:
+        conn.close()
+    return {"logins": [r["login"] for r in students] + staff, "ikts": [r["ikt"] for r in students],
+            "iins": [r["iin"] for r in students],
+            "grade": int(meta.get("grade") or 0), "state": meta.get("sitting_state", "not_open"),
+            "languages": sorted({r["language"] for r in students}), "students": len(students)}
