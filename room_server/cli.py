@@ -65,9 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     _server_args(serve)
     serve.set_defaults(run=cmd_serve)
 
-    demo = sub.add_parser("demo", help="a demo room (grade 9, 30 students), open at once, served")
+    demo = sub.add_parser("demo", help="a demo room (grade 9, 30 students, teachers' slips), open at once, served")
     _server_args(demo)
     demo.add_argument("--no-open", action="store_true", help="leave the sitting for the proctor to open")
+    demo.add_argument("--streams", type=int, choices=[1, 2], default=1,
+                      help="2: a day of two streams, grade 9 then grade 4")
     demo.set_defaults(run=cmd_demo)
 
     content = sub.add_parser("content", help="content tools: room-server content check PATH... | "
@@ -248,7 +250,7 @@ def cmd_demo(args) -> int:
 
     data = Path(args.data)
     try:
-        asyncio.run(make_demo_room(data, open_sitting=not args.no_open))
+        asyncio.run(make_demo_room(data, open_sitting=not args.no_open, streams=args.streams))
     except SetupError as exc:
         raise UserError(str(exc)) from None
     print(f"Demo logins: {data / 'demo-logins.csv'}", flush=True)

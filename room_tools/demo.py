@@ -1,4 +1,5 @@
-"""`make demo`: a demo room served, 25 simulated students, and the console in front.
+"""`make demo`: a demo day of two streams served (grade 9, then grade 4), 45 simulated
+students, and the console in front.
 
     python -m room_tools.demo --data DIR [--port P] [--lang kk|ru|en]
 
@@ -66,7 +67,22 @@ def join_text(data: Path, port: int) -> str:
              "Logins the simulation leaves free (login / password):"]
     for row in free_logins(data):
         lines.append(f"  {row['login']} / {row['password']}   ({row['surname']} {row['name']}, seat {row['seat']})")
+    staff = staff_logins(data)
+    if staff:
+        lines.append("A teacher's or the principal's questionnaire (the same app, no test):")
+        lines.extend(f"  {row['login']} / {row['password']}   ({row['audience']})" for row in staff)
+    lines.append("The day has two streams: close the grade 9 sitting, then switch to grade 4 in the console.")
     return "\n".join(lines)
+
+
+def staff_logins(data: Path) -> list[dict]:
+    for folder in (data / "stream-1", data):
+        try:
+            with open(folder / "staff-slips.csv", encoding="utf-8", newline="") as f:
+                return list(csv.DictReader(f))
+        except OSError:
+            continue
+    return []
 
 
 def stop(process: subprocess.Popen | None) -> None:
@@ -85,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                                      "students and the proctor console")
     parser.add_argument("--data", default="demo-room", help="the demo room's folder (made on the first run)")
     parser.add_argument("--port", type=int, default=8765, help="the server's port (another free one if taken)")
-    parser.add_argument("--students", type=int, default=25, help="simulated students")
+    parser.add_argument("--students", type=int, default=45, help="simulated students (25 of grade 9, 20 of grade 4)")
     parser.add_argument("--think", type=float, default=2.0, help="seconds a simulated student thinks per item")
     parser.add_argument("--lang", choices=["kk", "ru", "en"], default="kk")
     parser.add_argument("--no-zeroconf", action="store_true", help="do not advertise the room on the LAN")
@@ -98,13 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     sim_log = open(data / "sim.log", "a", encoding="utf-8")
     server = sim = None
     try:
-        command = [sys.executable, "-m", "room_server.cli", "demo", "--data", str(data), "--port", str(port), "--no-open"]
+        command = [sys.executable, "-m", "room_server.cli", "demo", "--data", str(data), "--port", str(port), "--no-open",
+                   "--streams", "2"]
         if args.no_zeroconf:
             command.append("--no-zeroconf")
         server = subprocess.Popen(command, stdout=server_log, stderr=subprocess.STDOUT)
         print(f"Starting the demo room in {data} on port {port}…", flush=True)
         wait_for_server(port, server)
-        key = (data / "proctor.key").read_text(encoding="utf-8").strip()
+        key = (data / "proctor.key").read_text(encoding="utf-8").strip()  # the day's key
+        # Both streams' students: the grade 4 ones wait at the door until their stream is live.
         sim = subprocess.Popen([sys.executable, "-m", "room_tools.sim", "--server", f"127.0.0.1:{port}",
                                 "--logins", str(data / "demo-logins.csv"), "--students", str(args.students),
                                 "--skip", str(SIM_SKIP), "--think", str(args.think)],

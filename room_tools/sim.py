@@ -31,6 +31,7 @@ class SimReport:
     answers_acked: int = 0
     error: str = ""
     acked: list = field(default_factory=list)  # (item, value, seq)
+    waited_for_stream: bool = False  # came while another stream of the day ran
 
 
 def random_value(item: dict, rng: random.Random) -> Any:
@@ -116,9 +117,22 @@ class SimStudent:
                 await asyncio.sleep(0.2)
         raise RuntimeError("cannot reach the server")
 
+    async def _log_in(self) -> p.LoginOk:
+        while True:
+            try:
+                return await self._retry(self.client.login, self.login, self.password, self.device)
+            except ServerError as exc:
+                if exc.code != p.ErrorCode.NOT_YOUR_STREAM:
+                    raise
+            # Another stream of the day runs now: wait at the door for ours, as a child would.
+            self.report.waited_for_stream = True
+            await asyncio.sleep(5)
+            if self.client.login_ok is not None:  # the link logged in again on its own
+                return self.client.login_ok
+
     async def _run(self) -> None:
         await self._connect()
-        login_ok = await self._retry(self.client.login, self.login, self.password, self.device)
+        login_ok = await self._log_in()
         state = login_ok.attempt.state
         if state == "confirming":
             await self._retry(self.client.confirm_data)

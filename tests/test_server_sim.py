@@ -131,5 +131,5 @@ def test_sim_students_ride_out_two_sigkills(tmp_path):
     assert not wrong, wrong[:5]
     assert set(states.values()) == {"done"}, states
     assert set(per_student.values()) == {30}
-    assert (data / "demo-logins.csv").read_text(encoding="utf-8").splitlines()[0] == "login,password,surname,name,seat"
+    assert (data / "demo-logins.csv").read_text(encoding="utf-8").splitlines()[0] == "login,password,surname,name,seat,stream"
     assert outages == 0  # each restart took far less than the outage threshold

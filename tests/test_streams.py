@@ -5,12 +5,13 @@ their stream (issue "The administrator's whole day")."""
 from __future__ import annotations
 
 import asyncio
+import csv
 from pathlib import Path
 
 import pytest
 
 import room_protocol as p
-from conftest import LiveRoom, centre_questionnaires, next_event, pack_path, roster_text
+from conftest import LiveRoom, centre_questionnaires, next_event, pack_path, roster_text, wait_until
 from room_client import ProctorClient, ServerError, StudentClient
 from room_server import day as day_rules
 from room_server.bundle_verify import verify_bundle
@@ -143,3 +144,47 @@ async def test_commands_name_the_stream_they_need(day, tmp_path, capsys):
                                               "--out", str(out)]) == 1
     assert "no stream 7" in capsys.readouterr().err and not out.exists()
     assert await asyncio.to_thread(cli_main, ["print", "seating", "--data", str(live.dir), "--out", str(out)]) == 0
+
+
+async def test_the_demo_day_simulates_both_streams_one_after_the_other(tmp_path):
+    from room_server.demo import make_demo_room
+    from room_tools.sim import run_sim
+
+    data = tmp_path / "demo-day"
+    await make_demo_room(data, students=4, open_sitting=True, streams=2)
+    assert day_rules.streams(data) == [1, 2]
+    with open(data / "demo-logins.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [row["stream"] for row in rows] == ["1"] * 4 + ["2"] * 20
+    live = LiveRoom(data, read_proctor_key(data), rows)
+    await live.start()
+    try:
+        proctor = ProctorClient(live.address, live.key)
+        live.clients.append(proctor)
+        await proctor.connect()
+        await proctor.watch()
+        logins = tmp_path / "both.csv"
+        with open(logins, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["login", "password"])
+            writer.writerows([row["login"], row["password"]] for row in rows[:4] + rows[4:7])
+        sim = asyncio.ensure_future(run_sim(live.address, str(logins), think=0, take_break=False))
+        # Stream 1 (open) finishes; then the administrator closes it and makes stream 2 live.
+        await wait_all_done(proctor, grade=9, count=4)
+        await proctor.close_sitting()
+        await proctor.switch_stream(2)
+        await next_event(proctor, lambda e: isinstance(e, p.Room) and e.sitting.grade == 4, timeout=15)
+        await proctor.open_sitting()
+        assert await asyncio.wait_for(sim, 120) == 0  # all seven finished, three of them after the switch
+    finally:
+        await live.close_clients()
+        await live.stop()
+
+
+async def wait_all_done(proctor: ProctorClient, *, grade: int, count: int) -> None:
+    """Until `count` students of the live stream have finished (the console's view)."""
+    async def done() -> bool:
+        room = await proctor.watch()
+        return room.sitting.grade == grade and sum(s.state in ("finished", "questionnaire", "done")
+                                                   for s in room.seats) >= count
+    await wait_until(done, timeout=90, what=f"{count} students of grade {grade} finished")
