@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--schools", type=int, default=10, help="how many schools")
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--year", type=int, default=2027)
+    sim.add_argument("--grades", type=int, nargs="+", default=[4, 9], choices=[4, 9], help="the grades to simulate")
     sim.add_argument("--dif-item", default="A-m2", help="an item made harder in the Russian form (none: --dif-item '')")
     sim.set_defaults(run=cmd_simulate)
     return parser
@@ -146,7 +147,7 @@ def cmd_report(args) -> int:
 def cmd_simulate(args) -> int:
     from .simulate import simulate_bundles
     made = simulate_bundles(Path(args.out), schools=args.schools, seed=args.seed, year=args.year,
-                            dif_item=args.dif_item or None)
+                            dif_item=args.dif_item or None, grades=tuple(args.grades))
     print(f"{made.bundles} bundles ({made.students} students) written to {args.out}.")
     print(f"Ingest them: synaq-centre ingest {args.out} --dataset DATASET")
     return 0

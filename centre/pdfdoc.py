@@ -1,0 +1,132 @@
+"""The centre's PDFs: fpdf2 with the DejaVu Sans the room ships (room_server/fonts), which
+has every Kazakh letter (ә ғ қ ң ө ұ ү һ і).
+
+Loading the full DejaVu font costs about 0.1 s a document, too much for thousands of
+letters, so the process cuts it once to the letters a report can use (Latin, Cyrillic with
+the Kazakh letters, punctuation, ₸ and №) and every document loads that small copy.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+import room_server
+
+FONT = "DejaVu"
+FONT_DIR = Path(room_server.__file__).parent / "fonts"
+CODEPOINTS = [*range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x370, 0x400), *range(0x400, 0x530), *range(0x2010, 0x2040),
+              0x20B8, 0x2116, 0x2212, 0x2264, 0x2265, 0x2191, 0x2193, 0x2194, 0x2192, 0x2022, 0x25CF]
+_cut: dict[str, Path] = {}
+
+
+def font_file(style: str) -> Path:
+    """The cut copy of DejaVu Sans ('' or 'B'), made once per process."""
+    if style not in _cut:
+        from fontTools import subset
+        from fontTools.ttLib import TTFont
+        folder = Path(tempfile.mkdtemp(prefix="synaq-fonts-"))
+        atexit.register(shutil.rmtree, folder, True)
+        source = FONT_DIR / ("DejaVuSans-Bold.ttf" if style == "B" else "DejaVuSans.ttf")
+        options = subset.Options()
+        options.layout_features = []
+        options.hinting = False
+        options.name_IDs = ["*"]
+        options.notdef_outline = True
+        options.drop_tables += ["FFTM"]  # FontForge's time stamps: nothing a PDF needs
+        font = TTFont(source)
+        cutter = subset.Subsetter(options)
+        cutter.populate(unicodes=CODEPOINTS)
+        cutter.subset(font)
+        target = folder / source.name
+        font.save(target)
+        _cut[style] = target
+    return _cut[style]
+
+
+class Doc(FPDF):
+    """A4 with DejaVu, a footer line and page numbers."""
+
+    def __init__(self, footer: str = "", orientation: str = "P"):
+        super().__init__(orientation=orientation, unit="mm", format="A4")
+        self.footer_text = footer
+        self.add_font(FONT, "", str(font_file("")))
+        self.add_font(FONT, "B", str(font_file("B")))
+        self.set_margins(14, 12, 14)
+        self.set_auto_page_break(True, margin=15)
+        self.set_creator("Synaq")
+        self.set_font(FONT, size=10)
+
+    def footer(self) -> None:
+        self.set_y(-11)
+        self.set_font(FONT, size=7)
+        self.set_text_color(110)
+        self.cell(0, 4, f"{self.footer_text}    {self.page_no()}/{{nb}}", align="C")
+        self.set_text_color(0)
+
+    @property
+    def width(self) -> float:
+        return self.w - self.l_margin - self.r_margin
+
+    def big_title(self, text: str, size: float = 15) -> None:
+        self.set_font(FONT, "B", size)
+        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(2)
+        self.set_font(FONT, size=10)
+
+    def heading(self, text: str, size: float = 12) -> None:
+        if self.get_y() > self.h - 40:
+            self.add_page()
+        self.ln(2)
+        self.set_font(FONT, "B", size)
+        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1)
+        self.set_font(FONT, size=10)
+
+    def para(self, text: str, size: float = 10, bold: bool = False) -> None:
+        self.set_font(FONT, "B" if bold else "", size)
+        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1)
+        self.set_font(FONT, size=10)
+
+    def table(self, head: list[str], body: list[list], widths: list[float], size: float = 8,
+              marks: list[bool] | None = None) -> None:
+        """A simple grid; rows whose mark is True are shaded (flagged)."""
+        line = size * 0.55
+        def row(cells: list, bold: bool, fill: bool) -> None:
+            if self.get_y() + line > self.h - self.b_margin:
+                self.add_page()
+                row(head, True, True)
+            self.set_font(FONT, "B" if bold else "", size)
+            self.set_fill_color(232 if bold else 252, 232 if bold else 236, 232 if bold else 200)
+            for text, w in zip(cells, widths):
+                self.cell(w, line + 1, _fit(self, str(text), w), border=1, fill=fill)
+            self.ln(line + 1)
+        row(head, True, True)
+        for index, cells in enumerate(body):
+            row(cells, False, bool(marks and marks[index]))
+        self.set_font(FONT, size=10)
+        self.ln(2)
+
+    def png(self, data: bytes, w: float | None = None) -> None:
+        w = w or self.width
+        self.image(io.BytesIO(data), w=w)
+        self.ln(2)
+
+    def bytes(self) -> bytes:
+        return bytes(self.output())
+
+
+def _fit(doc: FPDF, text: str, width: float) -> str:
+    """The text cut with … so that it fits its cell."""
+    if doc.get_string_width(text) <= width - 1.5:
+        return text
+    while text and doc.get_string_width(text + "…") > width - 1.5:
+        text = text[:-1]
+    return text + "…"
