@@ -24,7 +24,7 @@ from . import dif, rasch
 from .engine import connect, rows
 
 FORM = ("year", "grade", "language", "variant", "subject")
-UPPER_LOWER_SHARE = 0.27  # Kelley's upper and lower 27%
+UPPER_LOWER_PERCENT = 27  # Kelley's upper and lower 27% (whole numbers: every engine compares them exactly)
 
 # Flags for review: (code, test, what it means to the reviewer). One place for every threshold.
 TOO_HARD, TOO_EASY, WEAK, NEGATIVE, LOW_UL, OMITTED, DISTRACTOR, DIF_C, DIF_B = (
@@ -67,8 +67,8 @@ def analysis_views(year: int | None = None) -> list[tuple[str, str]]:
             WHERE s.sat AND NOT s.annulled{where}"""),
         ("totals", f"""
             SELECT {student}, total, max_total, raw, k,
-                   CASE WHEN place <= {UPPER_LOWER_SHARE} * n_form THEN 'lower'
-                        WHEN place > {1 - UPPER_LOWER_SHARE} * n_form THEN 'upper' ELSE 'middle' END AS band
+                   CASE WHEN 100 * place <= {UPPER_LOWER_PERCENT} * n_form THEN 'lower'
+                        WHEN 100 * place > {100 - UPPER_LOWER_PERCENT} * n_form THEN 'upper' ELSE 'middle' END AS band
             FROM (SELECT {student}, total, max_total, raw, k,
                          ROW_NUMBER() OVER (PARTITION BY {form} ORDER BY total, sitting_id, ikt) AS place,
                          COUNT(*) OVER (PARTITION BY {form}) AS n_form
