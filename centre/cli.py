@@ -24,11 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     from .dataset import DatasetError
     from .itembank import ItemBankError
     from .keys import CentreKeyError
+    from .report import ReportError
     try:
         return args.run(args) or 0
     except KeyboardInterrupt:
         return 130
-    except (UserError, DatasetError, ItemBankError, CentreKeyError) as exc:
+    except (UserError, DatasetError, ItemBankError, CentreKeyError, ReportError) as exc:
         print(f"synaq-centre: {exc}", file=sys.stderr)
         return 1
 
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--year", type=int, help="only this year (default: the latest)")
     report.add_argument("--school", action="append", help="only this school id (repeat)")
     report.add_argument("--min-group", type=int, default=None, help="smallest group shown (default 10)")
+    report.add_argument("--jobs", type=int, default=None, help="processes drawing the PDFs (default: one per core)")
     report.set_defaults(run=cmd_report)
 
     sim = sub.add_parser("simulate", help="signed bundles of simulated schools, written by the room's bundle writer")
@@ -131,6 +133,8 @@ def cmd_compact(args) -> int:
 
 def cmd_stats(args) -> int:
     from .stats import run_stats
+    if not any((Path(args.dataset) / "responses").rglob("*.parquet")):
+        raise UserError(f"{args.dataset} holds no responses yet: ingest some bundles first")
     out = run_stats(Path(args.dataset), Path(args.out) if args.out else None, year=args.year)
     print(f"Item analysis written to {out}.")
     return 0
@@ -138,8 +142,10 @@ def cmd_stats(args) -> int:
 
 def cmd_report(args) -> int:
     from .report import run_reports
+    if args.min_group is not None and args.min_group < 1:
+        raise UserError("--min-group must be 1 or more")
     written = run_reports(Path(args.dataset), Path(args.out), year=args.year, schools=args.school,
-                          min_group=args.min_group)
+                          min_group=args.min_group, jobs=args.jobs)
     print(f"Reports for {written} schools written to {args.out}.")
     return 0
 

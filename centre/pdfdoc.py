@@ -53,9 +53,10 @@ def font_file(style: str) -> Path:
 class Doc(FPDF):
     """A4 with DejaVu, a footer line and page numbers."""
 
-    def __init__(self, footer: str = "", orientation: str = "P"):
+    def __init__(self, footer: str = "", orientation: str = "P", page_numbers: bool = True):
         super().__init__(orientation=orientation, unit="mm", format="A4")
         self.footer_text = footer
+        self.page_numbers = page_numbers
         self.add_font(FONT, "", str(font_file("")))
         self.add_font(FONT, "B", str(font_file("B")))
         self.set_margins(14, 12, 14)
@@ -67,7 +68,8 @@ class Doc(FPDF):
         self.set_y(-11)
         self.set_font(FONT, size=7)
         self.set_text_color(110)
-        self.cell(0, 4, f"{self.footer_text}    {self.page_no()}/{{nb}}", align="C")
+        numbers = f"    {self.page_no()}/{{nb}}" if self.page_numbers else ""
+        self.cell(0, 4, self.footer_text + numbers, align="C")
         self.set_text_color(0)
 
     @property
@@ -90,10 +92,33 @@ class Doc(FPDF):
         self.set_font(FONT, size=10)
 
     def para(self, text: str, size: float = 10, bold: bool = False) -> None:
-        self.set_font(FONT, "B" if bold else "", size)
-        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        """A paragraph, left-aligned. Lines are broken here with cached word widths: fpdf2's
+        own multi_cell measures every character again and was most of a letter's cost."""
+        style = "B" if bold else ""
+        self.set_font(FONT, style, size)
+        h = size * 0.5
+        for line in self.wrap(text, self.width, style, size):
+            if self.get_y() + h > self.page_break_trigger:
+                self.add_page()
+                self.set_font(FONT, style, size)
+            self.cell(0, h, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
         self.set_font(FONT, size=10)
+
+    def wrap(self, text: str, width: float, style: str, size: float) -> list[str]:
+        lines: list[str] = []
+        space = _width(self, " ", style, size)
+        for paragraph in text.split("\n"):
+            line, used = [], 0.0
+            for word in paragraph.split():
+                w = _width(self, word, style, size)
+                if line and used + space + w > width - 0.5:
+                    lines.append(" ".join(line))
+                    line, used = [], 0.0
+                used += (space if line else 0.0) + w
+                line.append(word)
+            lines.append(" ".join(line))
+        return lines
 
     def table(self, head: list[str], body: list[list], widths: list[float], size: float = 8,
               marks: list[bool] | None = None) -> None:
@@ -106,7 +131,7 @@ class Doc(FPDF):
             self.set_font(FONT, "B" if bold else "", size)
             self.set_fill_color(232 if bold else 252, 232 if bold else 236, 232 if bold else 200)
             for text, w in zip(cells, widths):
-                self.cell(w, line + 1, _fit(self, str(text), w), border=1, fill=fill)
+                self.cell(w, line + 1, _fit(self, str(text), w, "B" if bold else "", size), border=1, fill=fill)
             self.ln(line + 1)
         row(head, True, True)
         for index, cells in enumerate(body):
@@ -123,9 +148,21 @@ class Doc(FPDF):
         return bytes(self.output())
 
 
-def _fit(doc: FPDF, text: str, width: float) -> str:
+_widths: dict[tuple[str, str, float], float] = {}
+
+
+def _width(doc: FPDF, word: str, style: str, size: float) -> float:
+    key = (word, style, size)
+    if key not in _widths:
+        if len(_widths) > 200_000:
+            _widths.clear()
+        _widths[key] = doc.get_string_width(word)
+    return _widths[key]
+
+
+def _fit(doc: FPDF, text: str, width: float, style: str, size: float) -> str:
     """The text cut with … so that it fits its cell."""
-    if doc.get_string_width(text) <= width - 1.5:
+    if _width(doc, text, style, size) <= width - 1.5:
         return text
     while text and doc.get_string_width(text + "…") > width - 1.5:
         text = text[:-1]

@@ -1,0 +1,249 @@
+"""The three feedback PDFs: the school's report, a class teacher's summary, and the parents'
+letters of one class (one page per child, naming that child only, to print and hand over).
+
+Charts are drawn by matplotlib (its bundled DejaVu Sans has the Kazakh letters) into PNG
+and placed by fpdf2. Every group smaller than the threshold is shown as "fewer than N".
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen: draw into memory
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .levels import LEVELS, level_name  # noqa: E402
+from .pdfdoc import Doc  # noqa: E402
+from .report import Figures, question_texts, region_label  # noqa: E402
+from .texts import t  # noqa: E402
+
+COLOURS = ["#1f5f99", "#6aa6d8", "#9bc4a6", "#e0a35a", "#b4b4b4", "#c97b9b"]
+LEVEL_COLOURS = ["#c0392b", "#e69b3a", "#8fbf6a", "#2e7d4f"]  # low ... high
+_question_cache: dict[str, dict] = {}
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
+def _subjects(f: Figures, grade: int) -> list[str]:
+    return sorted({s for (g, s, _lang) in f.subject_titles if g == grade},
+                  key=lambda s: ["reading", "math", "science"].index(s) if s in ("reading", "math", "science") else 9)
+
+
+def _title(f: Figures, grade: int, subject: str, language: str) -> str:
+    return f.subject_titles.get((grade, subject, language)) or f.subject_titles.get(
+        (grade, subject, "kk" if language == "ru" else "ru"), subject)
+
+
+def _shown(f: Figures, scope: str, group, grade: int, subject: str) -> float | None:
+    n, mean = f.mean(scope, group, grade, subject)
+    return mean if n >= f.min_group else None
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)  # laid out once by the figure itself (no "tight" second pass)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def subject_chart(f: Figures, school: dict, grade: int, language: str) -> bytes:
+    subjects = _subjects(f, grade)
+    sid = school["school_id"]
+    groups = [(t("school", language), "school", sid)]
+    for g, class_ in f.classes.get(sid, []):
+        if g == grade:
+            groups.append((f"{t('class', language)} {class_}", "class", f"{sid}|{class_}"))
+    groups += [(region_label(school["region"], language), "region", school["region"]),
+               (t("country", language), "country", "KZ")]
+    fig, ax = plt.subplots(figsize=(7.2, 3.0), layout="constrained")
+    width = 0.8 / len(groups)
+    for index, (label, scope, group) in enumerate(groups):
+        values = [_shown(f, scope, group, grade, s) for s in subjects]
+        xs = [n + index * width for n in range(len(subjects))]
+        ax.bar(xs, [v or 0 for v in values], width, label=label, color=COLOURS[index % len(COLOURS)])
+        for x, v in zip(xs, values):
+            ax.text(x, (v or 0) + 1, _pct(v), ha="center", va="bottom", fontsize=6.5)
+    ax.set_xticks([n + 0.4 - width / 2 for n in range(len(subjects))])
+    ax.set_xticklabels([_title(f, grade, s, language) for s in subjects], fontsize=7.5)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("%", fontsize=8)
+    ax.legend(fontsize=6.5, ncol=min(4, len(groups)), loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def level_chart(f: Figures, school: dict, grade: int, language: str) -> bytes:
+    subjects = _subjects(f, grade)
+    scopes = [(t("school", language), "school", school["school_id"]), (t("country", language), "country", "KZ")]
+    labels, shares = [], []
+    for s in subjects:
+        for name, scope, group in scopes:
+            counts = f.levels.get((scope, group, grade, s), {})
+            total = sum(counts.values())
+            labels.append(f"{_title(f, grade, s, language)[:24]} · {name[:22]}")
+            shares.append([100.0 * counts.get(level, 0) / total if total >= f.min_group else 0.0 for level in (1, 2, 3, 4)])
+    fig, ax = plt.subplots(figsize=(7.2, 0.28 * len(labels) + 0.9), layout="constrained")
+    left = [0.0] * len(labels)
+    for level in range(4):
+        values = [row[level] for row in shares]
+        ax.barh(range(len(labels)), values, left=left, color=LEVEL_COLOURS[level], label=level_name(level + 1, language))
+        left = [a + b for a, b in zip(left, values)]
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels, fontsize=6.5)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.legend(fontsize=6.5, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.06), frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def _topic_rows(f: Figures, scope: str, group, grade: int, language: str) -> list[tuple[str, float, float]]:
+    mine = f.topics.get((scope, group, grade, language), {})
+    country = f.topics.get(("country", "KZ", grade, language), {})
+    return sorted(((topic, value, value - country[topic]) for topic, value in mine.items() if topic in country),
+                  key=lambda r: r[2])
+
+
+def school_pdf(f: Figures, school: dict) -> bytes:
+    lang = school["language"]
+    doc = Doc(f"Synaq · {school['school']} · {f.year}")
+    doc.alias_nb_pages()
+    doc.add_page()
+    doc.big_title(t("school_title", lang), size=13)
+    doc.para(f"{school['school']} · {t('region', lang)}: {region_label(school['region'], lang)} · "
+             f"{t('year_grade', lang, year=f.year, grade=', '.join(map(str, school['grades'])))}", bold=True)
+    doc.para(t("participation", lang, **{k: school[k] for k in ("registered", "sat", "absent", "annulled")}))
+    doc.para(t("threshold", lang, n=f.min_group), size=8)
+    recommendations = []
+    for grade in school["grades"]:
+        doc.heading(f"{t('by_subject', lang)} — {t('year_grade', lang, year=f.year, grade=grade)}")
+        doc.png(subject_chart(f, school, grade, lang), w=doc.width)
+        doc.heading(t("levels", lang))
+        doc.png(level_chart(f, school, grade, lang), w=doc.width * 0.92)
+        doc.para(t("levels_note", lang), size=7.5)
+        topics = _topic_rows(f, "school", school["school_id"], grade, lang)
+        n_school = max((f.mean("school", school["school_id"], grade, s)[0] for s in _subjects(f, grade)), default=0)
+        if topics and n_school >= f.min_group:
+            doc.heading(t("topics", lang))
+            doc.para(t("topics_note", lang), size=8)
+            best = [r for r in reversed(topics[-3:]) if r[2] > 0]
+            worst = [r for r in topics[:3] if r[2] < 0]
+            body = [[t("strengths", lang), name, _pct(value), f"{diff:+.0f}"] for name, value, diff in best]
+            body += [[t("gaps", lang), name, _pct(value), f"{diff:+.0f}"] for name, value, diff in worst]
+            doc.table(["", t("topic", lang), t("school", lang) + ", %", t("difference", lang)], body, [38, 100, 22, 22],
+                      size=8, marks=[i >= len(best) for i in range(len(body))])
+            recommendations += [t("recommend_gap", lang, topic=name, diff=f"{-diff:.0f}") for name, _v, diff in worst
+                                if diff <= -5]
+            for s in _subjects(f, grade):
+                counts = f.levels.get(("school", school["school_id"], grade, s), {})
+                total = sum(counts.values())
+                if total >= f.min_group and counts.get(1, 0) / total >= 0.25:
+                    recommendations.append(t("recommend_low", lang, subject=_title(f, grade, s, lang),
+                                             share=f"{100 * counts.get(1, 0) / total:.0f}"))
+        _context_section(doc, f, school, grade, lang)
+    doc.heading(t("recommend", lang))
+    for line in recommendations or [t("recommend_none", lang)]:
+        doc.para("• " + line, size=9)
+    return doc.bytes()
+
+
+def _context_section(doc: Doc, f: Figures, school: dict, grade: int, lang: str) -> None:
+    answers = f.context.get((school["region"], grade), [])
+    if not answers:
+        return
+    texts = _question_cache.setdefault(lang, question_texts(lang))
+    by_question: dict[str, list] = {}
+    for question, option, n, mean in answers:
+        if n >= f.min_group and question in texts:
+            by_question.setdefault(question, []).append((option, n, mean))
+    spread = sorted(((max(m for _, _, m in v) - min(m for _, _, m in v), q) for q, v in by_question.items() if len(v) > 1),
+                    reverse=True)[:3]
+    if not spread:
+        return
+    doc.heading(t("context", lang))
+    doc.para(t("context_note", lang), size=8)
+    for _, question in spread:
+        text, options = texts[question]
+        doc.para(text, size=8.5, bold=True)
+        body = [[options[o] if o is not None and 0 <= o < len(options) else str(o), n, _pct(mean)]
+                for o, n, mean in sorted(by_question[question])]
+        doc.table([t("answer", lang), t("students_n", lang), t("mean", lang)], body, [110, 30, 30], size=8)
+
+
+def teacher_pdf(f: Figures, school: dict, grade: int, class_: str) -> bytes:
+    lang = school["language"]
+    key = f"{school['school_id']}|{class_}"
+    doc = Doc(f"Synaq · {school['school']} · {class_} · {f.year}")
+    doc.alias_nb_pages()
+    doc.add_page()
+    doc.big_title(t("teacher_title", lang), size=13)
+    doc.para(f"{school['school']} · {t('class', lang)} {class_} · {t('year_grade', lang, year=f.year, grade=grade)}", bold=True)
+    doc.para(t("threshold", lang, n=f.min_group), size=8)
+    subjects = _subjects(f, grade)
+    small = all(f.mean("class", key, grade, s)[0] < f.min_group for s in subjects)
+    body = []
+    for s in subjects:
+        body.append([_title(f, grade, s, lang), _pct(_shown(f, "class", key, grade, s)),
+                     _pct(_shown(f, "school", school["school_id"], grade, s)),
+                     _pct(_shown(f, "region", school["region"], grade, s)), _pct(_shown(f, "country", "KZ", grade, s))])
+    doc.table([t("subject", lang), t("class", lang) + ", %", t("school", lang) + ", %",
+               region_label(school["region"], lang)[:18] + ", %", t("country", lang) + ", %"], body, [62, 28, 28, 34, 28])
+    if small:
+        doc.para(t("class_too_small", lang, n=f.min_group))
+        return doc.bytes()
+    doc.heading(t("level_counts", lang))
+    head = [t("subject", lang)] + [level_name(level, lang) for level in (1, 2, 3, 4)]
+    doc.table(head, [[_title(f, grade, s, lang)] + [f.levels.get(("class", key, grade, s), {}).get(level, 0)
+                                                   for level in (1, 2, 3, 4)] for s in subjects], [62, 28, 28, 28, 28])
+    doc.para(t("levels_note", lang), size=7.5)
+    topics = _topic_rows(f, "class", key, grade, lang)
+    if topics:
+        doc.heading(t("topics", lang))
+        doc.table([t("topic", lang), t("class", lang) + ", %", t("difference", lang)],
+                  [[name, _pct(value), f"{diff:+.0f}"] for name, value, diff in topics], [120, 25, 25], size=8,
+                  marks=[diff < -5 for _n, _v, diff in topics])
+    return doc.bytes()
+
+
+def letters_pdf(f: Figures, school: dict, pupils: list[dict]) -> bytes:
+    doc = Doc(f"Synaq · {school['school']} · {f.year}", page_numbers=False)  # each page is a letter of its own
+    for p in pupils:
+        lang = p["language"] if p["language"] in ("kk", "ru") else school["language"]
+        name = " ".join(x for x in (p.get("surname"), p.get("name"), p.get("patronymic")) if x) or p["ikt"]
+        doc.add_page()
+        doc.big_title(t("letter_title", lang), size=12)
+        doc.para(t("dear_parent", lang), bold=True)
+        doc.para(t("letter_intro", lang, name=name, class_=p["class"], school=school["school"], year=f.year))
+        if p["annulled"]:
+            doc.para(t("annulled_letter", lang), bold=True)
+        else:
+            key = f"{school['school_id']}|{p['class']}"
+            body = []
+            for s in _subjects(f, p["grade"]):
+                mine = p["scores"].get(s)
+                if not mine:
+                    continue
+                body.append([_title(f, p["grade"], s, lang), f"{mine['score']} / {mine['max_score']}", _pct(mine["percent"]),
+                             level_name(mine["level"], lang) if mine["level"] else "—",
+                             _pct(_shown(f, "class", key, p["grade"], s)), _pct(_shown(f, "country", "KZ", p["grade"], s))])
+            doc.heading(t("letter_table", lang), size=11)
+            doc.table([t("subject", lang), t("score", lang), t("child", lang), t("level", lang), t("class_mean", lang),
+                       t("country_mean", lang)], body, [62, 22, 22, 28, 24, 24], size=8.5)
+            doc.para(t("levels_note", lang), size=7.5)
+            topics = sorted(f.student_topics.get((p["sitting_id"], p["ikt"]), {}).items(), key=lambda kv: kv[1])
+            good = [name for name, value in reversed(topics) if value >= 70][:3]
+            work = [name for name, value in topics if value < 50][:3]
+            if good:
+                doc.para(t("did_well", lang) + ": " + "; ".join(good), size=9)
+            if work:
+                doc.para(t("to_work", lang) + ": " + "; ".join(work), size=9)
+        doc.para(t("letter_close", lang), size=9)
+        doc.para(t("confidential", lang), size=7.5)
+    return doc.bytes()
+
+
+__all__ = ["school_pdf", "teacher_pdf", "letters_pdf", "LEVELS"]
