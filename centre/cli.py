@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--region", help="region code of these bundles (e.g. KZ-ALM) when they do not name one")
     ingest.add_argument("--packs", nargs="*", help="the test packs of the item bank (default: the packs Synaq ships)")
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument("--jobs", type=int, default=None, help="processes reading bundles (default: one per core)")
     ingest.set_defaults(run=cmd_ingest)
 
     compact = sub.add_parser("compact", help="merge small files in every partition")
@@ -109,7 +110,7 @@ def cmd_ingest(args) -> int:
     key = load_key(Path(args.key)) if args.key else None
     bank = ItemBank.load(args.packs)
     report = ingest(args.paths, Dataset(args.dataset), bank, key=key, region=args.region,
-                    progress=not args.quiet)
+                    progress=not args.quiet, jobs=args.jobs)
     for o in report.outcomes:
         if o.status != ADDED:
             print(f"{o.status}: {o.path}: {o.reason}", file=sys.stderr if o.status == REFUSED else sys.stdout)

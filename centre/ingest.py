@@ -10,6 +10,7 @@ bundles go on the quarantine list (`quarantine.csv` beside the tables) with thei
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import os
 import sys
 import time
@@ -17,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
 
@@ -96,7 +98,9 @@ class _Pending:
 
 
 def ingest(paths: list[str | Path], dataset: Dataset, bank: ItemBank, *, key: CentreKey | None = None,
-           region: str | None = None, progress: bool = False) -> IngestReport:
+           region: str | None = None, progress: bool = False, jobs: int | None = None) -> IngestReport:
+    """Bundles are verified and read in `jobs` processes (default: one per core); checking them
+    against the dataset and publishing stay in this one, in the order the bundles were found."""
     report = IngestReport()
     started = time.perf_counter()
     bundles = find_bundles(paths)
@@ -109,8 +113,8 @@ def ingest(paths: list[str | Path], dataset: Dataset, bank: ItemBank, *, key: Ce
         have_items = {(int(y), int(g), lang) for y, g, lang in zip(*(items.column(c).to_pylist() for c in items.column_names))}
         pending = _Pending()
         touched: set[str] = set()
-        for path in bundles:
-            outcome = _one(path, bank, key, region, known, sittings, have_items, pending)
+        for path, read in _read_all(bundles, bank, key, region, jobs):
+            outcome = _accept(path, read, bank, known, sittings, have_items, pending)
             report.outcomes.append(outcome)
             if pending.responses >= BATCH_RESPONSES:
                 touched |= _publish(dataset, pending, key)
@@ -128,14 +132,37 @@ def ingest(paths: list[str | Path], dataset: Dataset, bank: ItemBank, *, key: Ce
     return report
 
 
-def _one(path: Path, bank: ItemBank, key: CentreKey | None, region: str | None, known: set[str],
-         sittings: dict[str, str], have_items: set, pending: _Pending) -> Outcome:
+_reading: tuple | None = None  # (bank, key, region) for forked readers
+
+
+def _read(path: Path) -> BundleRecords | Outcome:
+    bank, key, region = _reading
     try:
-        records = read_bundle(path, bank, key=key, region=region or region_in_path(path.resolve().parts))
+        return read_bundle(path, bank, key=key, region=region or region_in_path(path.resolve().parts))
     except BundleRefused as refused:
         return Outcome(path, REFUSED, refused.kind, refused.reason)
     except OSError as exc:
         return Outcome(path, REFUSED, "unreadable", f"cannot be read: {exc.strerror or exc}")
+
+
+def _read_all(bundles: list[Path], bank: ItemBank, key: CentreKey | None, region: str | None,
+              jobs: int | None) -> Iterator[tuple[Path, BundleRecords | Outcome]]:
+    global _reading
+    _reading = (bank, key, region)
+    jobs = min(jobs or os.cpu_count() or 1, len(bundles))
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for path in bundles:
+            yield path, _read(path)
+        return
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        yield from zip(bundles, pool.imap(_read, bundles, chunksize=2))
+
+
+def _accept(path: Path, read: BundleRecords | Outcome, bank: ItemBank, known: set[str], sittings: dict[str, str],
+            have_items: set, pending: _Pending) -> Outcome:
+    if isinstance(read, Outcome):
+        return read
+    records = read
     if records.bundle_id in known:
         return Outcome(path, ALREADY, DUPLICATE, "this bundle is already in the dataset; nothing added",
                        bundle_id=records.bundle_id)

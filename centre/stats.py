@@ -49,6 +49,7 @@ def _on(left: str, right: str, columns: tuple[str, ...]) -> str:
 
 
 STUDENT = FORM + ("sitting_id", "ikt")
+JOIN = ("year", "subject", "sitting_id", "ikt")  # one student, one subject: exactly one form
 
 
 def analysis_views(year: int | None = None) -> list[tuple[str, str]]:
@@ -62,8 +63,7 @@ def analysis_views(year: int | None = None) -> list[tuple[str, str]]:
                    r.score, r.max_score, CAST(r.answered AS INT) AS answered, CAST(r.correct AS INT) AS correct,
                    r.choice
             FROM responses r JOIN students s
-              ON r.year = s.year AND r.grade = s.grade AND r.region = s.region
-             AND r.sitting_id = s.sitting_id AND r.ikt = s.ikt
+              ON r.year = s.year AND r.sitting_id = s.sitting_id AND r.ikt = s.ikt
             WHERE s.sat AND NOT s.annulled{where}"""),
         ("totals", f"""
             SELECT {student}, total, max_total, raw, k,
@@ -82,8 +82,9 @@ def analysis_views(year: int | None = None) -> list[tuple[str, str]]:
                    CORR(CAST(p.score AS DOUBLE), CAST(t.total - p.score AS DOUBLE)) AS item_rest,
                    (AVG(CASE WHEN t.band = 'upper' THEN CAST(p.score AS DOUBLE) END)
                     - AVG(CASE WHEN t.band = 'lower' THEN CAST(p.score AS DOUBLE) END)) / MAX(p.max_score) AS upper_lower,
-                   VAR_SAMP(CAST(p.score AS DOUBLE)) AS score_var
-            FROM pop p JOIN totals t ON {_on('p', 't', STUDENT)}
+                   VAR_SAMP(CAST(p.score AS DOUBLE)) AS score_var,
+                   SUM(CASE WHEN t.raw > 0 AND t.raw < t.k THEN p.correct ELSE 0 END) AS rasch_right
+            FROM pop p JOIN totals t ON {_on('p', 't', JOIN)}
             GROUP BY {', '.join('p.' + c for c in FORM)}, p.item"""),
         ("form_stats", f"""
             SELECT {', '.join('i.' + c for c in FORM)}, COUNT(*) AS k, MAX(f.n) AS n,
@@ -93,23 +94,13 @@ def analysis_views(year: int | None = None) -> list[tuple[str, str]]:
                                            AVG(CAST(total AS DOUBLE)) AS mean_total, MAX(max_total) AS max_total
                                     FROM totals GROUP BY {form}) f ON {_on('i', 'f', FORM)}
             GROUP BY {', '.join('i.' + c for c in FORM)}"""),
-        ("choices", f"""
-            SELECT {', '.join('p.' + c for c in FORM)}, p.item, p.choice, COUNT(*) AS chosen,
-                   AVG(CAST(t.total - p.score AS DOUBLE) / (t.max_total - p.max_score)) AS rest_mean
-            FROM pop p JOIN totals t ON {_on('p', 't', STUDENT)}
-            WHERE p.choice IS NOT NULL
-            GROUP BY {', '.join('p.' + c for c in FORM)}, p.item, p.choice"""),
-        ("dif_strata", f"""
-            SELECT p.year, p.grade, p.variant, p.subject, p.item, t.total AS level, p.language,
-                   SUM(p.correct) AS right_n, COUNT(*) AS n
-            FROM pop p JOIN totals t ON {_on('p', 't', STUDENT)}
-            GROUP BY p.year, p.grade, p.variant, p.subject, p.item, t.total, p.language"""),
+        ("item_levels", f"""
+            SELECT {', '.join('p.' + c for c in FORM)}, p.item, t.total AS level, p.choice, COUNT(*) AS n,
+                   SUM(p.correct) AS right_n,
+                   SUM(CAST(t.total - p.score AS DOUBLE) / NULLIF(t.max_total - p.max_score, 0)) AS rest_sum
+            FROM pop p JOIN totals t ON {_on('p', 't', JOIN)}
+            GROUP BY {', '.join('p.' + c for c in FORM)}, p.item, t.total, p.choice"""),
         ("raw_scores", f"SELECT {form}, raw, MAX(k) AS k, COUNT(*) AS n FROM totals GROUP BY {form}, raw"),
-        ("rasch_right", f"""
-            SELECT {', '.join('p.' + c for c in FORM)}, p.item, SUM(p.correct) AS right_n
-            FROM pop p JOIN totals t ON {_on('p', 't', STUDENT)}
-            WHERE t.raw > 0 AND t.raw < t.k
-            GROUP BY {', '.join('p.' + c for c in FORM)}, p.item"""),
     ]
 
 
@@ -131,27 +122,25 @@ def compute(dataset: Path, year: int | None = None, *, memory_limit: str | None 
              for r in rows(con, "SELECT * FROM items")}
     stats = rows(con, "SELECT * FROM item_stats ORDER BY year, grade, language, variant, subject, item")
     forms = rows(con, "SELECT * FROM form_stats ORDER BY year, grade, language, variant, subject")
-    choices = rows(con, "SELECT * FROM choices")
-    strata = rows(con, "SELECT * FROM dif_strata")
+    levels = rows(con, "SELECT * FROM item_levels")
     raw_scores = rows(con, "SELECT * FROM raw_scores")
-    rasch_right = rows(con, "SELECT * FROM rasch_right")
     con.close()
 
     for s in stats:
         meta = items.get((s["year"], s["grade"], s["language"], s["variant"], s["item"]), {})
         s.update(position=meta.get("position"), kind=meta.get("kind"), max_score=meta.get("max_score"),
                  topic=meta.get("topic"), key=meta.get("key"))
-    _rasch(stats, raw_scores, rasch_right)
-    _mantel_haenszel(stats, strata)
-    distractors = _distractors(stats, choices, items)
+    _rasch(stats, raw_scores)
+    _mantel_haenszel(stats, levels)
+    distractors = _distractors(stats, levels, items)
     for s in stats:
         s["flags"] = flags_of(s)
     for f in forms:
         f["alpha"] = None if f["alpha"] is None or not np.isfinite(f["alpha"]) else float(f["alpha"])
     stats.sort(key=lambda s: (s["year"], s["grade"], s["language"], s["variant"], s["position"] or 0))
     for s in stats:
-        s.pop("score_var", None)
-        s.pop("key", None)
+        for internal in ("score_var", "key", "rasch_right"):
+            s.pop(internal, None)
     return {"item_stats": pa.Table.from_pylist(stats), "distractors": pa.Table.from_pylist(distractors),
             "forms": pa.Table.from_pylist(forms)}
 
@@ -160,13 +149,13 @@ def _form(row: dict) -> tuple:
     return tuple(row[c] for c in FORM)
 
 
-def _rasch(stats: list[dict], raw_scores: list[dict], rasch_right: list[dict]) -> None:
+def _rasch(stats: list[dict], raw_scores: list[dict]) -> None:
     counts: dict[tuple, dict[int, int]] = defaultdict(dict)
     sizes: dict[tuple, int] = {}
     for r in raw_scores:
         counts[_form(r)][int(r["raw"])] = int(r["n"])
         sizes[_form(r)] = int(r["k"])
-    right = {(_form(r), r["item"]): int(r["right_n"]) for r in rasch_right}
+    right = {(_form(s), s["item"]): int(s["rasch_right"]) for s in stats}
     by_form: dict[tuple, list[dict]] = defaultdict(list)
     for s in stats:
         by_form[_form(s)].append(s)
@@ -180,14 +169,15 @@ def _rasch(stats: list[dict], raw_scores: list[dict], rasch_right: list[dict]) -
             s["rasch_se"] = float(se) if np.isfinite(se) else None
 
 
-def _mantel_haenszel(stats: list[dict], strata: list[dict]) -> None:
+def _mantel_haenszel(stats: list[dict], levels: list[dict]) -> None:
+    """Strata by the subject total; Kazakh forms are the reference group, Russian the focal."""
     tables: dict[tuple, dict] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
-    for r in strata:
+    for r in levels:
         cell = tables[(r["year"], r["grade"], r["variant"], r["subject"], r["item"])][r["level"]]
-        if r["language"] == "kk":
-            cell[0], cell[1] = int(r["right_n"]), int(r["n"])
-        elif r["language"] == "ru":
-            cell[2], cell[3] = int(r["right_n"]), int(r["n"])
+        at = {"kk": 0, "ru": 2}.get(r["language"])
+        if at is not None:
+            cell[at] += int(r["right_n"])
+            cell[at + 1] += int(r["n"])
     results = {key: dif.mantel_haenszel([dif.Stratum(*cell) for _, cell in sorted(levels.items())])
                for key, levels in tables.items()}
     for s in stats:
@@ -198,10 +188,17 @@ def _mantel_haenszel(stats: list[dict], strata: list[dict]) -> None:
         s["ets"] = (found.category + found.sign) if ok else None
 
 
-def _distractors(stats: list[dict], choices: list[dict], items: dict) -> list[dict]:
+def _distractors(stats: list[dict], levels: list[dict], items: dict) -> list[dict]:
     chosen: dict[tuple, dict[str, dict]] = defaultdict(dict)
-    for c in choices:
-        chosen[(_form(c), c["item"])][c["choice"]] = c
+    for r in levels:
+        if r["choice"] is None:
+            continue
+        c = chosen[(_form(r), r["item"])].setdefault(r["choice"], {"chosen": 0, "rest_sum": 0.0})
+        c["chosen"] += int(r["n"])
+        c["rest_sum"] += r["rest_sum"] or 0.0
+    for options in chosen.values():
+        for c in options.values():
+            c["rest_mean"] = c["rest_sum"] / c["chosen"]
     out = []
     for s in stats:
         if s["kind"] != "single":
