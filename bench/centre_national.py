@@ -100,7 +100,10 @@ def _chunk(rng: np.random.Generator, grade: int, region: str, n: int, items: lis
     roll = rng.random(n)
     sat = roll >= 0.05
     annulled = (roll >= 0.05) & (roll < 0.054)
-    classes = np.array(["А", "Б", "В"])[rng.integers(0, 3, n)]
+    # A room seats one class, or two (every other seat from the second): a sampled school
+    # sends a class or two per grade.
+    two = rng.random(rooms) < 0.4
+    classes = np.array(["А", "Б"])[np.where(two[room], np.arange(n) % 2, 0)]
     class_label = [f"{grade}{c}" for c in classes]
 
     # Responses: every student who sat, every item of their form (language × variant).

@@ -7,8 +7,6 @@ and placed by fpdf2. Every group smaller than the threshold is shown as "fewer t
 
 from __future__ import annotations
 
-import io
-
 import matplotlib
 
 matplotlib.use("Agg")  # no screen: draw into memory
@@ -43,14 +41,18 @@ def _shown(f: Figures, scope: str, group, grade: int, subject: str) -> float | N
     return mean if n >= f.min_group else None
 
 
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)  # laid out once by the figure itself (no "tight" second pass)
+def _png(fig):
+    """The figure as an RGB image for fpdf2 (no PNG written and read again, no alpha channel
+    for it to split off)."""
+    from PIL import Image
+    fig.set_dpi(90)
+    fig.canvas.draw()
+    image = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()).convert("RGB")
     plt.close(fig)
-    return buffer.getvalue()
+    return image
 
 
-def subject_chart(f: Figures, school: dict, grade: int, language: str) -> bytes:
+def subject_chart(f: Figures, school: dict, grade: int, language: str):
     subjects = _subjects(f, grade)
     sid = school["school_id"]
     groups = [(t("school", language), "school", sid)]
@@ -59,7 +61,8 @@ def subject_chart(f: Figures, school: dict, grade: int, language: str) -> bytes:
             groups.append((f"{t('class', language)} {class_}", "class", f"{sid}|{class_}"))
     groups += [(region_label(school["region"], language), "region", school["region"]),
                (t("country", language), "country", "KZ")]
-    fig, ax = plt.subplots(figsize=(7.2, 3.0), layout="constrained")
+    fig, ax = plt.subplots(figsize=(7.2, 3.0))
+    fig.subplots_adjust(left=0.07, right=0.99, top=0.97, bottom=0.27)  # fixed margins: no layout pass
     width = 0.8 / len(groups)
     for index, (label, scope, group) in enumerate(groups):
         values = [_shown(f, scope, group, grade, s) for s in subjects]
@@ -76,7 +79,7 @@ def subject_chart(f: Figures, school: dict, grade: int, language: str) -> bytes:
     return _png(fig)
 
 
-def level_chart(f: Figures, school: dict, grade: int, language: str) -> bytes:
+def level_chart(f: Figures, school: dict, grade: int, language: str):
     subjects = _subjects(f, grade)
     scopes = [(t("school", language), "school", school["school_id"]), (t("country", language), "country", "KZ")]
     labels, shares = [], []
@@ -86,7 +89,9 @@ def level_chart(f: Figures, school: dict, grade: int, language: str) -> bytes:
             total = sum(counts.values())
             labels.append(f"{_title(f, grade, s, language)[:24]} · {name[:22]}")
             shares.append([100.0 * counts.get(level, 0) / total if total >= f.min_group else 0.0 for level in (1, 2, 3, 4)])
-    fig, ax = plt.subplots(figsize=(7.2, 0.28 * len(labels) + 0.9), layout="constrained")
+    height = 0.28 * len(labels) + 0.9
+    fig, ax = plt.subplots(figsize=(7.2, height))
+    fig.subplots_adjust(left=0.36, right=0.98, top=1 - 0.1 / height, bottom=0.55 / height)
     left = [0.0] * len(labels)
     for level in range(4):
         values = [row[level] for row in shares]
@@ -121,9 +126,9 @@ def school_pdf(f: Figures, school: dict) -> bytes:
     recommendations = []
     for grade in school["grades"]:
         doc.heading(f"{t('by_subject', lang)} — {t('year_grade', lang, year=f.year, grade=grade)}")
-        doc.png(subject_chart(f, school, grade, lang), w=doc.width)
+        doc.picture(subject_chart(f, school, grade, lang), w=doc.width)
         doc.heading(t("levels", lang))
-        doc.png(level_chart(f, school, grade, lang), w=doc.width * 0.92)
+        doc.picture(level_chart(f, school, grade, lang), w=doc.width * 0.92)
         doc.para(t("levels_note", lang), size=7.5)
         topics = _topic_rows(f, "school", school["school_id"], grade, lang)
         n_school = max((f.mean("school", school["school_id"], grade, s)[0] for s in _subjects(f, grade)), default=0)

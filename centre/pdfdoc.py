@@ -3,13 +3,16 @@ has every Kazakh letter (ә ғ қ ң ө ұ ү һ і).
 
 Loading the full DejaVu font costs about 0.1 s a document, too much for thousands of
 letters, so the process cuts it once to the letters a report can use (Latin, Cyrillic with
-the Kazakh letters, punctuation, ₸ and №) and every document loads that small copy.
+the Kazakh letters, Greek for α, punctuation, ₸ and №; no layout tables, which fpdf2 does not
+use without text shaping) and every document loads that small copy. Bold is the regular font
+drawn with a thin outline (fill and stroke), so a document loads one font, not two.
 """
 
 from __future__ import annotations
 
 import atexit
 import io
+from contextlib import nullcontext
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,7 +29,7 @@ CODEPOINTS = [*range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x370, 0x400), *ra
 _cut: dict[str, Path] = {}
 
 
-def font_file(style: str) -> Path:
+def font_file(style: str = "") -> Path:
     """The cut copy of DejaVu Sans ('' or 'B'), made once per process."""
     if style not in _cut:
         from fontTools import subset
@@ -39,7 +42,7 @@ def font_file(style: str) -> Path:
         options.hinting = False
         options.name_IDs = ["*"]
         options.notdef_outline = True
-        options.drop_tables += ["FFTM"]  # FontForge's time stamps: nothing a PDF needs
+        options.drop_tables += ["FFTM", "GPOS", "GSUB", "GDEF", "MATH", "kern"]
         font = TTFont(source)
         cutter = subset.Subsetter(options)
         cutter.populate(unicodes=CODEPOINTS)
@@ -58,11 +61,18 @@ class Doc(FPDF):
         self.footer_text = footer
         self.page_numbers = page_numbers
         self.add_font(FONT, "", str(font_file("")))
-        self.add_font(FONT, "B", str(font_file("B")))
         self.set_margins(14, 12, 14)
         self.set_auto_page_break(True, margin=15)
         self.set_creator("Synaq")
         self.set_font(FONT, size=10)
+
+    def set_font(self, family=None, style="", size=0) -> None:
+        super().set_font(family, "", size)  # one font: bold is drawn by `styled`
+
+    def styled(self, bold: bool):
+        """Bold as a stroked outline of the regular font (see the module's note), inside q/Q
+        so that the PDF's text state is back to plain fill afterwards."""
+        return self.local_context(text_mode="FILL_STROKE", line_width=0.1) if bold else nullcontext()
 
     def footer(self) -> None:
         self.set_y(-11)
@@ -77,19 +87,14 @@ class Doc(FPDF):
         return self.w - self.l_margin - self.r_margin
 
     def big_title(self, text: str, size: float = 15) -> None:
-        self.set_font(FONT, "B", size)
-        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(2)
-        self.set_font(FONT, size=10)
+        self.para(text, size=size, bold=True)
+        self.ln(1)
 
     def heading(self, text: str, size: float = 12) -> None:
         if self.get_y() > self.h - 40:
             self.add_page()
         self.ln(2)
-        self.set_font(FONT, "B", size)
-        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(1)
-        self.set_font(FONT, size=10)
+        self.para(text, size=size, bold=True)
 
     def para(self, text: str, size: float = 10, bold: bool = False) -> None:
         """A paragraph, left-aligned. Lines are broken here with cached word widths: fpdf2's
@@ -101,7 +106,8 @@ class Doc(FPDF):
             if self.get_y() + h > self.page_break_trigger:
                 self.add_page()
                 self.set_font(FONT, style, size)
-            self.cell(0, h, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            with self.styled(bold):
+                self.cell(0, h, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
         self.set_font(FONT, size=10)
 
@@ -131,7 +137,12 @@ class Doc(FPDF):
             self.set_font(FONT, "B" if bold else "", size)
             self.set_fill_color(232 if bold else 252, 232 if bold else 236, 232 if bold else 200)
             for text, w in zip(cells, widths):
-                self.cell(w, line + 1, _fit(self, str(text), w, "B" if bold else "", size), border=1, fill=fill)
+                self.cell(w, line + 1, "" if bold else _fit(self, str(text), w, "", size), border=1, fill=fill)
+            if bold:  # the header's words over its boxes, outlined; the borders keep their own width
+                self.set_x(self.l_margin)
+                with self.styled(True):
+                    for text, w in zip(cells, widths):
+                        self.cell(w, line + 1, _fit(self, str(text), w, "B", size))
             self.ln(line + 1)
         row(head, True, True)
         for index, cells in enumerate(body):
@@ -139,9 +150,10 @@ class Doc(FPDF):
         self.set_font(FONT, size=10)
         self.ln(2)
 
-    def png(self, data: bytes, w: float | None = None) -> None:
+    def picture(self, image, w: float | None = None) -> None:
+        """A chart: PNG bytes or a PIL image."""
         w = w or self.width
-        self.image(io.BytesIO(data), w=w)
+        self.image(io.BytesIO(image) if isinstance(image, bytes) else image, w=w)
         self.ln(2)
 
     def bytes(self) -> bytes:

@@ -29,7 +29,8 @@ def centre_run(tmp_path_factory):
 
 
 def text_of(path: Path) -> list[str]:
-    return [page.extract_text() for page in PdfReader(path).pages]
+    """Each page's text, with line breaks and repeated spaces as single spaces."""
+    return [" ".join(page.extract_text().split()) for page in PdfReader(path).pages]
 
 
 def only_folder(root: Path) -> Path:
