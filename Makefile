@@ -15,6 +15,13 @@ $(VENV)/.installed: pyproject.toml
 
 demo: $(VENV)/.installed
 	$(PY) -m room_tools.demo --data $(DEMO)
+	@echo ""
+	@echo "At the centre: export the demo room's results onto a 'stick' sorted by region, then"
+	@echo "ingest, analyse and report (groups of 3 shown, the demo room is small):"
+	@echo "  mkdir -p demo-sticks/KZ-ALA && $(VENV)/bin/room-server export --data $(DEMO) --to demo-sticks/KZ-ALA"
+	@echo "  $(VENV)/bin/synaq-centre ingest demo-sticks --dataset demo-centre"
+	@echo "  $(VENV)/bin/synaq-centre stats --dataset demo-centre"
+	@echo "  $(VENV)/bin/synaq-centre report --dataset demo-centre --out demo-reports --min-group 3"
 
 test: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
@@ -30,4 +37,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/load.py
 
 clean:
-	rm -rf $(VENV) $(DEMO) build *.egg-info
+	rm -rf $(VENV) $(DEMO) demo-sticks demo-centre demo-reports build *.egg-info
