@@ -13,12 +13,12 @@ matplotlib.use("Agg")  # no screen: draw into memory
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .levels import LEVELS, level_name  # noqa: E402
-from .pdfdoc import Doc  # noqa: E402
+from .pdfdoc import FONT, Doc  # noqa: E402
 from .report import Figures, question_texts, region_label  # noqa: E402
 from .texts import t  # noqa: E402
 
 COLOURS = ["#1f5f99", "#6aa6d8", "#9bc4a6", "#e0a35a", "#b4b4b4", "#c97b9b"]
-LEVEL_COLOURS = ["#c0392b", "#e69b3a", "#8fbf6a", "#2e7d4f"]  # low ... high
+LEVEL_RGB = [(192, 57, 43), (230, 155, 58), (143, 191, 106), (46, 125, 79)]  # low ... high
 _question_cache: dict[str, dict] = {}
 
 
@@ -52,58 +52,93 @@ def _png(fig):
     return image
 
 
-def subject_chart(f: Figures, school: dict, grade: int, language: str):
-    subjects = _subjects(f, grade)
+def _groups(f: Figures, school: dict, grade: int, language: str) -> list[tuple[str, str, str]]:
+    """(label, scope, group) side by side: the school, each of its classes, the region, the country."""
     sid = school["school_id"]
     groups = [(t("school", language), "school", sid)]
     for g, class_ in f.classes.get(sid, []):
         if g == grade:
             groups.append((f"{t('class', language)} {class_}", "class", f"{sid}|{class_}"))
-    groups += [(region_label(school["region"], language), "region", school["region"]),
-               (t("country", language), "country", "KZ")]
-    fig, ax = plt.subplots(figsize=(7.2, 3.0))
+    return groups + [(region_label(school["region"], language), "region", school["region"]),
+                     (t("country", language), "country", "KZ")]
+
+
+def subject_chart(f: Figures, school: dict, grade: int, language: str):
+    """Bars only: the numbers go in the table beneath (text drawn by matplotlib is most of a
+    chart's cost, and a table reads back)."""
+    subjects = _subjects(f, grade)
+    groups = _groups(f, school, grade, language)
+    fig, ax = plt.subplots(figsize=(7.2, 2.6))
     fig.subplots_adjust(left=0.07, right=0.99, top=0.97, bottom=0.27)  # fixed margins: no layout pass
     width = 0.8 / len(groups)
     for index, (label, scope, group) in enumerate(groups):
-        values = [_shown(f, scope, group, grade, s) for s in subjects]
-        xs = [n + index * width for n in range(len(subjects))]
-        ax.bar(xs, [v or 0 for v in values], width, label=label, color=COLOURS[index % len(COLOURS)])
-        for x, v in zip(xs, values):
-            ax.text(x, (v or 0) + 1, _pct(v), ha="center", va="bottom", fontsize=6.5)
+        values = [_shown(f, scope, group, grade, s) or 0 for s in subjects]
+        ax.bar([n + index * width for n in range(len(subjects))], values, width, label=label,
+               color=COLOURS[index % len(COLOURS)])
     ax.set_xticks([n + 0.4 - width / 2 for n in range(len(subjects))])
     ax.set_xticklabels([_title(f, grade, s, language) for s in subjects], fontsize=7.5)
-    ax.set_ylim(0, 105)
+    ax.set_ylim(0, 100)
     ax.set_ylabel("%", fontsize=8)
     ax.legend(fontsize=6.5, ncol=min(4, len(groups)), loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
 
-def level_chart(f: Figures, school: dict, grade: int, language: str):
+def subject_table(doc: Doc, f: Figures, school: dict, grade: int, language: str) -> None:
     subjects = _subjects(f, grade)
+    body = []
+    for label, scope, group in _groups(f, school, grade, language):
+        cells = []
+        for s in subjects:
+            n, mean = f.mean(scope, group, grade, s)
+            cells.append(_pct(mean) if n >= f.min_group else (t("suppressed", language, n=f.min_group) if n else "—"))
+        body.append([label] + cells)
+    width = (doc.width - 62) / max(1, len(subjects))
+    doc.table([""] + [_title(f, grade, s, language) for s in subjects], body, [62] + [width] * len(subjects), size=7.5)
+
+
+def level_bars(doc: Doc, f: Figures, school: dict, grade: int, language: str) -> None:
+    """Shares of students at each level, school beside country: stacked bars drawn straight
+    into the PDF (simple shapes; matplotlib cost a tenth of a second for each)."""
     scopes = [(t("school", language), "school", school["school_id"]), (t("country", language), "country", "KZ")]
-    labels, shares = [], []
-    for s in subjects:
+    label_w, bar_w, h = 70.0, doc.width - 72.0, 5.0
+    doc.set_font(FONT, size=7)
+    for s in _subjects(f, grade):
         for name, scope, group in scopes:
             counts = f.levels.get((scope, group, grade, s), {})
             total = sum(counts.values())
-            labels.append(f"{_title(f, grade, s, language)[:24]} · {name[:22]}")
-            shares.append([100.0 * counts.get(level, 0) / total if total >= f.min_group else 0.0 for level in (1, 2, 3, 4)])
-    height = 0.28 * len(labels) + 0.9
-    fig, ax = plt.subplots(figsize=(7.2, height))
-    fig.subplots_adjust(left=0.36, right=0.98, top=1 - 0.1 / height, bottom=0.55 / height)
-    left = [0.0] * len(labels)
-    for level in range(4):
-        values = [row[level] for row in shares]
-        ax.barh(range(len(labels)), values, left=left, color=LEVEL_COLOURS[level], label=level_name(level + 1, language))
-        left = [a + b for a, b in zip(left, values)]
-    ax.set_yticks(range(len(labels)))
-    ax.set_yticklabels(labels, fontsize=6.5)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.legend(fontsize=6.5, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.06), frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
-    return _png(fig)
+            if doc.get_y() + h > doc.page_break_trigger:
+                doc.add_page()
+            y = doc.get_y()
+            doc.set_x(doc.l_margin)
+            doc.cell(label_w, h, f"{_title(f, grade, s, language)[:30]} · {name}")
+            x = doc.l_margin + label_w + 2
+            if total < f.min_group:
+                doc.cell(bar_w, h, t("suppressed", language, n=f.min_group) if total else "—")
+            else:
+                for level in (1, 2, 3, 4):
+                    share = counts.get(level, 0) / total
+                    w = bar_w * share
+                    if w <= 0:
+                        continue
+                    doc.set_fill_color(*LEVEL_RGB[level - 1])
+                    doc.rect(x, y + 0.6, w, h - 1.2, style="F")
+                    if w > 7:
+                        doc.set_xy(x, y)
+                        doc.set_text_color(255 if level in (1, 4) else 0)
+                        doc.cell(w, h, f"{100 * share:.0f}", align="C")
+                        doc.set_text_color(0)
+                    x += w
+            doc.set_xy(doc.l_margin, y + h)
+    doc.ln(1)
+    doc.set_x(doc.l_margin + label_w + 2)
+    for level in (1, 2, 3, 4):
+        doc.set_fill_color(*LEVEL_RGB[level - 1])
+        doc.rect(doc.get_x(), doc.get_y() + 1.2, 3, 3, style="F")
+        doc.set_x(doc.get_x() + 4)
+        doc.cell(28, h, level_name(level, language))
+    doc.ln(h + 1)
+    doc.set_font(FONT, size=10)
 
 
 def _topic_rows(f: Figures, scope: str, group, grade: int, language: str) -> list[tuple[str, float, float]]:
@@ -127,8 +162,9 @@ def school_pdf(f: Figures, school: dict) -> bytes:
     for grade in school["grades"]:
         doc.heading(f"{t('by_subject', lang)} — {t('year_grade', lang, year=f.year, grade=grade)}")
         doc.picture(subject_chart(f, school, grade, lang), w=doc.width)
+        subject_table(doc, f, school, grade, lang)
         doc.heading(t("levels", lang))
-        doc.picture(level_chart(f, school, grade, lang), w=doc.width * 0.92)
+        level_bars(doc, f, school, grade, lang)
         doc.para(t("levels_note", lang), size=7.5)
         topics = _topic_rows(f, "school", school["school_id"], grade, lang)
         n_school = max((f.mean("school", school["school_id"], grade, s)[0] for s in _subjects(f, grade)), default=0)
