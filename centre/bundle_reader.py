@@ -227,6 +227,21 @@ def read_bundle(path: str | Path, bank: ItemBank, *, key: CentreKey | None = Non
     return records
 
 
+_SCORES: dict[tuple[int, str], tuple[int, bool]] = {}  # (item object, answer as JSON) -> (points, answered)
+
+
+def _scored(item, value, text: str) -> tuple[int, bool]:
+    """score_item and is_answered, remembered: a national year repeats the same few answers
+    to an item hundreds of thousands of times."""
+    key = (id(item), text)
+    found = _SCORES.get(key)
+    if found is None:
+        if len(_SCORES) > 500_000:
+            _SCORES.clear()
+        found = _SCORES[key] = (score_item(item, value), is_answered(item, value))
+    return found
+
+
 def _students(records: BundleRecords, results: list[dict], answers: list[dict], bank: ItemBank,
               offset: timezone, common: dict, school: str) -> None:
     grade = records.grade
@@ -265,8 +280,8 @@ def _students(records: BundleRecords, results: list[dict], answers: list[dict], 
         for item_id, info in form.items():
             a = mine.get(item_id)
             value = a.get("value") if a else None
-            score = score_item(info.item, value)
-            given = is_answered(info.item, value)
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+            score, given = _scored(info.item, value, text)
             answered += given
             totals = per_subject.setdefault(info.subject, [0, 0])
             totals[0] += score
@@ -277,7 +292,7 @@ def _students(records: BundleRecords, results: list[dict], answers: list[dict], 
             responses.append({
                 **common, "ikt": ikt, "language": language, "variant": variant, "subject": info.subject,
                 "item": item_id, "position": info.position, "answered": given,
-                "value": json.dumps(value, ensure_ascii=False) if given else None,
+                "value": text if given else None,
                 "choice": str(value).strip().upper() if given and info.item.kind == "single" else None,
                 "score": score, "max_score": info.item.points, "correct": score == info.item.points,
                 "made_s": (_int(a.get("made_ms")) or 0) // 1000 if a else None, "received_at": received,

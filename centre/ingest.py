@@ -10,6 +10,7 @@ bundles go on the quarantine list (`quarantine.csv` beside the tables) with thei
 from __future__ import annotations
 
 import csv
+import hashlib
 import multiprocessing
 import os
 import sys
@@ -113,7 +114,17 @@ def ingest(paths: list[str | Path], dataset: Dataset, bank: ItemBank, *, key: Ce
         have_items = {(int(y), int(g), lang) for y, g, lang in zip(*(items.column(c).to_pylist() for c in items.column_names))}
         pending = _Pending()
         touched: set[str] = set()
-        for path, read in _read_all(bundles, bank, key, region, jobs):
+        fresh = []
+        for path in bundles:  # a bundle already ingested is known by its manifest's hash alone
+            seen = _manifest_hash(path)
+            if seen is not None and seen in known:
+                report.outcomes.append(Outcome(path, ALREADY, DUPLICATE, "this bundle is already in the dataset; "
+                                               "nothing added", bundle_id=seen))
+                if bar:
+                    bar.step()
+            else:
+                fresh.append(path)
+        for path, read in _read_all(fresh, bank, key, region, jobs):
             outcome = _accept(path, read, bank, known, sittings, have_items, pending)
             report.outcomes.append(outcome)
             if pending.responses >= BATCH_RESPONSES:
@@ -130,6 +141,13 @@ def ingest(paths: list[str | Path], dataset: Dataset, bank: ItemBank, *, key: Ce
         _quarantine(dataset, report.refused)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _manifest_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256((path / "manifest.json").read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 _reading: tuple | None = None  # (bank, key, region) for forked readers

@@ -43,4 +43,5 @@ def test_item_analysis_benchmark_agrees_with_its_pandas_baseline():
 def test_reports_benchmark():
     result = run("bench/centre_reports.py", "--schools", "4", "--sample", "2")
     assert result["schools"] == 4 and result["pdfs"] >= 4 * 3 and result["pages"] >= result["pdfs"]
-    assert result["sample_full_font_1_process_s"] > 0 and result["sample_cut_font_1_process_s"] > 0
+    assert result["sample_full_font_cpu_s_per_school"] > 0 and result["sample_cut_font_cpu_s_per_school"] > 0
+    assert result["all_schools_cpu_s"] > result["gather_cpu_s"] > 0
