@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from content.scoring import is_answered, score_item
 from room_server.bundle import FORMAT, MANIFEST, SIGNATURE, verify_bundle
 
 from .itembank import ItemBank
@@ -227,21 +226,6 @@ def read_bundle(path: str | Path, bank: ItemBank, *, key: CentreKey | None = Non
     return records
 
 
-_SCORES: dict[tuple[int, str], tuple[int, bool]] = {}  # (item object, answer as JSON) -> (points, answered)
-
-
-def _scored(item, value, text: str) -> tuple[int, bool]:
-    """score_item and is_answered, remembered: a national year repeats the same few answers
-    to an item hundreds of thousands of times."""
-    key = (id(item), text)
-    found = _SCORES.get(key)
-    if found is None:
-        if len(_SCORES) > 500_000:
-            _SCORES.clear()
-        found = _SCORES[key] = (score_item(item, value), is_answered(item, value))
-    return found
-
-
 def _students(records: BundleRecords, results: list[dict], answers: list[dict], bank: ItemBank,
               offset: timezone, common: dict, school: str) -> None:
     grade = records.grade
@@ -281,7 +265,7 @@ def _students(records: BundleRecords, results: list[dict], answers: list[dict], 
             a = mine.get(item_id)
             value = a.get("value") if a else None
             text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-            score, given = _scored(info.item, value, text)
+            score, given = bank.score(info.item, value, text)
             answered += given
             totals = per_subject.setdefault(info.subject, [0, 0])
             totals[0] += score

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from content.loader import load_pack, shipped_packs
 from content.model import Item, TestPack
+from content.scoring import is_answered, score_item
 
 
 class ItemBankError(Exception):
@@ -44,6 +45,19 @@ class ItemBank:
                                     f"{self.packs[slot].path} and {pack.path}; give the centre one per grade and language")
             self.packs[slot] = pack
         self._info: dict[tuple[int, str, str], dict[str, ItemInfo]] = {}
+        self._scores: dict[tuple[int, str], tuple[int, bool]] = {}
+
+    def score(self, item: Item, value, text: str) -> tuple[int, bool]:
+        """(points, answered) of an answer (`text` is its JSON), remembered: a national year
+        repeats the same few answers to an item hundreds of thousands of times. Keyed by the
+        item object, which this bank keeps alive."""
+        key = (id(item), text)
+        found = self._scores.get(key)
+        if found is None:
+            if len(self._scores) > 500_000:
+                self._scores.clear()
+            found = self._scores[key] = (score_item(item, value), is_answered(item, value))
+        return found
 
     @classmethod
     def load(cls, folders: list[str | Path] | None = None) -> "ItemBank":
