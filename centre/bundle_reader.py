@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from room_server.bundle import FORMAT, MANIFEST, SIGNATURE, verify_bundle
+from room_server.excel_text import plain_text
 
 from .itembank import ItemBank
 from .keys import CentreKey
@@ -124,8 +125,10 @@ def _csv_rows(data: bytes | None, name: str) -> list[dict]:
         raise BundleRefused(UNREADABLE, f"{name} is not UTF-8 text") from None
     rows = []
     for row in csv.DictReader(io.StringIO(text), delimiter=";"):
-        # The room put a ' before cells that a spreadsheet would run as a formula.
-        rows.append({k: (v[1:] if v and _ESCAPED.match(v) else v) for k, v in row.items() if k is not None})
+        # The room put a ' before cells that a spreadsheet would run as a formula, and wrote
+        # IIN and ИКТ as ="0123456" so that Excel keeps them as text.
+        rows.append({k: plain_text(v[1:] if v and _ESCAPED.match(v) else v or "") for k, v in row.items()
+                     if k is not None})
     return rows
 
 
@@ -280,7 +283,10 @@ def _students(records: BundleRecords, results: list[dict], answers: list[dict], 
                 "choice": str(value).strip().upper() if given and info.item.kind == "single" else None,
                 "score": score, "max_score": info.item.points, "correct": score == info.item.points,
                 "made_s": (_int(a.get("made_ms")) or 0) // 1000 if a else None, "received_at": received,
-                "late": bool(received and finished and received // 1000 * 1000 > finished),
+                # The room marks an answer counted after the deadline; older bundles do not, and
+                # then it is one that arrived after the attempt ended.
+                "late": bool(a.get("late")) if a and "late" in a else bool(
+                    received and finished and received // 1000 * 1000 > finished),
             })
         total = sum(s for s, _ in per_subject.values())
         max_total = sum(m for _, m in per_subject.values())

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     from .dataset import DatasetError
     from .itembank import ItemBankError
     from .keys import CentreKeyError
-    from .report import ReportError
+    from .figures import ReportError
     try:
         return args.run(args) or 0
     except KeyboardInterrupt:
@@ -133,7 +133,7 @@ def cmd_compact(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from .stats import run_stats
+    from .item_analysis import run_stats
     if not any((Path(args.dataset) / "responses").rglob("*.parquet")):
         raise UserError(f"{args.dataset} holds no responses yet: ingest some bundles first")
     out = run_stats(Path(args.dataset), Path(args.out) if args.out else None, year=args.year)

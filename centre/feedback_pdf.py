@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .levels import LEVELS, level_name  # noqa: E402
 from .pdfdoc import FONT, Doc  # noqa: E402
-from .report import Figures, question_texts, region_label  # noqa: E402
+from .figures import Figures, question_texts, region_label  # noqa: E402
 from .texts import t  # noqa: E402
 
 COLOURS = ["#1f5f99", "#6aa6d8", "#9bc4a6", "#e0a35a", "#b4b4b4", "#c97b9b"]

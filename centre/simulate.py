@@ -193,10 +193,10 @@ class Simulator:
             if rng.random() < 0.05:  # changed their mind: an earlier answer, then this one
                 seq += 1
                 s.answers.append({"seq": seq, "item": item.id, "value": wrong_value(item, rng), "made_ms": made - 5000,
-                                  "received_ms": started + made - 4900, "counted": True})
+                                  "received_ms": started + made - 4900, "counted": True, "late": False})
             seq += 1
             s.answers.append({"seq": seq, "item": item.id, "value": value, "made_ms": made,
-                              "received_ms": started + made + rng.randrange(30, 400), "counted": True})
+                              "received_ms": started + made + rng.randrange(30, 400), "counted": True, "late": False})
         finished = started + min(made + rng.randrange(20_000, 120_000), limit_ms)
         reason = "removed" if removed else "finished"
         if late and s.answers:
@@ -206,9 +206,11 @@ class Simulator:
             reason = "time_over"
             last = s.answers[-1]
             last["received_ms"] = finished + rng.randrange(5_000, 60_000)
+            last["late"] = True
             seq += 1
             s.answers.append({"seq": seq, "item": last["item"], "value": wrong_value(items[0], rng),
-                              "made_ms": limit_ms + 2_000, "received_ms": last["received_ms"] + 1_000, "counted": False})
+                              "made_ms": limit_ms + 2_000, "received_ms": last["received_ms"] + 1_000, "counted": False,
+                              "late": False})
         for a in s.answers:
             if a["counted"]:
                 s.latest[a["item"]] = a["value"]

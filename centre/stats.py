@@ -12,13 +12,11 @@ one test variant in one language, of one year and grade. An unanswered item scor
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from . import dif, rasch
 from .engine import connect, rows
@@ -243,23 +241,3 @@ def flags_of(s: dict) -> list[str]:
     elif (s.get("ets") or "").startswith("B"):
         flags.append(DIF_B)
     return flags
-
-
-def write_parquet(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
-
-
-def run_stats(dataset: Path, out: Path | None = None, *, year: int | None = None) -> Path:
-    from .itemreport import item_report_pdf
-    out = out or Path(dataset) / "_stats"
-    out.mkdir(parents=True, exist_ok=True)
-    tables = compute(Path(dataset), year)
-    for name, table in tables.items():
-        write_parquet(table, out / f"{name}.parquet")
-    pdf = item_report_pdf(tables)
-    tmp = out / "item-report.pdf.tmp"
-    tmp.write_bytes(pdf)
-    os.replace(tmp, out / "item-report.pdf")
-    return out
