@@ -329,6 +329,8 @@ def make_manifest(snap: Snapshot, files: dict[str, bytes], key, bundle_name: str
         "bundle": bundle_name,
         "school": snap.school, "room": snap.room, "sitting": snap.sitting, "grade": snap.grade,
         "room_id": snap.meta.get("room_id", ""),
+        # Where the school is, for the analysis centre (room-server init --region --school-bin):
+        "region": snap.meta.get("region") or None, "school_bin": snap.meta.get("school_bin") or None,
         "sitting_state": snap.sitting_state,
         "snapshot_ms": snap.taken_ms, "snapshot_at": iso_time(snap.taken_ms),
         "students": len(snap.students),

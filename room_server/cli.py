@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--sitting", default="1", help="the sitting's number (for a room of one sitting)")
     init.add_argument("--stream", type=int, help="make this stream of a day in --data (a day holds several: "
                                                  "grade 4 and grade 9 apart, each with its roster and pack)")
+    init.add_argument("--region", default="", help="the school's region code for the analysis centre, e.g. KZ-ALM")
+    init.add_argument("--school-bin", default="", help="the school's BIN (12 digits), for the analysis centre")
     init.set_defaults(run=cmd_init)
 
     serve = sub.add_parser("serve", help="serve the room and advertise it on the LAN")
@@ -139,7 +141,7 @@ def cmd_init(args) -> int:
     try:
         room = asyncio.run(init_room(args.data, args.roster, args.pack, questionnaire_paths=args.questionnaire,
                                      school=args.school, room=args.room, sitting=args.sitting, stream=args.stream,
-                                     on_roster=show))
+                                     region=args.region, school_bin=args.school_bin, on_roster=show))
     except RosterError as exc:
         if exc.columns:
             print(f"Roster {exc.path}: columns understood:", file=sys.stderr)

@@ -30,6 +30,7 @@ from . import day as day_rules
 from .excel_text import excel_text, plain_text
 from .model import Student
 from .roster import Roster, RosterRow, read_roster_file
+from .school_codes import bin_problem, region_problem
 from .storage import DB_NAME, Database, now_ms
 from .storage import audit, meta as meta_rows
 from .storage import questionnaire as questionnaire_rows
@@ -133,14 +134,17 @@ def load_questionnaires(paths: list[str], languages: set[str]) -> list[Questionn
 
 async def init_room(data_dir: str | Path, roster_path: str | Path, pack_paths: list[str], *,
                     questionnaire_paths: list[str], school: str = "", room: str = "1", sitting: str = "1",
-                    stream: int | None = None, on_roster: Callable[[Roster], None] | None = None) -> NewRoom:
+                    stream: int | None = None, region: str = "", school_bin: str = "",
+                    on_roster: Callable[[Roster], None] | None = None) -> NewRoom:
     """Makes the room; `on_roster` is shown the roster as understood before anything is written.
     With `stream`, the room is that stream of the day in `data_dir` (room_server.day): it
-    shares the day's keys, and its logins and ИКТ are new to the day."""
+    shares the day's keys, and its logins and ИКТ are new to the day. `region` and
+    `school_bin` (optional) place the school for the analysis centre."""
     data_dir = Path(data_dir)
     if (data_dir / DB_NAME).exists():
         raise SetupError(f"{data_dir} already holds a room of one sitting; choose an empty folder"
                          + (" (a day of streams starts in an empty folder)" if stream is not None else ""))
+    codes = school_codes(region, school_bin)
     day, taken_logins, taken_ikts, iins_elsewhere = None, set(), set(), {}
     if stream is not None:
         if not 1 <= stream <= 20:
@@ -168,7 +172,7 @@ async def init_room(data_dir: str | Path, roster_path: str | Path, pack_paths: l
     os.chmod(data_dir, 0o700)
     keys_from = day if day is not None and (day / PROCTOR_KEY_FILE).exists() else None
     made = await _create(data_dir, rows, packs, questionnaires, school=school, room=room, sitting=sitting,
-                         keys_from=keys_from, taken_logins=taken_logins, taken_ikts=taken_ikts)
+                         keys_from=keys_from, taken_logins=taken_logins, taken_ikts=taken_ikts, codes=codes)
     if day is not None:
         for name in (PROCTOR_KEY_FILE, SIGNING_KEY_FILE):
             if not (day / name).exists():
@@ -177,6 +181,22 @@ async def init_room(data_dir: str | Path, roster_path: str | Path, pack_paths: l
             day_rules.set_live(day, stream)
         make_private(day)
     return made
+
+
+def school_codes(region: str, school_bin: str) -> dict[str, str]:
+    """The meta rows of the given codes (region upper-cased), or SetupError naming the bad one."""
+    codes = {}
+    if region.strip():
+        codes["region"] = region.strip().upper()
+        problem = region_problem(codes["region"])
+        if problem:
+            raise SetupError(f"--region: {problem}")
+    if school_bin.strip():
+        codes["school_bin"] = school_bin.strip()
+        problem = bin_problem(codes["school_bin"])
+        if problem:
+            raise SetupError(f"--school-bin: {problem}")
+    return codes
 
 
 def _seats(rows: list[RosterRow]) -> list[int]:
@@ -189,7 +209,7 @@ def _seats(rows: list[RosterRow]) -> list[int]:
 async def _create(data_dir: Path, rows: list[RosterRow], packs: dict[str, TestPack],
                   questionnaires: list[Questionnaire], *, school: str, room: str, sitting: str,
                   keys_from: Path | None = None, taken_logins: set[str] = frozenset(),
-                  taken_ikts: set[str] = frozenset()) -> NewRoom:
+                  taken_ikts: set[str] = frozenset(), codes: dict[str, str] | None = None) -> NewRoom:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -227,6 +247,7 @@ async def _create(data_dir: Path, rows: list[RosterRow], packs: dict[str, TestPa
             "created_ms": str(now), "sitting_state": "not_open",
             "proctor_key_sha256": hashlib.sha256(proctor_key.encode()).hexdigest(),
             "room_id": secrets.token_hex(8),
+            **(codes or {}),
         }
         used_ikt: set[str] = set(taken_ikts)
         numbers = (n for n in range(1, 100_000) if f"m{grade}-{n:03d}" not in taken_logins)

@@ -31,6 +31,10 @@ def protocol_form(snap: Snapshot, fingerprint: str) -> bytes:
     doc.gap(2)
     org = " ".join(str(x) for x in (fields.get("org_code", ""), fields.get("school", "")) if x)
     doc.blank("Мектеп / Организация образования:", org, caption="код, наименование / коды, атауы")
+    placed = "   ".join(x for x in (snap.meta.get("region") and f"Өңір / Регион: {snap.meta['region']}",
+                                      snap.meta.get("school_bin") and f"БСН / БИН: {snap.meta['school_bin']}") if x)
+    if placed:  # the codes the room was made with (room-server init --region --school-bin)
+        doc.text_line(placed, size=9)
     doc.blank("Аудитория №", fields.get("room", ""), width=22, end_line=False)
     doc.cell(4, 6, "")
     doc.blank("Ағын / Поток:", fields.get("sitting", ""), width=18, end_line=False)
