@@ -97,15 +97,22 @@ def gather(dataset: Path, year: int | None, schools: list[str] | None, min_group
 
 
 def _context(con, f: Figures) -> None:
-    """Questionnaire answers beside results, per region. Until the questionnaire carries the
-    ИКТ, an answer stands beside its sitting's mean result (the answers are pseudonymous)."""
+    """Questionnaire answers beside results, per region and grade: for each option of a
+    question, how many students chose it and their own mean result (each response is linked to
+    its student by the ИКТ sealed inside it, within the sitting). Only students whose results
+    count; a multi question counts each chosen option. Groups under `min_group` are left for
+    the PDF to hide."""
     found = rows(con, f"""
-        WITH sitting AS (SELECT sitting_id, avg(percent) AS mean FROM students s WHERE year = {f.year} AND {COUNTS}
-                         GROUP BY sitting_id)
-        SELECT q.region, q.grade, q.question, q.option, count(*) AS n, avg(coalesce(s.percent, sitting.mean)) AS mean
-        FROM questionnaire q JOIN sitting ON q.sitting_id = sitting.sitting_id
-             LEFT JOIN students s ON s.year = q.year AND s.sitting_id = q.sitting_id AND s.ikt = q.ikt
-        WHERE q.year = {f.year} AND q.option IS NOT NULL GROUP BY ALL""")
+        WITH chosen AS (
+            SELECT year, grade, region, sitting_id, ikt, question, option FROM questionnaire
+            WHERE year = {f.year} AND option IS NOT NULL
+            UNION ALL
+            SELECT year, grade, region, sitting_id, ikt, question, unnest(options) AS option FROM questionnaire
+            WHERE year = {f.year} AND options IS NOT NULL)
+        SELECT q.region, q.grade, q.question, q.option, count(*) AS n, avg(s.percent) AS mean
+        FROM chosen q JOIN students s ON s.year = q.year AND s.grade = q.grade AND s.region = q.region
+             AND s.sitting_id = q.sitting_id AND s.ikt = q.ikt
+        WHERE {COUNTS} GROUP BY ALL""")
     for r in found:
         f.context.setdefault((r["region"], r["grade"]), []).append((r["question"], r["option"], r["n"], r["mean"]))
 

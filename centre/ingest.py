@@ -98,10 +98,13 @@ class _Pending:
         self.responses = 0
 
 
-def ingest(paths: list[str | Path], dataset: Dataset, bank: ItemBank, *, key: CentreKey | None = None,
-           region: str | None = None, progress: bool = False, jobs: int | None = None) -> IngestReport:
-    """Bundles are verified and read in `jobs` processes (default: one per core); checking them
-    against the dataset and publishing stay in this one, in the order the bundles were found."""
+def ingest(paths: list[str | Path], dataset: Dataset, bank: ItemBank, *, key: CentreKey,
+           region: str | None = None, room_keys: set[str] | None = None, progress: bool = False,
+           jobs: int | None = None) -> IngestReport:
+    """Bundles are verified, opened with the centre's `key` and read in `jobs` processes
+    (default: one per core); checking them against the dataset and publishing stay in this
+    one, in the order the bundles were found. `room_keys`, when given, are the fingerprints of
+    the registered rooms: a bundle signed by another key is refused."""
     report = IngestReport()
     started = time.perf_counter()
     bundles = find_bundles(paths)
@@ -124,7 +127,7 @@ def ingest(paths: list[str | Path], dataset: Dataset, bank: ItemBank, *, key: Ce
                     bar.step()
             else:
                 fresh.append(path)
-        for path, read in _read_all(fresh, bank, key, region, jobs):
+        for path, read in _read_all(fresh, bank, key, region, room_keys, jobs):
             outcome = _accept(path, read, bank, known, sittings, have_items, pending)
             report.outcomes.append(outcome)
             if pending.responses >= BATCH_RESPONSES:
@@ -150,23 +153,24 @@ def _manifest_hash(path: Path) -> str | None:
         return None
 
 
-_reading: tuple | None = None  # (bank, key, region) for forked readers
+_reading: tuple | None = None  # (bank, key, region, room_keys) for forked readers
 
 
 def _read(path: Path) -> BundleRecords | Outcome:
-    bank, key, region = _reading
+    bank, key, region, room_keys = _reading
     try:
-        return read_bundle(path, bank, key=key, region=region or region_in_path(path.resolve().parts))
+        return read_bundle(path, bank, key=key, region=region or region_in_path(path.resolve().parts),
+                           room_keys=room_keys)
     except BundleRefused as refused:
         return Outcome(path, REFUSED, refused.kind, refused.reason)
     except OSError as exc:
         return Outcome(path, REFUSED, "unreadable", f"cannot be read: {exc.strerror or exc}")
 
 
-def _read_all(bundles: list[Path], bank: ItemBank, key: CentreKey | None, region: str | None,
+def _read_all(bundles: list[Path], bank: ItemBank, key: CentreKey, region: str | None, room_keys: set[str] | None,
               jobs: int | None) -> Iterator[tuple[Path, BundleRecords | Outcome]]:
     global _reading
-    _reading = (bank, key, region)
+    _reading = (bank, key, region, room_keys)
     jobs = min(jobs or os.cpu_count() or 1, len(bundles))
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         for path in bundles:
@@ -198,10 +202,11 @@ def _accept(path: Path, read: BundleRecords | Outcome, bank: ItemBank, known: se
         if slot not in have_items:
             have_items.add(slot)
             pending.items.setdefault((records.year, records.grade), []).extend(bank.item_rows(records.grade, language))
-    return Outcome(path, ADDED, students=records.students, bundle_id=records.bundle_id)
+    return Outcome(path, ADDED, reason="; ".join(records.notes), students=records.students,
+                   bundle_id=records.bundle_id)
 
 
-def _publish(dataset: Dataset, pending: _Pending, key: CentreKey | None) -> set[str]:
+def _publish(dataset: Dataset, pending: _Pending, key: CentreKey) -> set[str]:
     """Stages and publishes one batch; returns the partition folders it wrote to."""
     if not pending.records and not pending.items:
         return set()
@@ -210,7 +215,7 @@ def _publish(dataset: Dataset, pending: _Pending, key: CentreKey | None) -> set[
     for records in pending.records:
         for row in records.rows["bundles"]:
             row["ingested_at"] = now
-            row["ingested_by"] = key.fingerprint if key else None
+            row["ingested_by"] = key.fingerprint
         part = (records.year, records.grade, records.region)
         for table, rows in records.rows.items():
             grouped[(table, part)].extend(rows)

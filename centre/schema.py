@@ -89,15 +89,18 @@ ITEMS = pa.schema([
     pa.field("text", pa.string()),
 ])
 
-QUESTIONNAIRE = pa.schema([
+QUESTIONNAIRE = pa.schema([  # one row per answered question of a response; the student by ИКТ only
     pa.field("sitting_id", pa.string(), nullable=False),
     pa.field("school_id", pa.string(), nullable=False),
-    pa.field("pseudonym", pa.string()),
-    pa.field("ikt", pa.string()),
+    pa.field("ikt", pa.string()),  # from inside the sealed response; null for a teacher's or principal's
+    pa.field("audience", pa.string()),
     pa.field("questionnaire_id", pa.string()),
+    pa.field("version", pa.int16()),
     pa.field("question", pa.string(), nullable=False),
-    pa.field("value", pa.string()),
-    pa.field("option", pa.int16()),
+    pa.field("value", pa.string()),  # the answer as JSON: 2, [0, 3] or "text"
+    pa.field("option", pa.int16()),  # a choice question's option index
+    pa.field("options", pa.list_(pa.int16())),  # a multi question's option indexes
+    pa.field("text", pa.string()),  # a text question's answer
 ])
 
 INCIDENTS = pa.schema([
@@ -118,6 +121,8 @@ BUNDLES = pa.schema([
     pa.field("room_id", pa.string()),
     pa.field("school_id", pa.string()),
     pa.field("school", pa.string()),
+    pa.field("school_bin", pa.string()),
+    pa.field("region_from", pa.string()),
     pa.field("room", pa.string()),
     pa.field("sitting", pa.string()),
     pa.field("sitting_state", pa.string()),
@@ -126,6 +131,8 @@ BUNDLES = pa.schema([
     pa.field("sealed_to", pa.string()),
     pa.field("students", pa.int32()),
     pa.field("responses", pa.int32()),
+    pa.field("questionnaires", pa.int32()),
+    pa.field("questionnaires_set_aside", pa.int32()),
     pa.field("source", pa.string()),
     pa.field("ingested_at", UTC_MS),
     pa.field("ingested_by", pa.string()),

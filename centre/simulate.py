@@ -2,8 +2,11 @@
 
 Each simulated room becomes a `room_server.snapshot.Snapshot` (the object the room reads from
 its SQLite file), and is written by the room's own `export_bundle` with a signing key of its
-own, so the centre ingests exactly what a real room would write: the CSVs, the answers, QTI,
-the PDFs, the manifest and its signature.
+own, so the centre ingests exactly what a real room would write (bundle format 2): the files
+that name people sealed to the centre's key, the questionnaire responses sealed as a student's
+computer seals them (`room_protocol.responses.seal_response`, with the student's ИКТ), the
+answers, QTI, the manifest with the school's region and BIN (one school in ten has none, as a
+room made without `--region`), and its signature.
 
 The students answer by a Rasch model: ability θ (a school effect plus the student's own),
 each item a difficulty b shared by its Kazakh and Russian forms; a student earns an item's
@@ -16,6 +19,7 @@ keeps the generating difficulties for checking the analysis.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import random
@@ -27,9 +31,12 @@ from pathlib import Path
 from content.loader import shipped_questionnaire
 from content.model import Item, TestPack
 from content.scoring import score_attempt, score_item
+import room_protocol as p
+from room_protocol.responses import seal_response
 from room_server.bundle import export_bundle
 from room_server.demo import BOYS, FATHERS, FATHERS_F, GIRLS, SURNAMES, demo_iin
 from room_server.newroom import SIGNING_KEY_FILE, write_private
+from room_server.roster import iin_check_digit
 from room_server.snapshot import Snapshot, StudentRecord
 
 from .itembank import ItemBank
@@ -37,6 +44,7 @@ from .regions import REGIONS
 
 ALMATY = timezone(timedelta(hours=5))
 TRUTH_FILE = "simulation.json"
+KEY_DIR = "centre-key"  # the centre key pair simulate makes when it is given none
 ABSENT, REMOVED, TIME_OVER = 0.05, 0.004, 0.01  # shares of students
 OMIT = 0.12  # of answers that are not fully right, the share left blank
 
@@ -94,14 +102,14 @@ def wrong_value(item: Item, rng: random.Random):
 
 
 class Simulator:
-    def __init__(self, bank: ItemBank, *, seed: int = 1, year: int = 2027, dif_item: str | None = "A-m2",
-                 dif_shift: float = 1.2, grades: tuple[int, ...] = (4, 9)):
-        self.bank, self.seed, self.year = bank, seed, year
+    def __init__(self, bank: ItemBank, centre_key: bytes, *, seed: int = 1, year: int = 2027,
+                 dif_item: str | None = "A-m2", dif_shift: float = 1.2, grades: tuple[int, ...] = (4, 9)):
+        self.bank, self.seed, self.year, self.centre_key = bank, seed, year, centre_key
         self.rng = random.Random(seed)
         self.b = difficulties(bank, seed)
         self.dif_item, self.dif_shift = dif_item, dif_shift
         self.grades = tuple(g for g in grades if any(k[0] == g for k in bank.packs))
-        self.questionnaires = {lang: shipped_questionnaire(lang) for lang in ("kk", "ru")}
+        self.questionnaires = {lang: _as_sent(shipped_questionnaire(lang), centre_key) for lang in ("kk", "ru")}
         self.used_rooms: set[str] = set()
 
     def truth(self) -> dict:
@@ -115,8 +123,9 @@ class Simulator:
         return 1.0 / (1.0 + math.exp(b - theta))
 
     def schools(self, count: int):
-        """(region, school name, languages, school effect) for each simulated school."""
+        """(region, school name, BIN or "", languages, school effect) for each simulated school."""
         regions = sorted(REGIONS)
+        used = {""}
         for n in range(count):
             region = regions[n % len(regions)]
             number = 1 + n // len(regions)
@@ -124,9 +133,14 @@ class Simulator:
             languages = ("kk",) if roll < 0.6 else ("ru",) if roll < 0.9 else ("kk", "ru")
             name = (f"№ {number} мектеп-гимназия" if languages == ("kk",) else f"Школа-лицей № {number}"
                     if languages == ("ru",) else f"№ {number} аралас мектеп")
-            yield region, name, languages, self.rng.gauss(0.0, 0.5)
+            school_bin = ""
+            while n % 10 != 9 and school_bin in used:  # one school in ten was made without its codes
+                school_bin = a_bin(self.rng)
+            used.add(school_bin)
+            yield region, name, school_bin, languages, self.rng.gauss(0.0, 0.5)
 
-    def room(self, grade: int, school: str, languages: tuple[str, ...], effect: float, room_no: int) -> Snapshot:
+    def room(self, grade: int, school: str, languages: tuple[str, ...], effect: float, room_no: int,
+             codes: dict[str, str] | None = None) -> Snapshot:
         rng = self.rng
         packs = {lang: self.bank.pack(grade, lang) for lang in languages}
         first = next(iter(packs.values()))
@@ -166,11 +180,13 @@ class Simulator:
                                   "fields": {"ikt": ikt, "item_found": "ұялы телефон / мобильный телефон",
                                              "ministry_rep": "Қасымова Г. М.", "decision": "annulled"}})
             else:
-                questionnaire.extend(self._questionnaire(language, theta))
+                questionnaire.append(self._questionnaire(language, theta, ikt))
         closed = max([s.attempt.get("finished_ms") or opened for s in students]) + 60_000
         meta = {"school": school, "room": str(room_no), "sitting": "1", "grade": str(grade), "room_id": room_id,
                 "sitting_state": "closed", "opened_ms": str(opened), "closed_ms": str(closed),
-                "created_ms": str(opened - 86_400_000)}
+                "created_ms": str(opened - 86_400_000), "centre_key": base64.b64encode(self.centre_key).decode(),
+                **(codes or {})}
+        rng.shuffle(questionnaire)  # as a room's bundle: in no order that names anyone
         return Snapshot(Path("."), closed + 120_000, meta, packs, students, incidents, [], [], questionnaire,
                         {"administrator": "Жақсылықова Әйгерім"}, None, [])
 
@@ -218,36 +234,56 @@ class Simulator:
         s.attempt = {"state": "removed" if removed else "done", "started_ms": started, "finished_ms": finished,
                      "finish_reason": reason, "annulled": 1 if removed else 0}
 
-    def _questionnaire(self, language: str, theta: float) -> list[dict]:
+    def _questionnaire(self, language: str, theta: float, ikt: str) -> dict:
+        """The student's response, sealed as their computer seals it."""
         rng = self.rng
-        pseudonym = f"{rng.getrandbits(96):024x}"
-        rows = []
-        for n, q in enumerate(self.questionnaires[language].questions):
-            if q.kind == "choice":
+        q = self.questionnaires[language]
+        answers = {}
+        for n, question in enumerate(q.questions):
+            options = len(question.options)
+            if question.kind == "choice":
                 # Answers that go with results: the further down the list, the weaker (books at home, ...).
                 lean = -0.6 * theta if n % 2 == 0 else 0.0
-                value = min(len(q.options) - 1, max(0, round((len(q.options) - 1) / 2 + lean + rng.gauss(0, 0.8))))
-            elif q.kind == "multi":
-                value = sorted(rng.sample(range(len(q.options)), rng.randint(1, min(2, len(q.options)))))
-            else:
-                value = "—"
-            rows.append({"pseudonym": pseudonym, "question": q.id, "value": value})
-        return rows
+                answers[question.id] = min(options - 1, max(0, round((options - 1) / 2 + lean + rng.gauss(0, 0.8))))
+            elif question.kind == "multi":
+                answers[question.id] = sorted(rng.sample(range(options), rng.randint(1, min(2, options))))
+            elif rng.random() < 0.3:
+                answers[question.id] = "—"
+        return {"audience": q.audience, "questionnaire": q.questionnaire,
+                "sealed": seal_response(q, answers, ikt)}
 
 
-def simulate_bundles(out: Path, *, schools: int = 10, seed: int = 1, year: int = 2027, dif_item: str | None = "A-m2",
-                     grades: tuple[int, ...] = (4, 9), bank: ItemBank | None = None) -> Made:
-    """Writes one bundle per simulated room into `out/<region>/`, and `out/simulation.json`."""
+def _as_sent(questionnaire, centre_key: bytes) -> p.QuestionnaireOut:
+    """The questionnaire as the room sends it to a student's computer."""
+    q = questionnaire
+    return p.QuestionnaireOut(q.id, q.version, q.audience, q.title, q.intro, q.minutes, q.minutes * 60_000,
+                              [p.QuestionView(**x.student_view()) for x in q.questions], centre_key)
+
+
+def a_bin(rng: random.Random) -> str:
+    """A valid BIN: a registration month, a resident legal entity (4), a serial, the check digit."""
+    while True:
+        first11 = f"{rng.randrange(90, 100):02d}{rng.randrange(1, 13):02d}40{rng.randrange(10**5):05d}"
+        check = iin_check_digit(first11)
+        if check is not None:
+            return first11 + str(check)
+
+
+def simulate_bundles(out: Path, *, centre_key: bytes, schools: int = 10, seed: int = 1, year: int = 2027,
+                     dif_item: str | None = "A-m2", grades: tuple[int, ...] = (4, 9), bank: ItemBank | None = None) -> Made:
+    """Writes one bundle per simulated room, sealed to `centre_key` (the centre's raw public
+    key), into `out/<region>/`, and `out/simulation.json`."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    sim = Simulator(bank or ItemBank.load(), seed=seed, year=year, dif_item=dif_item, grades=grades)
+    sim = Simulator(bank or ItemBank.load(), centre_key, seed=seed, year=year, dif_item=dif_item, grades=grades)
     made = Made(truth=sim.truth())
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="synaq-sim-") as laptops:
-        for number, (region, name, languages, effect) in enumerate(sim.schools(schools)):
+        for number, (region, name, school_bin, languages, effect) in enumerate(sim.schools(schools)):
+            codes = {"region": region, "school_bin": school_bin} if school_bin else {}
             for grade in sim.grades:
-                snapshot = sim.room(grade, name, languages, effect, room_no=10 + grade)
+                snapshot = sim.room(grade, name, languages, effect, room_no=10 + grade, codes=codes)
                 laptop = Path(laptops) / f"room-{number}-{grade}"
                 laptop.mkdir()
                 write_private(laptop / SIGNING_KEY_FILE, Ed25519PrivateKey.generate().private_bytes(

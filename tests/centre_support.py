@@ -1,30 +1,116 @@
-"""Helpers for the centre's tests: a real sitting exported to a stick, and a fingerprint of a
-dataset's files for "nothing was written" checks."""
+"""Helpers for the centre's tests: a real sitting exported to a stick (with questionnaires
+answered through the real client, so their answers are known), a bundle changed and signed
+again with its room's own key, and a fingerprint of a dataset's files for "nothing was
+written" checks."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import json
+import random
 import shutil
 from pathlib import Path
 
-from paperwork_support import run_sitting
+import room_protocol as p
+from paperwork_support import FINISHERS, live_server, logins, run_sitting
+from room_client import StudentClient
 from room_server.cli import main as room_server
+from room_server.demo import DEMO_CENTRE
+from room_server.signing import fingerprint, load_signing_key
+from room_tools.sim import random_value, solve
 
 IGNORED = {".lock", "quarantine.csv"}  # the writer's lock and the list of refused bundles
+ANSWERING = 2  # students who answer the questionnaire with answers the tests know
+
+
+def centre_key_of(room: Path) -> Path:
+    """The private key of the trial centre the demo room's questionnaires are sealed to."""
+    return room / DEMO_CENTRE / "centre.key"
 
 
 def export_real_sitting(folder: Path, region: str = "KZ-ALM") -> tuple[Path, Path, dict]:
     """A real room (the demo roster, simulated students over the real protocol, a proctor's
-    absences and acts), exported by `room-server export` onto `folder/stick/<region>/`.
-    Returns (room folder, bundle folder, facts)."""
+    absences and acts), two more students who take the test and answer the questionnaire with
+    known answers, exported by `room-server export` onto `folder/stick/<region>/`.
+    Returns (room folder, bundle folder, facts); facts["questionnaires"] is ИКТ -> answers."""
     room = folder / "room"
     facts = asyncio.run(run_sitting(room))
+    facts["questionnaires"] = asyncio.run(answer_questionnaires(room))
     stick = folder / "stick" / region
     stick.mkdir(parents=True)
     assert room_server(["export", "--data", str(room), "--to", str(stick)]) == 0
     (bundle,) = list(stick.iterdir())
     return room, bundle, facts
+
+
+def chosen_answers(questions: list[p.QuestionView], login: str) -> dict:
+    """Answers a test can recognise: the last option, the first and last of a multi, and a
+    text in Kazakh naming the student's login."""
+    answers: dict = {}
+    for q in questions:
+        if q.kind == "choice":
+            answers[q.id] = len(q.options) - 1
+        elif q.kind == "multi":
+            answers[q.id] = sorted({0, len(q.options) - 1})
+        else:
+            answers[q.id] = f"Үйде кітап көп, оқығанды ұнатамын ({login}) — «ғылым»"
+    return answers
+
+
+async def answer_questionnaires(room: Path) -> dict[str, dict]:
+    """Students after the finishers, the removed, the one still testing and the impostor's
+    target: each takes the test, finishes it and submits the questionnaire through
+    `StudentClient.questionnaire_submit` (sealed on the client to the centre's key)."""
+    people = logins(room)[FINISHERS + 3:FINISHERS + 3 + ANSWERING]
+    sent: dict[str, dict] = {}
+    async with live_server(room) as addr:
+        for person in people:
+            client = StudentClient(addr, client_name="centre-test/1", reconnect=False)
+            await client.connect()
+            try:
+                login_ok = await client.login(person["login"], person["password"], f"pc-{person['login']}")
+                if login_ok.attempt.state == "confirming":
+                    await client.confirm_data()
+                test = await client.start()
+                assert isinstance(test, p.Test), test
+                rng = random.Random(person["login"])
+                for item in test.subjects[0].items[:3]:
+                    client.answer(item.id, random_value(item, rng))
+                for _ in range(400):
+                    if not client.waiting_count():
+                        break
+                    await asyncio.sleep(0.025)
+                assert not client.waiting_count(), "answers were never acknowledged"
+                check = await client.finish_request()
+                await client.finish(solve(check.question))
+                questionnaire = await client.questionnaire_start()
+                answers = chosen_answers(questionnaire.questions, person["login"])
+                await client.questionnaire_submit(questionnaire, answers)
+                sent[client.ikt()] = answers
+            finally:
+                await client.close()
+    return sent
+
+
+def resign(bundle: Path, room: Path, *, manifest_changes: dict | None = None) -> None:
+    """The bundle's manifest made again from the files as they now are (with `manifest_changes`)
+    and signed with its room's own key: what a room with a fault, or someone holding the
+    room's laptop, could write. Only checks past the signature can refuse it."""
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    manifest.update(manifest_changes or {})
+    for entry in manifest["files"]:
+        data = (bundle / entry["path"]).read_bytes()
+        entry["size"], entry["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+    manifest_bytes = (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    key = load_signing_key(room)
+    signature = {"algorithm": "Ed25519", "signed_file": "manifest.json",
+                 "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+                 "key_fingerprint": fingerprint(key.public_key()),
+                 "signature": base64.b64encode(key.sign(manifest_bytes)).decode("ascii")}
+    (bundle / "manifest.json").write_bytes(manifest_bytes)
+    (bundle / "signature.json").write_text(json.dumps(signature, indent=1) + "\n", encoding="utf-8")
 
 
 def tree_digest(root: Path) -> dict[str, str]:
