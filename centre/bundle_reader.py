@@ -36,6 +36,7 @@ from room_protocol.seal import SealError, fingerprint_for_paper, open_sealed
 from room_server.bundle import (CENTRE_KEY, FORMAT, MANIFEST, SEALED_SUFFIX, SIGNATURE, is_personal, sealed_info,
                                 verify_bundle)
 from room_server.excel_text import plain_text
+from room_server.school_codes import bin_problem
 
 from .itembank import ItemBank
 from .keys import CentreKey
@@ -239,7 +240,10 @@ def read_bundle(path: str | Path, bank: ItemBank, *, key: CentreKey, region: str
     room_id = str(manifest.get("room_id") or room_key.removeprefix("SHA256:")[:16])
     sitting_id = f"{room_id}/{manifest.get('sitting') or '1'}"
     school = str(manifest.get("school") or "")
-    school_id = str(manifest.get("school_bin") or school_key(region, school))
+    school_bin = str(manifest.get("school_bin") or "")
+    if school_bin and bin_problem(school_bin):
+        raise BundleRefused(FOREIGN, f"the bundle names an invalid school BIN: {bin_problem(school_bin)}")
+    school_id = school_bin or school_key(region, school)
     records = BundleRecords(path, hashlib.sha256(manifest_bytes).hexdigest(), manifest, taken.year, grade, region,
                             sitting_id, school_id, room_key, sealed_to)
     common = {"sitting_id": sitting_id, "school_id": school_id}
