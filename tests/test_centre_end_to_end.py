@@ -1,9 +1,15 @@
 """From the room to the parents: a real sitting made by simulated students over the real
-protocol, exported by the room, ingested, analysed, reported; the PDFs opened with pypdf,
-their Kazakh text read back and their pages counted."""
+protocol (the questionnaire sealed on each student's computer by `StudentClient`), exported by
+the room (format 2: personal files and responses sealed to the centre), ingested with the
+centre's key, analysed, reported; the questionnaire answers found intact beside their own
+student's result; the PDFs opened with pypdf, their Kazakh text read back and their pages
+counted."""
 
 from __future__ import annotations
 
+import json
+import math
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -11,9 +17,11 @@ from pypdf import PdfReader
 
 from centre.cli import main as centre
 from centre.engine import connect, rows
-from centre_support import export_real_sitting
+from centre.figures import gather
+from centre_support import centre_key_of, export_real_sitting
 
 KAZAKH = set("әғқңөұүһі")
+CONTEXT = "Нәтижелермен байланысты факторлар"
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +29,8 @@ def centre_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     room, bundle, facts = export_real_sitting(root)
     ds = root / "ds"
-    assert centre(["ingest", str(bundle.parent.parent), "--dataset", str(ds), "--quiet"]) == 0
+    assert centre(["ingest", str(bundle.parent.parent), "--dataset", str(ds), "--quiet",
+                   "--key", str(centre_key_of(room))]) == 0
     assert centre(["stats", "--dataset", str(ds)]) == 0
     assert centre(["report", "--dataset", str(ds), "--out", str(root / "reports"), "--jobs", "1"]) == 0
     assert centre(["report", "--dataset", str(ds), "--out", str(root / "small-groups"), "--min-group", "2"]) == 0
@@ -80,8 +89,10 @@ def test_the_school_report_is_in_kazakh_and_hides_groups_below_the_threshold(cen
     assert "Алматы облысы" in text
     assert "10 оқушыдан аз топтардың нәтижесі көрсетілмейді" in text
     assert KAZAKH <= set(text.lower()) | set("һ")
-    # Six results that count (one was annulled): too few for the school's or a class's figures.
+    # Eight results that count (one was annulled): too few for the school's or a class's figures,
+    # and fewer than ten questionnaire responses: no context factors.
     assert "төмен деңгейде" not in text
+    assert CONTEXT not in text
     teacher = "\n".join(text_of(only_folder(root / "reports") / "teacher-9A.pdf"))
     assert "10 оқушыдан аз тест тапсырды" in teacher
 
@@ -97,3 +108,43 @@ def test_with_a_lower_threshold_the_figures_appear(centre_run):
     teacher = "\n".join(text_of(folder / "teacher-9A.pdf"))
     assert "Математикалық сауаттылық" in teacher
     assert f"{mean['p']:.0f}" in teacher
+
+
+def test_questionnaire_answers_arrive_intact_and_beside_their_own_student(centre_run):
+    _, ds, facts = centre_run
+    sent = facts["questionnaires"]
+    assert len(sent) == 2
+    con = connect(ds, tables=("questionnaire", "students", "identities"))
+    for ikt, answers in sent.items():
+        stored = {r["question"]: json.loads(r["value"]) for r in rows(con, "SELECT * FROM questionnaire WHERE ikt = ?", [ikt])}
+        assert stored == answers  # every answer as the student's computer sealed it, Kazakh text included
+        # The ИКТ sealed inside is this student's: the text they typed names their own login.
+        (person,) = rows(con, "SELECT i.login, s.sat, s.state FROM identities i JOIN students s USING (sitting_id, ikt) "
+                              "WHERE ikt = ?", [ikt])
+        assert person["sat"] and person["state"] == "done"
+        assert f"({person['login']})" in next(v for v in answers.values() if isinstance(v, str))
+    # Every response came from a student who finished; the removed and the absent sent none.
+    states = rows(con, "SELECT DISTINCT s.ikt, s.state FROM questionnaire q JOIN students s USING (sitting_id, ikt)")
+    assert len(states) == len(facts["finishers"]) + len(sent) and {r["state"] for r in states} == {"done"}
+
+
+def test_context_factors_stand_beside_each_students_own_result(centre_run):
+    root, ds, _ = centre_run
+    con = connect(ds, tables=("questionnaire", "students"))
+    percent = {r["ikt"]: r["percent"] for r in rows(con, "SELECT ikt, percent FROM students WHERE sat AND NOT annulled")}
+    chose = defaultdict(list)
+    for r in rows(con, "SELECT ikt, question, option, options FROM questionnaire"):
+        for option in ([r["option"]] if r["option"] is not None else r["options"] or []):
+            if r["ikt"] in percent:
+                chose[(r["question"], option)].append(percent[r["ikt"]])
+    figures = gather(ds, None, None, 2)
+    got = {(q, o): (n, mean) for q, o, n, mean in figures.context[("KZ-ALM", 9)]}
+    assert got.keys() == chose.keys()
+    for key, scores in chose.items():
+        assert got[key][0] == len(scores) and math.isclose(got[key][1], sum(scores) / len(scores), rel_tol=1e-6)
+    # The report shows a question when two of its answers each have enough students.
+    shown = defaultdict(int)
+    for (question, _option), scores in chose.items():
+        shown[question] += len(scores) >= 2
+    school = "\n".join(text_of(only_folder(root / "small-groups") / "school-report.pdf"))
+    assert (CONTEXT in school) == any(n >= 2 for n in shown.values())
