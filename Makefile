@@ -19,7 +19,7 @@ demo: $(VENV)/.installed
 	@echo "At the centre: export the demo room's results onto a 'stick' sorted by region, then"
 	@echo "ingest, analyse and report (groups of 3 shown, the demo room is small):"
 	@echo "  mkdir -p demo-sticks/KZ-ALA && $(VENV)/bin/room-server export --data $(DEMO) --to demo-sticks/KZ-ALA"
-	@echo "  $(VENV)/bin/synaq-centre ingest demo-sticks --dataset demo-centre"
+	@echo "  $(VENV)/bin/synaq-centre ingest demo-sticks --dataset demo-centre --key $(DEMO)/demo-centre/centre.key"
 	@echo "  $(VENV)/bin/synaq-centre stats --dataset demo-centre"
 	@echo "  $(VENV)/bin/synaq-centre report --dataset demo-centre --out demo-reports --min-group 3"
 

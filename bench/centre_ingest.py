@@ -1,5 +1,6 @@
-"""Ingest speed: simulated sticks through `synaq-centre ingest`, against the room's own check
-alone (`verify_bundle`: every file hashed, the signature checked) as the floor, in one run.
+"""Ingest speed: simulated sticks (bundle format 2, sealed to a centre key made for the run)
+through `synaq-centre ingest`, against the room's own check alone (`verify_bundle`: every file
+hashed, the signature checked; nothing opened) as the floor, in one run.
 
     python bench/centre_ingest.py --schools 150      # 300 bundles (grades 4 and 9)
     python bench/centre_ingest.py --schools 5 --json
@@ -27,14 +28,16 @@ def main() -> int:
     from centre.dataset import Dataset
     from centre.ingest import ADDED, ALREADY, find_bundles, ingest
     from centre.itembank import ItemBank
+    from centre.keys import new_key_pair
     from centre.simulate import simulate_bundles
     from room_server.bundle import verify_bundle
 
     bank = ItemBank.load()
     with tempfile.TemporaryDirectory(prefix="synaq-bench-") as tmp:
         sticks = Path(tmp) / "sticks"
+        key = new_key_pair(Path(tmp) / "centre-key")
         started = time.perf_counter()
-        made = simulate_bundles(sticks, schools=args.schools, seed=11, bank=bank)
+        made = simulate_bundles(sticks, schools=args.schools, seed=11, bank=bank, centre_key=key.public)
         simulate_s = time.perf_counter() - started
         bundles = find_bundles([sticks])
         started = time.perf_counter()
@@ -43,10 +46,10 @@ def main() -> int:
         runs = {}
         for jobs in (1, os.cpu_count() or 1):
             ds = Dataset(Path(tmp) / f"ds-{jobs}")
-            report = ingest([sticks], ds, bank, jobs=jobs)
+            report = ingest([sticks], ds, bank, key=key, jobs=jobs)
             assert report.count(ADDED) == made.bundles, [o.reason for o in report.refused]
             runs[jobs] = report.seconds
-        again = ingest([sticks], ds, bank)
+        again = ingest([sticks], ds, bank, key=key)
         assert again.count(ALREADY) == made.bundles
         files = len(list(ds.root.rglob("*.parquet")))
     fastest = min(runs.values())

@@ -206,10 +206,12 @@ def _chunk(rng: np.random.Generator, grade: int, region: str, n: int, items: lis
     answers = np.clip(np.round(1.5 - 0.6 * theta[q_who] + rng.normal(0, 0.8, len(q_who))), 0, 3).astype(np.int16)
     questionnaire = pa.table({"sitting_id": _strings(room[q_who], sitting_codes),
                               "school_id": _strings(room[q_who], school_codes),
-                              "pseudonym": pa.array([f"{x:024x}" for x in rng.integers(0, 2**62, len(q_who))]),
-                              "ikt": pa.nulls(len(q_who), pa.string()), "questionnaire_id": pa.nulls(len(q_who), pa.string()),
+                              "ikt": ikt_text.take(pa.array(q_who)), "audience": pa.array(["student"] * len(q_who)),
+                              "questionnaire_id": pa.array(["student-kk"] * len(q_who)),
+                              "version": pa.array(np.ones(len(q_who), dtype=np.int16)),
                               "question": pa.array(["q2"] * len(q_who)), "value": pa.array([str(a) for a in answers]),
-                              "option": pa.array(answers)})
+                              "option": pa.array(answers), "options": pa.nulls(len(q_who), pa.list_(pa.int16())),
+                              "text": pa.nulls(len(q_who), pa.string())})
     return {"students": students, "responses": responses, "subject_scores": subject_scores,
             "identities": identities, "questionnaire": questionnaire}
 

@@ -48,7 +48,8 @@ def _same(a, b) -> bool:
 def test_spark_reads_the_dataset_and_agrees_with_duckdb(spark, tmp_path):
     sticks, ds = tmp_path / "sticks", tmp_path / "ds"
     assert centre(["simulate", "--out", str(sticks), "--schools", "8", "--seed", "3"]) == 0
-    assert centre(["ingest", str(sticks), "--dataset", str(ds), "--quiet"]) == 0
+    assert centre(["ingest", str(sticks), "--dataset", str(ds), "--quiet",
+                   "--key", str(sticks / "centre-key" / "centre.key")]) == 0  # the key pair simulate made
 
     for table in TABLES:
         folder = str(ds / table)

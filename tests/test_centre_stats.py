@@ -66,7 +66,8 @@ def simulated(tmp_path_factory) -> tuple[Path, Path, dict]:
     root = tmp_path_factory.mktemp("sim")
     sticks, ds = root / "sticks", root / "ds"
     assert centre(["simulate", "--out", str(sticks), "--schools", "50", "--grades", "9", "--seed", "7"]) == 0
-    assert centre(["ingest", str(sticks), "--dataset", str(ds), "--quiet"]) == 0
+    assert centre(["ingest", str(sticks), "--dataset", str(ds), "--quiet",
+                   "--key", str(sticks / "centre-key" / "centre.key")]) == 0  # the key pair simulate made
     assert centre(["stats", "--dataset", str(ds), "--out", str(root / "stats")]) == 0
     return ds, root / "stats", json.loads((sticks / "simulation.json").read_text("utf-8"))
 
@@ -80,6 +81,36 @@ def test_the_bundles_are_the_rooms_own_and_hold_absences_annulments_and_late_ans
     assert any(s["finish_reason"] == "time_over" and s["late_refused"] > 0 for s in students)
     late = pq.read_table(ds / "responses", filters=[("late", "=", True)])
     assert late.num_rows > 0
+
+
+def test_simulated_bundles_are_format_2_with_responses_linked_and_schools_placed(simulated):
+    ds, _, _ = simulated
+    students = pq.read_table(ds / "students").to_pylist()
+    # Every student who finished sealed a response naming their own ИКТ; the removed did not.
+    responded = {(q["sitting_id"], q["ikt"]) for q in pq.read_table(ds / "questionnaire").to_pylist()}
+    finished = {(s["sitting_id"], s["ikt"]) for s in students if s["sat"] and not s["annulled"]}
+    assert responded == finished
+    ledger = pq.read_table(ds / "bundles").to_pylist()
+    assert {b["questionnaires_set_aside"] for b in ledger} == {0}
+    # Nine schools in ten named their region and BIN, the others were placed by their stick's folder.
+    named = [b for b in ledger if b["region_from"] == "bundle"]
+    assert len(named) == 45 and all(b["school_id"] == b["school_bin"] and len(b["school_bin"]) == 12 for b in named)
+    assert all(b["school_id"].startswith("S-") for b in ledger if b["region_from"] == "given")
+
+
+def test_simulate_seals_to_the_centre_key_it_is_given(tmp_path, capsys):
+    assert centre(["keys", "new", "--dir", str(tmp_path / "k")]) == 0
+    assert centre(["keys", "new", "--dir", str(tmp_path / "other")]) == 0
+    sticks = tmp_path / "sticks"
+    assert centre(["simulate", "--out", str(sticks), "--schools", "1", "--grades", "9",
+                   "--centre-key", str(tmp_path / "k" / "centre.pub")]) == 0
+    assert not (sticks / "centre-key").exists()
+    (bundle,) = [m.parent for m in sticks.rglob("manifest.json")]
+    assert (bundle / "results.csv.sealed").exists() and not (bundle / "results.csv").exists()
+    capsys.readouterr()
+    assert centre(["ingest", str(sticks), "--dataset", str(tmp_path / "ds1"), "--key", str(tmp_path / "other" / "centre.key")]) == 1
+    assert "sealed to another centre's key" in capsys.readouterr().err
+    assert centre(["ingest", str(sticks), "--dataset", str(tmp_path / "ds2"), "--key", str(tmp_path / "k" / "centre.key")]) == 0
 
 
 def test_stats_recovers_the_generating_difficulties(simulated):
