@@ -30,7 +30,7 @@ def main() -> int:
     from centre.itembank import ItemBank
     from centre.keys import new_key_pair
     from centre.simulate import simulate_bundles
-    from room_server.bundle import verify_bundle
+    from room_server.bundle_verify import verify_bundle
 
     bank = ItemBank.load()
     with tempfile.TemporaryDirectory(prefix="synaq-bench-") as tmp:

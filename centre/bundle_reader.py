@@ -1,7 +1,7 @@
 """Reading one USB bundle into the dataset's rows: the ONLY module that knows the bundle's
 files. Everything else in the centre sees `BundleRecords`.
 
-The room's own checker (`room_server.bundle.verify_bundle`) says whether the folder is the
+The room's own checker (`room_server.bundle_verify.verify_bundle`) says whether the folder is the
 signed, complete bundle it claims to be; this module then decides whether it belongs here
 (bundle format 2, sealed to this centre's key, signed by a registered room key when the
 centre keeps a list, its region, its test forms in the centre's item bank, its scores agreeing
@@ -33,8 +33,8 @@ from pathlib import Path
 
 from room_protocol.responses import RESPONSE_VERSION, open_response
 from room_protocol.seal import SealError, fingerprint_for_paper, open_sealed
-from room_server.bundle import (CENTRE_KEY, FORMAT, MANIFEST, SEALED_SUFFIX, SIGNATURE, is_personal, sealed_info,
-                                verify_bundle)
+from room_server.bundle import SEALED_SUFFIX, is_personal, sealed_info
+from room_server.bundle_verify import CENTRE_KEY, FORMAT, MANIFEST, SIGNATURE, verify_bundle
 from room_server.excel_text import plain_text
 from room_server.school_codes import bin_problem
 

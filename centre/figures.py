@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from content.loader import shipped_questionnaire
+from content.questionnaire_loader import shipped_questionnaire
 
 from .engine import connect, rows
 from .regions import region_name

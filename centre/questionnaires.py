@@ -1,14 +1,14 @@
 """`synaq-centre questionnaires --key centre.pub --out DIR`: the questionnaires Synaq ships,
 each naming this centre's public key, ready to send to the schools. A room is made with them
 (`room-server init --questionnaire FILE`), and its students' answers are then sealed to this
-centre alone. The same text the demo writes (`content.loader.with_centre_key`)."""
+centre alone. The same text the demo writes (`content.questionnaire_loader.with_centre_key`)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from content.loader import load_questionnaire, shipped_questionnaires, with_centre_key
+from content.questionnaire_loader import load_questionnaire, shipped_questionnaires, with_centre_key
 
 from .keys import CentreKey
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from content.loader import shipped_questionnaire
+from content.questionnaire_loader import shipped_questionnaire
 from content.model import Item, TestPack
 from content.scoring import score_attempt, score_item
 import room_protocol as p

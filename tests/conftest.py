@@ -364,11 +364,11 @@ UNIT = {  # pure code, files and SQLite: no server port, no process, no terminal
     "test_protocol", "test_dispatch", "test_sitting", "test_scoring", "test_content_loader", "test_content_check",
     "test_content_import", "test_reference", "test_shipped_content", "test_roster", "test_roster_formats",
     "test_proctor_model", "test_qti_results", "test_results_sheet", "test_bundle_verify", "test_paperwork_forms",
-    "test_paperwork_pdf", "test_logins",
+    "test_paperwork_pdf", "test_logins", "test_room_school_codes", "test_centre_docs",
 }
 E2E = {  # installed commands in tmux, network namespaces, a browser, built wheels, FAT images
     "test_student_tmux", "test_proctor_tmux", "test_zeroconf", "test_faults", "test_packaging", "test_bench_smoke",
-    "test_paperwork_fat",
+    "test_paperwork_fat", "test_centre_bench_smoke", "test_centre_spark",
 }
 
 

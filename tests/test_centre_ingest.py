@@ -31,7 +31,7 @@ from centre.schema import TABLES
 from centre.simulate import a_bin
 from centre_support import centre_key_of, copy_bundle, export_real_sitting, resign, tree_digest
 from conftest import centre_private_key, roster_text, pack_path
-from content.loader import load_questionnaire, shipped_questionnaire
+from content.questionnaire_loader import load_questionnaire, shipped_questionnaire
 from paperwork_support import opened
 import room_protocol as p
 from room_protocol import seal
