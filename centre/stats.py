@@ -77,7 +77,10 @@ def analysis_views(year: int | None = None) -> list[tuple[str, str]]:
             SELECT {', '.join('p.' + c for c in FORM)}, p.item, COUNT(*) AS n,
                    AVG(CAST(p.score AS DOUBLE)) / MAX(p.max_score) AS p_value,
                    1 - AVG(CAST(p.answered AS DOUBLE)) AS omit_rate,
-                   CORR(CAST(p.score AS DOUBLE), CAST(t.total - p.score AS DOUBLE)) AS item_rest,
+                   -- Undefined (null in every engine; DuckDB alone would say NaN) when everyone
+                   -- scored the same on the item or on the rest.
+                   CASE WHEN VAR_SAMP(CAST(p.score AS DOUBLE)) > 0 AND VAR_SAMP(CAST(t.total - p.score AS DOUBLE)) > 0
+                        THEN CORR(CAST(p.score AS DOUBLE), CAST(t.total - p.score AS DOUBLE)) END AS item_rest,
                    (AVG(CASE WHEN t.band = 'upper' THEN CAST(p.score AS DOUBLE) END)
                     - AVG(CASE WHEN t.band = 'lower' THEN CAST(p.score AS DOUBLE) END)) / MAX(p.max_score) AS upper_lower,
                    VAR_SAMP(CAST(p.score AS DOUBLE)) AS score_var,
