@@ -23,6 +23,8 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from room_server.drives import fsync_dir  # a rename made durable, as the room writes its sticks
+
 from .schema import PARTITIONS, TABLES
 
 STAGING = "_staging"
@@ -44,21 +46,6 @@ def partition_path(values: dict) -> str:
 def _fsync_file(path: Path) -> None:
     with open(path, "rb") as f:
         os.fsync(f.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    if sys.platform == "win32":
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class Dataset:
@@ -137,13 +124,13 @@ class Dataset:
         """The point of no return: once COMMIT is on disk the batch will be published, by this
         writer or by the next one to open the dataset."""
         for rel in batch.moves:
-            _fsync_dir((batch.folder / rel).parent)
+            fsync_dir((batch.folder / rel).parent)
         commit = batch.folder / COMMIT
         tmp = commit.with_suffix(".tmp")
         tmp.write_text(json.dumps({"moves": batch.moves, "deletes": batch.deletes}), encoding="utf-8")
         _fsync_file(tmp)
         os.replace(tmp, commit)
-        _fsync_dir(batch.folder)
+        fsync_dir(batch.folder)
 
     def _apply(self, folder: Path) -> None:
         plan = json.loads((folder / COMMIT).read_text(encoding="utf-8"))
@@ -152,7 +139,7 @@ class Dataset:
             if source.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(source, target)
-                _fsync_dir(target.parent)
+                fsync_dir(target.parent)
         for rel in plan["deletes"]:
             try:
                 (self.root / rel).unlink()

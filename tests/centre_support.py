@@ -9,17 +9,15 @@ import asyncio
 import base64
 import hashlib
 import json
-import random
 import shutil
 from pathlib import Path
 
 import room_protocol as p
-from paperwork_support import FINISHERS, live_server, logins, run_sitting
-from room_client import StudentClient
+from paperwork_support import FINISHERS, live_server, logins, run_sitting, start_student
 from room_server.cli import main as room_server
 from room_server.demo import DEMO_CENTRE
 from room_server.signing import fingerprint, load_signing_key
-from room_tools.sim import random_value, solve
+from room_tools.sim import solve
 
 IGNORED = {".lock", "quarantine.csv"}  # the writer's lock and the list of refused bundles
 ANSWERING = 2  # students who answer the questionnaire with answers the tests know
@@ -67,22 +65,8 @@ async def answer_questionnaires(room: Path) -> dict[str, dict]:
     sent: dict[str, dict] = {}
     async with live_server(room) as addr:
         for person in people:
-            client = StudentClient(addr, client_name="centre-test/1", reconnect=False)
-            await client.connect()
+            client = await start_student(addr, person["login"], person["password"], 3)
             try:
-                login_ok = await client.login(person["login"], person["password"], f"pc-{person['login']}")
-                if login_ok.attempt.state == "confirming":
-                    await client.confirm_data()
-                test = await client.start()
-                assert isinstance(test, p.Test), test
-                rng = random.Random(person["login"])
-                for item in test.subjects[0].items[:3]:
-                    client.answer(item.id, random_value(item, rng))
-                for _ in range(400):
-                    if not client.waiting_count():
-                        break
-                    await asyncio.sleep(0.025)
-                assert not client.waiting_count(), "answers were never acknowledged"
                 check = await client.finish_request()
                 await client.finish(solve(check.question))
                 questionnaire = await client.questionnaire_start()
