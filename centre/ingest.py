@@ -1,9 +1,8 @@
 """`synaq-centre ingest`: sticks and bundle folders in, new rows in the dataset.
 
 Each bundle is verified, opened with the centre's private key and read (bundle_reader), then
-checked against the dataset: the same
-bundle again adds nothing (it is already there); another export of a sitting the dataset
-holds is a conflict and is refused. Accepted bundles are published in batches, each batch all
+checked against the dataset: the same bundle again adds nothing (it is already there);
+another export of a sitting the dataset holds is a conflict and is refused. Accepted bundles are published in batches, each batch all
 at once (dataset.publish), so a crash or a full disk never leaves half a bundle. Refused
 bundles go on the quarantine list (`quarantine.csv` beside the tables) with their reason.
 """
