@@ -16,9 +16,9 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(PY) -m room_tools.demo --data $(DEMO)
 	@echo ""
-	@echo "At the centre: export the demo room's results onto a 'stick' sorted by region, then"
+	@echo "At the centre: export the demo day's two streams onto a 'stick' sorted by region, then"
 	@echo "ingest, analyse and report (groups of 3 shown, the demo room is small):"
-	@echo "  mkdir -p demo-sticks/KZ-ALA && $(VENV)/bin/room-server export --data $(DEMO) --to demo-sticks/KZ-ALA"
+	@echo "  mkdir -p demo-sticks/KZ-ALA && for s in 1 2; do $(VENV)/bin/room-server export --data $(DEMO) --stream \$$s --to demo-sticks/KZ-ALA; done"
 	@echo "  $(VENV)/bin/synaq-centre ingest demo-sticks --dataset demo-centre --key $(DEMO)/demo-centre/centre.key"
 	@echo "  $(VENV)/bin/synaq-centre stats --dataset demo-centre"
 	@echo "  $(VENV)/bin/synaq-centre report --dataset demo-centre --out demo-reports --min-group 3"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
 import hashlib
 import json
 import shutil
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import room_protocol as p
 from paperwork_support import FINISHERS, live_server, logins, run_sitting, start_student
+from room_client import StudentClient
 from room_server.cli import main as room_server
 from room_server.demo import DEMO_CENTRE
 from room_server.signing import fingerprint, load_signing_key
@@ -32,7 +34,8 @@ def export_real_sitting(folder: Path, region: str = "KZ-ALM") -> tuple[Path, Pat
     """A real room (the demo roster, simulated students over the real protocol, a proctor's
     absences and acts), two more students who take the test and answer the questionnaire with
     known answers, exported by `room-server export` onto `folder/stick/<region>/`.
-    Returns (room folder, bundle folder, facts); facts["questionnaires"] is ИКТ -> answers."""
+    Returns (room folder, bundle folder, facts); facts["questionnaires"] is ИКТ -> answers,
+    and "teacher" -> the answers of a teacher's questionnaire."""
     room = folder / "room"
     facts = asyncio.run(run_sitting(room))
     facts["questionnaires"] = asyncio.run(answer_questionnaires(room))
@@ -58,12 +61,24 @@ def chosen_answers(questions: list[p.QuestionView], login: str) -> dict:
 
 
 async def answer_questionnaires(room: Path) -> dict[str, dict]:
-    """Students after the finishers, the removed, the one still testing and the impostor's
-    target: each takes the test, finishes it and submits the questionnaire through
-    `StudentClient.questionnaire_submit` (sealed on the client to the centre's key)."""
+    """A teacher's slip, then students after the finishers, the removed, the one still testing
+    and the impostor's target: each student takes the test, finishes it, and each submits the
+    questionnaire through `StudentClient.questionnaire_submit` (sealed on the client to the
+    centre's key)."""
     people = logins(room)[FINISHERS + 3:FINISHERS + 3 + ANSWERING]
     sent: dict[str, dict] = {}
     async with live_server(room) as addr:
+        teacher = next(slip for slip in staff_slips(room) if slip["audience"] == "teacher")
+        client = StudentClient(addr, client_name="centre-test/1", reconnect=False)
+        await client.connect()
+        try:
+            assert isinstance(await client.login(teacher["login"], teacher["password"], "pc-teacher"), p.StaffOk)
+            questionnaire = await client.questionnaire_start("kk")
+            answers = chosen_answers(questionnaire.questions, teacher["login"])
+            await client.questionnaire_submit(questionnaire, answers)
+            sent["teacher"] = answers  # sealed with no ИКТ: a teacher is no student
+        finally:
+            await client.close()
         for person in people:
             client = await start_student(addr, person["login"], person["password"], 3)
             try:
@@ -76,6 +91,12 @@ async def answer_questionnaires(room: Path) -> dict[str, dict]:
             finally:
                 await client.close()
     return sent
+
+
+def staff_slips(room: Path) -> list[dict]:
+    """The demo room's teachers' and principal's slips (login, password, audience)."""
+    with open(room / "staff-slips.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def resign(bundle: Path, room: Path, *, manifest_changes: dict | None = None) -> None:

@@ -112,7 +112,8 @@ def test_with_a_lower_threshold_the_figures_appear(centre_run):
 
 def test_questionnaire_answers_arrive_intact_and_beside_their_own_student(centre_run):
     _, ds, facts = centre_run
-    sent = facts["questionnaires"]
+    sent = dict(facts["questionnaires"])
+    teacher = sent.pop("teacher")
     assert len(sent) == 2
     con = connect(ds, tables=("questionnaire", "students", "identities"))
     for ikt, answers in sent.items():
@@ -123,9 +124,13 @@ def test_questionnaire_answers_arrive_intact_and_beside_their_own_student(centre
                               "WHERE ikt = ?", [ikt])
         assert person["sat"] and person["state"] == "done"
         assert f"({person['login']})" in next(v for v in answers.values() if isinstance(v, str))
-    # Every response came from a student who finished; the removed and the absent sent none.
+    # Every student's response came from a student who finished; the removed and the absent sent none.
     states = rows(con, "SELECT DISTINCT s.ikt, s.state FROM questionnaire q JOIN students s USING (sitting_id, ikt)")
     assert len(states) == len(facts["finishers"]) + len(sent) and {r["state"] for r in states} == {"done"}
+    # The teacher's arrives by the same path, sealed with no ИКТ: it joins no student.
+    staff = rows(con, "SELECT * FROM questionnaire WHERE audience = 'teacher'")
+    assert {r["question"]: json.loads(r["value"]) for r in staff} == teacher
+    assert {r["ikt"] for r in staff} == {None} and {r["questionnaire_id"] for r in staff} == {"teacher-kk"}
 
 
 def test_context_factors_stand_beside_each_students_own_result(centre_run):

@@ -31,7 +31,7 @@ from centre.schema import TABLES
 from centre.simulate import a_bin
 from centre_support import centre_key_of, copy_bundle, export_real_sitting, resign, tree_digest
 from conftest import centre_private_key, roster_text, pack_path
-from content.questionnaire_loader import load_questionnaire, shipped_questionnaire
+from content.questionnaire_loader import load_questionnaire, shipped_questionnaire, shipped_questionnaires
 from paperwork_support import opened
 import room_protocol as p
 from room_protocol import seal
@@ -125,7 +125,8 @@ def test_questionnaires_name_the_centres_key_and_make_a_room(tmp_path, capsys):
     assert code == 0, out
     assert seal.fingerprint_for_paper(seal.fingerprint(public)) in out
     files = sorted((tmp_path / "q").iterdir())
-    assert [f.name for f in files] == ["questionnaire-kk.toml", "questionnaire-ru.toml"]
+    assert [f.name for f in files] == [f.name for f in shipped_questionnaires()]  # students', teachers', principals'
+    assert {"questionnaire-kk.toml", "questionnaire-ru.toml", "teacher-kk.toml"} <= {f.name for f in files}
     for path in files:
         questionnaire, problems = load_questionnaire(path)
         assert questionnaire is not None and questionnaire.centre_key == public, problems
@@ -182,9 +183,10 @@ def test_the_real_bundle_lands_in_every_table_with_the_rooms_facts(sitting, bund
     assert ledger["students"] == 30 and ledger["school"] == "Demo school No. 1"
     assert ledger["sealed_to"] == ledger["ingested_by"] == load_key(key).fingerprint
     assert ledger["region_from"] == "given" and ledger["school_bin"] is None
-    # Every sealed response came in, each linked to a student of the sitting who finished.
+    # Every sealed response came in (seven students' and a teacher's), each student's linked to a
+    # student of the sitting who finished.
     sealed = len((bundle / "questionnaire.jsonl").read_text("utf-8").splitlines())
-    assert ledger["questionnaires"] == sealed == 7 and ledger["questionnaires_set_aside"] == 0
+    assert ledger["questionnaires"] == sealed == 8 and ledger["questionnaires_set_aside"] == 0
     linked = rows(con, """SELECT DISTINCT q.ikt, s.state FROM questionnaire q JOIN students s USING (sitting_id, ikt)""")
     assert len(linked) == 7 and {r["state"] for r in linked} == {"done"}
     assert rows(con, "SELECT kind FROM incidents ORDER BY incident") == [{"kind": "annex1"}, {"kind": "annex2"}]
@@ -392,7 +394,7 @@ def test_questionnaire_responses_that_do_not_open_or_fit_are_set_aside_and_the_s
     """A response is sealed on a student's computer: a changed client can send noise, or seal
     another student's ИКТ. Those are set aside with their count; the results are taken."""
     lines = (bundle / "questionnaire.jsonl").read_text("utf-8").splitlines()
-    first = json.loads(lines[0])
+    first = next(json.loads(line) for line in lines if json.loads(line)["audience"] == "student")
     private = load_key(key).private
     victim = opened_response(first, private)["ikt"]
     noise = os.urandom(len(base64.b64decode(first["sealed"])))
@@ -407,7 +409,7 @@ def test_questionnaire_responses_that_do_not_open_or_fit_are_set_aside_and_the_s
             "1 do not open with this centre's key") in out
     con = connect(ds)
     assert rows(con, "SELECT questionnaires, questionnaires_set_aside FROM bundles") == [
-        {"questionnaires": 6, "questionnaires_set_aside": 3}]
+        {"questionnaires": 7, "questionnaires_set_aside": 3}]
     assert rows(con, "SELECT count(*) AS n FROM questionnaire WHERE ikt = ?", [victim]) == [{"n": 0}]
 
 
