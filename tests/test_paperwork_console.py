@@ -32,7 +32,7 @@ async def test_print_every_form_from_the_console(room, tmp_path):
     async with live_server(room) as addr:
         boss = await proctor(addr, room)
         try:
-            for what in ("slips", "seating", "acts", "protocol"):
+            for what in ("slips", "staff", "seating", "acts", "protocol"):
                 reply = await boss.request(p.Print(what, str(tmp_path / f"{what}.pdf")))
                 assert isinstance(reply, p.Printed) and Path(reply.path) == (tmp_path / f"{what}.pdf").resolve()
                 assert PdfReader(reply.path).pages
@@ -42,7 +42,7 @@ async def test_print_every_form_from_the_console(room, tmp_path):
             assert Path(reply.path).parent == folder.resolve() and Path(reply.path).suffix == ".pdf"
             with pytest.raises(ServerError) as bad:
                 await boss.request(p.Print("diploma", str(tmp_path / "x.pdf")))
-            assert bad.value.code == p.ErrorCode.BAD_FIELD and "slips, seating, acts, protocol" in bad.value.reason
+            assert bad.value.code == p.ErrorCode.BAD_FIELD and "slips, staff, seating, acts, protocol" in bad.value.reason
             with pytest.raises(ServerError) as bad:
                 await boss.request(p.Print("seating", str(tmp_path / "missing" / "x.pdf")))
             assert bad.value.code == p.ErrorCode.BAD_FIELD and "does not exist" in bad.value.reason
