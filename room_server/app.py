@@ -19,6 +19,7 @@ from . import ticker
 from .connection import MAX_ERRORS, Addresses, Connection, handle_frame
 from .handlers.session import disconnected
 from .room import Room
+from .seats import relay
 from .storage import Database
 from .storage.readonly import room_facts
 
@@ -39,6 +40,7 @@ SERVED = web.AppKey("served", Served)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
 ADDRESS = web.AppKey("address", str)
 ADDRESSES = web.AppKey("addresses", Addresses)
+SEAT_SECRET = web.AppKey("seat_secret", str)  # made per run; see seats/relay.py
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
@@ -48,7 +50,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     served = request.app[SERVED]
     room = served.room
-    conn = Connection(ws, request.remote or "?")
+    conn = Connection(ws, relay.peer_address(request, request.app[SEAT_SECRET]))
     addresses = request.app[ADDRESSES]
     if served.switching or not addresses.admit(conn.address):
         reason = "another stream is opening" if served.switching else "too many connections from this computer"
@@ -200,15 +202,21 @@ async def index(request: web.Request) -> web.Response:
     return web.Response(text="Synaq room server. Students connect with student-tui.\n")
 
 
-def create_app(data_dir: Path, address: str = "") -> web.Application:
+def create_app(data_dir: Path, address: str = "", seats=None) -> web.Application:
+    """`seats`: a `seats.web.SeatOptions` to serve the student app to browsers at `/`."""
     app = web.Application()
     app[DATA_DIR] = Path(data_dir)
     app[ADDRESS] = address
     app[SOCKETS] = weakref.WeakSet()
     app[ADDRESSES] = Addresses()
     app[SERVED] = Served()
+    app[SEAT_SECRET] = relay.new_secret()
     app.router.add_get(p.WS_PATH, websocket)
-    app.router.add_get("/", index)
     app.cleanup_ctx.append(room_context)
+    if seats is not None:
+        from .seats import web as seats_web
+        seats_web.setup(app, seats, SERVED, SEAT_SECRET)
+    else:
+        app.router.add_get("/", index)
     app.on_shutdown.append(close_sockets)
     return app

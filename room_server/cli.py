@@ -126,6 +126,8 @@ def _server_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="0.0.0.0", help="the address to listen on (default: every interface)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--no-zeroconf", action="store_true", help="do not advertise (typed address only)")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="do not serve the student app to browsers at http://HOST:PORT/")
 
 
 def cmd_init(args) -> int:
@@ -191,10 +193,19 @@ def cmd_serve(args) -> int:
     data = Path(args.data)
     os.umask(0o077)  # whatever the server writes (the database's files, prints, exports) is the owner's
     make_private(data)
-    return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf))
+    return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf,
+                             browser=not args.no_browser))
 
 
-async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, ready=None) -> int:
+def seat_options(host: str, port: int):
+    """Browser seats' processes run here and reach the room over loopback (or the one address bound)."""
+    from .seats.web import SeatOptions
+    local = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    return SeatOptions(room_address=f"[{local}]:{port}" if ":" in local else f"{local}:{port}")
+
+
+async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, ready=None,
+                browser: bool = True) -> int:
     from aiohttp import web
 
     from .app import SERVED, create_app
@@ -202,7 +213,7 @@ async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, 
     from .newroom import read_proctor_key
 
     addresses = room_addresses(host, port)
-    app = create_app(data_dir, addresses[0])
+    app = create_app(data_dir, addresses[0], seats=seat_options(host, port) if browser else None)
     runner = web.AppRunner(app, handle_signals=False)
     try:
         await runner.setup()
@@ -227,6 +238,8 @@ async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, 
     print(f"Synaq room server: school {room.meta.get('school') or '-'}, room {room.meta.get('room')}, "
           f"grade {room.meta.get('grade')}, {len(room.students)} students.", flush=True)
     print("Students connect to: " + "  ".join(addresses), flush=True)
+    if browser:
+        print("Browser seats open: " + "  ".join(f"http://{address}/" for address in addresses), flush=True)
     print(f"Proctor key: {read_proctor_key(data_dir)}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -258,7 +271,7 @@ def cmd_demo(args) -> int:
     print(f"Demo logins: {data / 'demo-logins.csv'}", flush=True)
     print(f"Questionnaires are sealed to a trial centre key; its private key is {data / 'demo-centre' / 'centre.key'}",
           flush=True)
-    return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf))
+    return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf, browser=not args.no_browser))
 
 
 def cmd_print(args) -> int:

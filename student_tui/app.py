@@ -34,6 +34,7 @@ class StudentApp(App):
     CSS_PATH = Path(__file__).parent / "student.tcss"
     TITLE = "Synaq"
     ENABLE_COMMAND_PALETTE = False
+    client_headers: dict[str, str] | None = None  # extra handshake headers (set by a browser seat)
 
     def __init__(self, *, server: str | None = None, language: str | None = None, state_dir: Path | None = None,
                  frozen_ms: int | None = None, discover_timeout: float = 3.0, safe: bool = True):
@@ -136,7 +137,8 @@ class StudentApp(App):
         from .screens.login import LoginScreen
 
         try:
-            client = StudentClient(address, journal_dir=self.state_dir, client_name=CLIENT_NAME)
+            client = StudentClient(address, journal_dir=self.state_dir, client_name=CLIENT_NAME,
+                                   headers=self.client_headers)
         except ValueError as exc:
             self.log_problem(f"bad address {address!r}", exc)
             self.connect_failed(address, self.t("This address is not right. It looks like 192.168.1.10:8765."))
