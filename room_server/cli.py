@@ -128,6 +128,8 @@ def _server_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-zeroconf", action="store_true", help="do not advertise (typed address only)")
     parser.add_argument("--no-browser", action="store_true",
                         help="do not serve the student app to browsers at http://HOST:PORT/")
+    parser.add_argument("--max-browser-seats", type=int, default=None,
+                        help="browser seats at once (default: the roster plus a fifth, at least 5 more)")
 
 
 def cmd_init(args) -> int:
@@ -194,18 +196,19 @@ def cmd_serve(args) -> int:
     os.umask(0o077)  # whatever the server writes (the database's files, prints, exports) is the owner's
     make_private(data)
     return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf,
-                             browser=not args.no_browser))
+                             browser=not args.no_browser, max_seats=args.max_browser_seats))
 
 
-def seat_options(host: str, port: int):
+def seat_options(host: str, port: int, max_seats: int | None = None):
     """Browser seats' processes run here and reach the room over loopback (or the one address bound)."""
     from .seats.web import SeatOptions
     local = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
-    return SeatOptions(room_address=f"[{local}]:{port}" if ":" in local else f"{local}:{port}")
+    changes = {"max_seats": max_seats} if max_seats else {}
+    return SeatOptions(room_address=f"[{local}]:{port}" if ":" in local else f"{local}:{port}", limit_changes=changes)
 
 
 async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, ready=None,
-                browser: bool = True) -> int:
+                browser: bool = True, max_seats: int | None = None) -> int:
     from aiohttp import web
 
     from .app import SERVED, create_app
@@ -213,7 +216,7 @@ async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, 
     from .newroom import read_proctor_key
 
     addresses = room_addresses(host, port)
-    app = create_app(data_dir, addresses[0], seats=seat_options(host, port) if browser else None)
+    app = create_app(data_dir, addresses[0], seats=seat_options(host, port, max_seats) if browser else None)
     runner = web.AppRunner(app, handle_signals=False)
     try:
         await runner.setup()
@@ -271,7 +274,8 @@ def cmd_demo(args) -> int:
     print(f"Demo logins: {data / 'demo-logins.csv'}", flush=True)
     print(f"Questionnaires are sealed to a trial centre key; its private key is {data / 'demo-centre' / 'centre.key'}",
           flush=True)
-    return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf, browser=not args.no_browser))
+    return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf, browser=not args.no_browser,
+                             max_seats=args.max_browser_seats))
 
 
 def cmd_print(args) -> int:

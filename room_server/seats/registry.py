@@ -41,7 +41,8 @@ class SeatLimits:
     @classmethod
     def for_roster(cls, students: int, **changes) -> "SeatLimits":
         """The roster plus a fifth (at least 5) for reloads in another browser and a spare computer."""
-        return cls(max_seats=students + max(5, students // 5), **changes)
+        changes.setdefault("max_seats", students + max(5, students // 5))
+        return cls(**changes)
 
 
 class Refused(Exception):
