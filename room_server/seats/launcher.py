@@ -22,7 +22,7 @@ log = logging.getLogger("synaq.seats")
 SEAT_MODULE = "seat_host"
 
 
-@dataclass
+@dataclass(eq=False)
 class SeatProcess:
     """One seat's process and the two ends of its packet stream."""
 
@@ -109,6 +109,7 @@ class SpawnLauncher:
             sys.executable, "-m", SEAT_MODULE, "seat", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             limit=1 << 20)
         process = SeatProcess(child.pid, child.stdout, child.stdin, child)
+        self._all = {p for p in self._all if p.child.returncode is None}
         self._all.add(process)
         return process
 

@@ -70,6 +70,9 @@ class Seat:
             line = await asyncio.wait_for(reader.readuntil(READY_LINE), START_TIMEOUT_S)
             if not line.endswith(READY_LINE):
                 raise ValueError("no ready line")
+            self.last_input = time.monotonic()  # idle from the first screen, not from the request
+            if self.detached_at is not None:
+                self.detached_at = self.last_input
             self.started.set()
             while True:
                 head = await reader.readexactly(5)
