@@ -18,7 +18,9 @@ import os
 import sys
 from pathlib import Path
 
+from textual import events
 from textual.drivers.web_driver import WebDriver
+from textual.geometry import Size
 
 from student_tui.app import StudentApp
 
@@ -36,6 +38,12 @@ class SeatDriver(WebDriver):
         if packet_type == "repaint":
             self._send_modes()
             self._seat_loop.call_soon_threadsafe(self._repaint)
+        elif packet_type == "resize":
+            # Posted the way the driver posts its own first 80x24 resize, so they arrive in
+            # order: with post_message the tab's size could be overtaken by the 80x24.
+            self._size = (int(payload["width"]), int(payload["height"]))
+            size = Size(*self._size)
+            asyncio.run_coroutine_threadsafe(self._app._post_message(events.Resize(size, size)), loop=self._seat_loop)
         else:
             super().on_meta(packet_type, payload)
 

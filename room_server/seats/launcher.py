@@ -50,7 +50,8 @@ class ForkLauncher:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server = await asyncio.create_subprocess_exec(
             sys.executable, "-m", SEAT_MODULE, "forkserver", stdin=theirs, stdout=asyncio.subprocess.DEVNULL,
-            start_new_session=True)  # Ctrl+C in the console goes to the room server, which closes this
+            process_group=0)  # Ctrl+C in the console goes to the room server, which closes this. Not a new
+        # session: Linux shares CPU between sessions (autogroup), and the seats would get one share.
         theirs.close()
         ours.setblocking(True)
         self._control = ours

@@ -145,6 +145,9 @@ class Seat:
         if old is not None and not old.closed:
             await old.close(code=CLOSE_REPLACED, message=b"this seat is open in another tab")
         self.size = (clamp(width), clamp(height))
+        # Only once the driver runs: its own first resize (80x24) must not come after the tab's.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.started.wait()), START_TIMEOUT_S)
         # A new xterm.js knows nothing: the size first, then the modes and the whole screen.
         await self.send(meta({"type": "resize", "width": self.size[0], "height": self.size[1]}))
         await self.send(meta({"type": "repaint"}))
