@@ -45,6 +45,7 @@ BIN = Path(sys.executable).parent
 LOGIN_SCREEN = "Тестке кіру"
 PALETTE = "Тапсырмалар:"
 KEYS = {"single": "b", "multiple": "a"}  # one key answers these; other kinds are skipped
+DRAWN = {"single": "( ) A.", "multiple": "[ ] A."}  # the answer widget is drawn, so it has the focus
 PAGE_DOWN = "\x1b[6~"
 
 
@@ -227,7 +228,7 @@ class TextualServe(System):
 
     def seat_processes(self) -> list[psutil.Process]:
         return [p for p in self.room_processes() if "student-tui" in " ".join(p.cmdline()) and
-                "python" in p.name().lower()]
+                p.name() not in ("sh", "dash", "bash")]
 
 
 # ---------------------------------------------------------------------------------- the measures
@@ -255,7 +256,16 @@ def memory(system: System) -> dict:
             "uss_mb_max": round(uss[-1], 1), "room_pss_mb": round(room / 2**20, 1)}
 
 
-async def take_test(tab: Tab, login: dict, kinds: list[str], think: float, latencies: list[float]) -> None:
+async def take_test(tab: Tab, login: dict, kinds: list[str], think: float, latencies: list[float]) -> str | None:
+    """Runs one student through the first subject; returns why it stopped early, or None."""
+    try:
+        await answer_items(tab, login, kinds, think, latencies)
+    except Exception as exc:  # a tab lost is a result too: counted, not a crash of the run
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+    return None
+
+
+async def answer_items(tab: Tab, login: dict, kinds: list[str], think: float, latencies: list[float]) -> None:
     await tab.keys(login["login"])
     await tab.shows(login["login"])
     await asyncio.sleep(0.2)  # a person's pace: the focus moves before the next key
@@ -275,6 +285,7 @@ async def take_test(tab: Tab, login: dict, kinds: list[str], think: float, laten
         await tab.shows(f"тапсырманың {number}-сі")
         await asyncio.sleep(think)  # the student reads the item (keys sent mid-change of item can be lost)
         if kind in KEYS:
+            await tab.shows(DRAWN[kind])
             sent = time.perf_counter()
             await tab.keys(KEYS[kind])
             latencies.append(await tab.until(lambda n=number: tab.palette_green(n), 30) - sent)
@@ -293,12 +304,16 @@ async def measure(system: System, count: int, think: float) -> dict:
         result.update(memory(system))
         latencies: list[float] = []
         kk = [row for row in system.logins if row["login"]][:count]
-        await asyncio.gather(*(take_test(tab, row, kinds, think, latencies) for tab, row in zip(tabs, kk)))
+        failures = await asyncio.gather(*(take_test(tab, row, kinds, think, latencies) for tab, row in zip(tabs, kk)))
         latencies.sort()
-        result.update({"answers": len(latencies),
+        lost = [failure for failure in failures if failure]
+        result.update({"tabs_lost_while_answering": len(lost), "first_loss": lost[0] if lost else None,
+                       "answers": len(latencies),
                        "key_to_green_ms_median": round(statistics.median(latencies) * 1000, 1),
                        "key_to_green_ms_p95": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1)})
-        result["room_pss_mb_testing"] = memory(system)["room_pss_mb"]
+        testing = memory(system)
+        result.update({"uss_mb_median_testing": testing["uss_mb_median"], "uss_mb_max_testing": testing["uss_mb_max"],
+                       "room_pss_mb_testing": testing["room_pss_mb"], "seat_processes_testing": testing["seat_processes"]})
         for tab in tabs:
             await tab.ws.close()
     finally:
@@ -325,11 +340,12 @@ def main() -> int:
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     ours = run(Ours, args.seats, args.think)
+    print(json.dumps({"ours": ours}, ensure_ascii=False), file=sys.stderr, flush=True)
     baseline = run(TextualServe, args.seats, args.think)
     report = {"machine": {"cpus": os.cpu_count(), "load_avg_1min_before": round(load_before, 2),
                           "load_avg_1min_after": round(os.getloadavg()[0], 2)},
               "ours": ours, "textual_serve": baseline,
-              "targets_met": ours["all_login_screens_s"] <= 5 and ours["uss_mb_max"] <= 40
+              "targets_met": ours["all_login_screens_s"] <= 5 and max(ours["uss_mb_max"], ours["uss_mb_max_testing"]) <= 40
               and ours["room_pss_mb_testing"] <= 1536 and ours["key_to_green_ms_p95"] <= 150}
     if args.json:
         print(json.dumps(report, ensure_ascii=False))

@@ -233,3 +233,33 @@ async def test_the_room_counts_a_seat_at_its_browsers_address_only_with_the_secr
     assert await failed_login_from(relay.header(app[SEAT_SECRET], "192.0.2.44")) == "192.0.2.44"
     assert await failed_login_from(relay.header("a-guess", "192.0.2.45")) == "127.0.0.1"
     assert await failed_login_from({}) == "127.0.0.1"
+
+
+async def test_a_flood_of_new_tabs_gets_the_cap_in_processes_and_quick_refusals(tmp_path):
+    room = await seat_room(tmp_path, max_seats=5, per_address=2)
+    sessions = []
+    try:
+        async def claim_from(index: int) -> int:
+            from aiohttp import TCPConnector
+            session = ClientSession(connector=TCPConnector(local_addr=(f"127.0.0.{20 + index % 8}", 0)))
+            sessions.append(session)
+            async with session.post(f"{room.base}/seat/claim", json={"seat": new_seat()}) as reply:
+                return reply.status
+
+        statuses = await asyncio.gather(*(claim_from(i) for i in range(40)))  # 8 computers, 5 tabs each
+        assert statuses.count(200) == 5 and statuses.count(503) == 35
+        assert len(room.registry.seats) == 5
+        pids = [seat.process.pid for seat in room.registry.seats.values()]
+        assert all(alive(pid) for pid in pids)
+        by_address: dict[str, int] = {}
+        for seat in room.registry.seats.values():
+            by_address[seat.address] = by_address.get(seat.address, 0) + 1
+        assert max(by_address.values()) <= 2
+        # The room still answers its own students at once.
+        client = RoomClient(f"127.0.0.1:{room.server.port}", reconnect=False)
+        await asyncio.wait_for(client.connect(), 5)
+        await client.close()
+    finally:
+        for session in sessions:
+            await session.close()
+        await room.close()
