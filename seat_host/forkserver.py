@@ -18,9 +18,10 @@ import sys
 
 
 def serve(control_fd: int = 0) -> int:
-    from .seat import preload, run_from_stdin
+    from .seat import preload, run_from_stdin, warm_up
 
     preload()
+    warm_up()
     control = socket.socket(fileno=os.dup(control_fd))
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, control_fd)  # keep 0-2 taken, so a received descriptor is never numbered 0

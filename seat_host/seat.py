@@ -98,7 +98,28 @@ def preload() -> None:
     import room_client.client  # noqa: F401
     import room_client.journal  # noqa: F401
     import textual.widgets  # noqa: F401
-    from textual.widgets import Button, Input, Label, Static  # noqa: F401  (lazily loaded widgets)
+    from textual.widgets import Button, DataTable, Input, Label, Static  # noqa: F401  (lazily loaded widgets)
+
+
+def warm_up() -> None:
+    """One headless run of the app to its login screen, before any fork: Textual's lazy imports
+    and module-level caches (selectors, styles, Rich's) are filled once and shared by every
+    seat, instead of being built again in each of 30 seats starting at once."""
+    import tempfile
+
+    from student_tui.screens.login import LoginScreen
+
+    class Once(StudentApp):
+        def screen_shown(self, screen) -> None:
+            super().screen_shown(screen)
+            if isinstance(screen, LoginScreen):
+                self.call_after_refresh(self.exit)
+
+        def connect_to(self, address: str) -> None:
+            """No room to reach here."""
+
+    with tempfile.TemporaryDirectory() as folder:
+        Once(server="127.0.0.1:9", state_dir=Path(folder)).run(headless=True, size=(100, 30))
 
 
 def read_settings_line(fd: int = 0) -> dict:
