@@ -10,6 +10,7 @@ WebSocket client with a terminal emulator, pyte, reading what a browser would dr
 For each:
 1. N tabs opened at once: seconds until every tab shows the login screen (after one
    warm-up tab, so the fork server, or the OS cache for textual-serve, is ready);
+   (each tab is 150x45 cells, about a 1366x768 browser window at 16 px)
 2. memory: unique memory (USS) of each seat's process; the whole room as the sum of the
    proportional memory (PSS) of the server, the fork server and every seat;
 3. key → green: all N log in and take the test; each answers an item, moves on, and the time
@@ -28,6 +29,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -45,7 +47,6 @@ BIN = Path(sys.executable).parent
 LOGIN_SCREEN = "Тестке кіру"
 PALETTE = "Тапсырмалар:"
 KEYS = {"single": "b", "multiple": "a"}  # one key answers these; other kinds are skipped
-DRAWN = {"single": "( ) A.", "multiple": "[ ] A."}  # the answer widget is drawn, so it has the focus
 PAGE_DOWN = "\x1b[6~"
 
 
@@ -68,7 +69,7 @@ def wait_port(port: int, timeout: float = 30.0) -> None:
 # ---------------------------------------------------------------------------------- a tab
 
 class Tab:
-    def __init__(self, session: aiohttp.ClientSession, url: str, width: int = 110, height: int = 32):
+    def __init__(self, session: aiohttp.ClientSession, url: str, width: int = 150, height: int = 45):
         self.session, self.url = session, f"{url}?width={width}&height={height}"
         self.screen = pyte.Screen(width, height)
         self.stream = pyte.ByteStream(self.screen)
@@ -108,6 +109,11 @@ class Tab:
 
     async def keys(self, text: str) -> None:
         await self.ws.send_str(json.dumps(["stdin", text]))
+
+    def options_focused(self) -> bool:
+        """The options have the focus: the footer offers "⏎ Таңдау" (Choose). A key sent before
+        the focus arrives is lost, and the benchmark would wait for nothing."""
+        return "⏎ Таңдау" in self.screen.display[-1]
 
     def palette_colours(self) -> str:
         for row, line in enumerate(self.screen.display):
@@ -248,12 +254,20 @@ async def burst(system: System, count: int) -> tuple[list[Tab], list[float]]:
     return [tab for tab, _ in results], [seconds for _, seconds in results]
 
 
+def median(values: list[float], scale: float = 1.0) -> float | None:
+    return round(statistics.median(values) * scale, 1) if values else None
+
+
+def p95(values: list[float], scale: float = 1.0) -> float | None:
+    return round(sorted(values)[max(0, int(len(values) * 0.95) - 1)] * scale, 1) if values else None
+
+
 def memory(system: System) -> dict:
     seats = [p.memory_full_info() for p in system.seat_processes()]
     room = sum(p.memory_full_info().pss for p in system.room_processes())
     uss = sorted(m.uss / 2**20 for m in seats)
-    return {"seat_processes": len(seats), "uss_mb_median": round(statistics.median(uss), 1),
-            "uss_mb_max": round(uss[-1], 1), "room_pss_mb": round(room / 2**20, 1)}
+    return {"seat_processes": len(seats), "uss_mb_median": median(uss),
+            "uss_mb_max": round(uss[-1], 1) if uss else None, "room_pss_mb": round(room / 2**20, 1)}
 
 
 async def take_test(tab: Tab, login: dict, kinds: list[str], think: float, latencies: list[float]) -> str | None:
@@ -261,7 +275,7 @@ async def take_test(tab: Tab, login: dict, kinds: list[str], think: float, laten
     try:
         await answer_items(tab, login, kinds, think, latencies)
     except Exception as exc:  # a tab lost is a result too: counted, not a crash of the run
-        return f"{type(exc).__name__}: {str(exc)[:200]}"
+        return f"{type(exc).__name__}: {str(exc)[:8000]}"
     return None
 
 
@@ -285,7 +299,7 @@ async def answer_items(tab: Tab, login: dict, kinds: list[str], think: float, la
         await tab.shows(f"тапсырманың {number}-сі")
         await asyncio.sleep(think)  # the student reads the item (keys sent mid-change of item can be lost)
         if kind in KEYS:
-            await tab.shows(DRAWN[kind])
+            await tab.until(tab.options_focused)
             sent = time.perf_counter()
             await tab.keys(KEYS[kind])
             latencies.append(await tab.until(lambda n=number: tab.palette_green(n), 30) - sent)
@@ -309,8 +323,7 @@ async def measure(system: System, count: int, think: float) -> dict:
         lost = [failure for failure in failures if failure]
         result.update({"tabs_lost_while_answering": len(lost), "first_loss": lost[0] if lost else None,
                        "answers": len(latencies),
-                       "key_to_green_ms_median": round(statistics.median(latencies) * 1000, 1),
-                       "key_to_green_ms_p95": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1)})
+                       "key_to_green_ms_median": median(latencies, 1000), "key_to_green_ms_p95": p95(latencies, 1000)})
         testing = memory(system)
         result.update({"uss_mb_median_testing": testing["uss_mb_median"], "uss_mb_max_testing": testing["uss_mb_max"],
                        "room_pss_mb_testing": testing["room_pss_mb"], "seat_processes_testing": testing["seat_processes"]})
@@ -320,6 +333,14 @@ async def measure(system: System, count: int, think: float) -> dict:
         for session in system.sessions:
             await session.close()
     return result
+
+
+def targets_met(ours: dict) -> bool:
+    def within(key: str, limit: float) -> bool:
+        return ours.get(key) is not None and ours[key] <= limit
+    return (within("all_login_screens_s", 5) and within("uss_mb_max", 40) and within("uss_mb_max_testing", 40)
+            and within("room_pss_mb_testing", 1536) and within("key_to_green_ms_p95", 150)
+            and ours.get("tabs_lost_while_answering") == 0)
 
 
 def run(kind, count: int, think: float) -> dict:
@@ -333,6 +354,7 @@ def run(kind, count: int, think: float) -> dict:
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still stop the servers (finally)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seats", type=int, default=30)
     parser.add_argument("--think", type=float, default=1.0, help="seconds a student reads an item before answering")
@@ -341,12 +363,13 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     ours = run(Ours, args.seats, args.think)
     print(json.dumps({"ours": ours}, ensure_ascii=False), file=sys.stderr, flush=True)
+    load_between = os.getloadavg()[0]
     baseline = run(TextualServe, args.seats, args.think)
     report = {"machine": {"cpus": os.cpu_count(), "load_avg_1min_before": round(load_before, 2),
+                          "load_avg_1min_between": round(load_between, 2),
                           "load_avg_1min_after": round(os.getloadavg()[0], 2)},
               "ours": ours, "textual_serve": baseline,
-              "targets_met": ours["all_login_screens_s"] <= 5 and max(ours["uss_mb_max"], ours["uss_mb_max_testing"]) <= 40
-              and ours["room_pss_mb_testing"] <= 1536 and ours["key_to_green_ms_p95"] <= 150}
+              "targets_met": targets_met(ours)}
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:
