@@ -95,7 +95,7 @@ def preload() -> None:
     for package in (student_tui.screens, student_tui.widgets):
         for module in pkgutil.iter_modules(package.__path__):
             importlib.import_module(f"{package.__name__}.{module.name}")
-    import room_client.client  # noqa: F401
+    import room_client.student  # noqa: F401
     import room_client.journal  # noqa: F401
     import textual.widgets  # noqa: F401
     from textual.widgets import Button, DataTable, Input, Label, Static  # noqa: F401  (lazily loaded widgets)

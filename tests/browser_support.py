@@ -137,6 +137,14 @@ class Tab:
             self.page.wait_for_timeout(50)  # lets Playwright deliver the frames (not a sleep for a result)
         raise AssertionError(f"{'still' if gone else 'never'} on the screen: {pattern!r}\n{self.text()}")
 
+    def until(self, condition, what: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            self.page.wait_for_timeout(50)
+        raise AssertionError(f"never came: {what}\n{self.text()}")
+
     def background_of(self, text: str) -> str:
         """The background colour (hex) of the first cell where `text` starts on the screen."""
         for row, line in enumerate(self.screen.display):

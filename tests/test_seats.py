@@ -15,7 +15,7 @@ from aiohttp import ClientSession, WSMsgType
 from aiohttp.test_utils import TestServer
 
 from conftest import db_rows, free_port, make_room, wait_until
-from room_client.client import RoomClient, ServerError
+from room_client import ServerError, StudentClient
 from room_server.seats import relay
 from room_server.seats.registry import SeatLimits
 from room_server.seats.web import SEATS, SeatOptions
@@ -222,7 +222,7 @@ async def test_the_room_counts_a_seat_at_its_browsers_address_only_with_the_secr
     login = seats.room.logins[0]["login"]
 
     async def failed_login_from(headers: dict) -> str:
-        client = RoomClient(address, reconnect=False, headers=headers)
+        client = StudentClient(address, reconnect=False, headers=headers)
         await client.connect()
         with pytest.raises(ServerError):
             await client.login(login, "wrong", "pc")
@@ -256,7 +256,7 @@ async def test_a_flood_of_new_tabs_gets_the_cap_in_processes_and_quick_refusals(
             by_address[seat.address] = by_address.get(seat.address, 0) + 1
         assert max(by_address.values()) <= 2
         # The room still answers its own students at once.
-        client = RoomClient(f"127.0.0.1:{room.server.port}", reconnect=False)
+        client = StudentClient(f"127.0.0.1:{room.server.port}", reconnect=False)
         await asyncio.wait_for(client.connect(), 5)
         await client.close()
     finally:
