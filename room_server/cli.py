@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--lang", choices=["kk", "ru", "en"], help="the sheet's language (default: the room's)")
     results.set_defaults(run=cmd_results)
 
+    kit = sub.add_parser("kit", help="the offline kit that installs the student app on computers without internet")
+    kit.add_argument("--to", required=True, help="a new or empty folder (e.g. on a USB stick)")
+    kit.add_argument("--wheels", help="a folder of wheels to build from instead of the package registry")
+    kit.add_argument("--target", action="append", choices=["windows", "linux"], help="only this system (repeat)")
+    kit.add_argument("--python", action="append", choices=["3.11", "3.12", "3.13"], help="only this Python (repeat)")
+    kit.set_defaults(run=cmd_kit)
+
     verify = sub.add_parser("verify", help="check a results bundle against its manifest and signature")
     verify.add_argument("bundle")
     verify.add_argument("--fingerprint", action="append", default=[],
@@ -291,6 +298,11 @@ def cmd_export(args) -> int:
 def cmd_results(args) -> int:
     from . import paperwork
     return paperwork.cli_results(_check_room(args.data, args.stream), Path(args.out), args.lang)
+
+
+def cmd_kit(args) -> int:
+    from .kit import cli_kit
+    return cli_kit(Path(args.to), Path(args.wheels) if args.wheels else None, args.target, args.python)
 
 
 def cmd_verify(args) -> int:

@@ -506,7 +506,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--server", help="the room's address HOST:PORT (skips the search on the network)")
     parser.add_argument("--lang", choices=["kk", "ru", "en"], help="the interface language (kept for next time)")
     parser.add_argument("--state-dir", help="where this computer keeps the address, language, journal and log")
+    parser.add_argument("--version", action="version", version=f"student-tui {installed_version()}")
     return parser
+
+
+def installed_version() -> str:
+    """The version of whichever distribution installed the app (the student's own, or the full one)."""
+    from importlib import metadata
+    for name in ("synaq-student", "synaq"):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
