@@ -83,6 +83,7 @@ def test_a_student_takes_the_test_in_a_browser_and_a_reload_keeps_everything(dem
         tab.wait("Сақталды")
         tab.press("PageDown")
         tab.wait(r"тапсырманың 2-сі")
+        tab.wait(r"\[ \] A\.")  # item 2 (multiple choice) drawn
         tab.until(lambda: greenish(tab.palette_background(1)), "item 1 green in the palette")
         assert not greenish(tab.palette_background(3))
         student_id = db_rows(data, "SELECT id FROM students WHERE login = ?", (row["login"],))[0]["id"]
@@ -93,6 +94,7 @@ def test_a_student_takes_the_test_in_a_browser_and_a_reload_keeps_everything(dem
         # Reload: the same seat, the same process and screen; no second login, no approval.
         page.reload()
         tab.wait(r"тапсырманың 2-сі")
+        tab.wait(r"\[ \] A\.")
         tab.until(lambda: greenish(tab.palette_background(1)), "item 1 still green after the reload")
         assert "Тестке кіру" not in tab.text()
 
