@@ -76,12 +76,19 @@ class Tab:
         self.ws = None
         self._waiters: list[tuple[callable, asyncio.Future]] = []
         self.resent = 0  # PageDowns sent again because the first was not acted on
+        self.closed_code: int | None = None  # why the socket ended: 4002 seat ended, 1006 no close frame
 
     async def open(self) -> None:
         self.ws = await self.session.ws_connect(self.url, max_msg_size=0)
         asyncio.create_task(self._read())
 
     async def _read(self) -> None:
+        try:
+            await self._frames()
+        finally:
+            self.closed_code = self.ws.close_code
+
+    async def _frames(self) -> None:
         async for frame in self.ws:
             if frame.type == aiohttp.WSMsgType.BINARY:
                 self.stream.feed(frame.data)
@@ -276,7 +283,7 @@ async def take_test(tab: Tab, login: dict, kinds: list[str], think: float, laten
     try:
         await answer_items(tab, login, kinds, think, latencies)
     except Exception as exc:  # a tab lost is a result too: counted, not a crash of the run
-        return f"{type(exc).__name__}: {str(exc)[:8000]}"
+        return f"socket close code {tab.closed_code}; {type(exc).__name__}: {str(exc)[:8000]}"
     return None
 
 
@@ -335,6 +342,7 @@ async def measure(system: System, count: int, think: float) -> dict:
         failures = await asyncio.gather(*(take_test(tab, row, kinds, think, latencies) for tab, row in zip(tabs, kk)))
         latencies.sort()
         lost = [failure for failure in failures if failure]
+        result["close_codes_of_lost_tabs"] = sorted({failure.split(";")[0] for failure in lost})
         result.update({"page_downs_resent": sum(tab.resent for tab in tabs), "tabs_lost_while_answering": len(lost), "first_loss": lost[0] if lost else None,
                        "answers": len(latencies),
                        "key_to_green_ms_median": median(latencies, 1000), "key_to_green_ms_p95": p95(latencies, 1000)})
