@@ -15,11 +15,10 @@ from room_protocol import ErrorCode, ProtocolError
 
 from . import day as day_rules
 from . import handlers  # noqa: F401 — registers every message's handler
-from . import ticker
+from . import origin, ticker
 from .connection import MAX_ERRORS, Addresses, Connection, handle_frame
 from .handlers.session import disconnected
 from .room import Room
-from .seats import relay
 from .storage import Database
 from .storage.readonly import room_facts
 
@@ -40,7 +39,7 @@ SERVED = web.AppKey("served", Served)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
 ADDRESS = web.AppKey("address", str)
 ADDRESSES = web.AppKey("addresses", Addresses)
-SEAT_SECRET = web.AppKey("seat_secret", str)  # made per run; see seats/relay.py
+SEAT_SECRET = web.AppKey("seat_secret", str)  # made per run; see origin.py
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
@@ -50,9 +49,10 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     served = request.app[SERVED]
     room = served.room
-    conn = Connection(ws, relay.peer_address(request, request.app[SEAT_SECRET]))
+    source = origin.origin(request.remote, request.headers.get(origin.HEADER), request.app[SEAT_SECRET])
+    conn = Connection(ws, source.address, trusted=source.trusted)
     addresses = request.app[ADDRESSES]
-    if served.switching or not addresses.admit(conn.address):
+    if served.switching or not addresses.admit(conn):
         reason = "another stream is opening" if served.switching else "too many connections from this computer"
         await ws.send_bytes(p.encode(p.Error(ErrorCode.BUSY, reason, retry_after_s=1.0 if served.switching else 5.0)))
         await ws.close(code=WSCloseCode.TRY_AGAIN_LATER)
@@ -76,7 +76,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 await conn.drained()
     finally:
         served.connections.discard(conn)
-        addresses.left(conn.address)
+        addresses.left(conn)
         disconnected(room, conn)
         # Answers that arrived before the connection ended are still saved (at most 64 of
         # them): a frame received is a request made. Only their acks have nobody to go to.
@@ -210,7 +210,7 @@ def create_app(data_dir: Path, address: str = "", seats=None) -> web.Application
     app[SOCKETS] = weakref.WeakSet()
     app[ADDRESSES] = Addresses()
     app[SERVED] = Served()
-    app[SEAT_SECRET] = relay.new_secret()
+    app[SEAT_SECRET] = origin.new_secret()
     app.router.add_get(p.WS_PATH, websocket)
     app.cleanup_ctx.append(room_context)
     if seats is not None:

@@ -38,7 +38,8 @@ log = logging.getLogger("synaq.room")
 class Peer(Protocol):
     """A live connection as the room sees it."""
 
-    address: str
+    address: str  # the computer, as origin.py decided it (a browser seat: the browser's)
+    trusted: bool  # the laptop itself
 
     def send(self, msg: p.Message, re: int | None = None) -> None: ...
     def close_soon(self, code: str, reason: str) -> None: ...

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from conftest import db_rows, free_port, make_room, wait_until
 from room_client import ServerError, StudentClient
-from room_server.seats import relay
+from room_server import origin
 from room_server.seats.registry import SeatLimits
 from room_server.seats.web import SEATS, SeatOptions
 
@@ -230,8 +230,8 @@ async def test_the_room_counts_a_seat_at_its_browsers_address_only_with_the_secr
         rows = db_rows(seats.room.dir, "SELECT data FROM audit WHERE kind = 'login_failed' ORDER BY id DESC LIMIT 1")
         return json.loads(rows[0]["data"])["address"]
 
-    assert await failed_login_from(relay.header(app[SEAT_SECRET], "192.0.2.44")) == "192.0.2.44"
-    assert await failed_login_from(relay.header("a-guess", "192.0.2.45")) == "127.0.0.1"
+    assert await failed_login_from(origin.header(app[SEAT_SECRET], "192.0.2.44")) == "192.0.2.44"
+    assert await failed_login_from(origin.header("a-guess", "192.0.2.45")) == "127.0.0.1"
     assert await failed_login_from({}) == "127.0.0.1"
 
 

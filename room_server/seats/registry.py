@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import relay
+from .. import origin
 from .launcher import make_launcher
 from .seat import Seat
 
@@ -98,7 +98,7 @@ class SeatRegistry:
                 process = await self.launcher.new_process()
                 await seat.start(process, {
                     "state_dir": str(seat.state_dir), "server": self.room_address,
-                    "headers": relay.header(self.secret, address), "width": 80, "height": 24})
+                    "headers": origin.header(self.secret, address), "width": 80, "height": 24})
         except Exception:
             self.seats.pop(seat_id, None)
             raise

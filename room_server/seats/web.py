@@ -15,6 +15,7 @@ from pathlib import Path
 
 from aiohttp import WSMsgType, web
 
+from .. import origin
 from . import page
 from .registry import SEAT_ID, Refused, SeatLimits, SeatRegistry
 from .seat import close_tab
@@ -79,7 +80,7 @@ async def asset(request: web.Request) -> web.StreamResponse:
 
 
 def browser_address(request: web.Request) -> str:
-    return request.remote or "?"
+    return origin.normal(request.remote)
 
 
 async def claim(request: web.Request) -> web.Response:
