@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     printing.add_argument("--data", required=True)
     _stream_arg(printing)
     printing.add_argument("--out", required=True)
+    printing.add_argument("--browser-address", metavar="HOST:PORT",
+                          help="slips: also print where browsers open a seat (the console's Print adds the running "
+                               "server's by itself)")
     printing.set_defaults(run=cmd_print)
 
     export = sub.add_parser("export", help="write the signed results bundle (e.g. to a USB stick)")
@@ -249,7 +252,8 @@ async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, 
           f"grade {room.meta.get('grade')}, {len(room.students)} students.", flush=True)
     print("Students connect to: " + "  ".join(addresses), flush=True)
     if browser:
-        print("Browser seats open: " + "  ".join(f"http://{address}/" for address in addresses), flush=True)
+        from .seats.web import page_url
+        print("Browser seats open: " + "  ".join(page_url(address) for address in addresses), flush=True)
     print(f"Proctor key: {read_proctor_key(data_dir)}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -287,7 +291,14 @@ def cmd_demo(args) -> int:
 
 def cmd_print(args) -> int:
     from . import paperwork
-    return paperwork.cli_print(_check_room(args.data, args.stream), args.what, Path(args.out))
+    browser_url = ""
+    if args.browser_address:
+        from .seats.web import page_url
+        try:
+            browser_url = page_url(args.browser_address)
+        except ValueError as exc:
+            raise UserError(f"--browser-address: {exc}") from None
+    return paperwork.cli_print(_check_room(args.data, args.stream), args.what, Path(args.out), browser_url=browser_url)
 
 
 def cmd_export(args) -> int:

@@ -82,6 +82,7 @@ class Room:
         self.responded: set[str] = set()  # respondents whose sealed questionnaire response is kept
         self.removed_login_tries: set[int] = set()  # removed students whose slip was tried again
         self.address = ""
+        self.browser_url = ""  # http://HOST:PORT/ while browser seats are served (printed on the slips)
         self.dirty_seats: set[int] = set()
         self.rng = random.Random()
         self._tasks: list[asyncio.Task] = []

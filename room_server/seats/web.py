@@ -41,6 +41,15 @@ class SeatOptions:
     limit_changes: dict = field(default_factory=dict)
 
 
+def page_url(address: str) -> str:
+    """The address a browser opens for a seat, from the room's HOST:PORT (printed by `serve`
+    and on the login slips). Raises ValueError for what is not HOST:PORT."""
+    host, _, port = address.strip().rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c in host for c in "/ @?#"):
+        raise ValueError(f"{address!r} is not HOST:PORT (like 192.168.1.10:8765)")
+    return f"http://{host}:{port}/"
+
+
 def static_folder() -> Path:
     return Path(str(resources.files("textual_serve") / "static"))
 
@@ -53,6 +62,8 @@ def setup(app: web.Application, options: SeatOptions, served_key, secret_key) ->
                                 launcher=options.launcher)
         await registry.start()
         app[SEATS] = registry
+        if room.address:  # the console's Print puts it on the login slips
+            room.browser_url = page_url(room.address)
         try:
             yield
         finally:
