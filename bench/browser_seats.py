@@ -18,6 +18,8 @@ For each:
    acknowledgement) is measured; `--think` seconds between a student's answers.
 Targets (ours): all N login screens within 5 s; USS per seat <= 40 MB; room <= 1.5 GB;
 key → green p95 <= 150 ms.
+Where the time goes (seat_costs.py): CPU seconds of each part in the burst and while
+answering, the benchmark's own event-loop lag, and key → green split at the server's commit.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from pathlib import Path
 import aiohttp
 import psutil
 import pyte
+
+from seat_costs import CpuMeter, LoopLag, split_at_commit
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -77,6 +81,7 @@ class Tab:
         self._waiters: list[tuple[callable, asyncio.Future]] = []
         self.resent = 0  # PageDowns sent again because the first was not acted on
         self.closed_code: int | None = None  # why the socket ended: 4002 seat ended, 1006 no close frame
+        self.answered: list[tuple[float, float]] = []  # (key sent, green seen), wall-clock seconds
 
     async def open(self) -> None:
         self.ws = await self.session.ws_connect(self.url, max_msg_size=0)
@@ -180,6 +185,10 @@ class System:
     def seat_processes(self) -> list[psutil.Process]:
         raise NotImplementedError
 
+    def parts(self) -> dict[str, list[psutil.Process]]:
+        """The system's processes by part, for the CPU it uses."""
+        raise NotImplementedError
+
     def room_processes(self) -> list[psutil.Process]:
         everything = []
         for proc in self.procs:
@@ -218,6 +227,10 @@ class Ours(System):
         return [p for p in self.room_processes() if "seat_host" in " ".join(p.cmdline()) and
                 not (p.ppid() == room and p.cmdline()[-1] == "forkserver")]
 
+    def parts(self) -> dict[str, list[psutil.Process]]:
+        root = psutil.Process(self.procs[0].pid)  # the room and the bridge: one process
+        return {"room_and_bridge": [root], "fork_server_and_seats": root.children(recursive=True)}
+
 
 class TextualServe(System):
     name = "textual-serve 1.1.3, run plainly"
@@ -244,14 +257,19 @@ class TextualServe(System):
         return [p for p in self.room_processes() if "student-tui" in " ".join(p.cmdline()) and
                 p.name() not in ("sh", "dash", "bash")]
 
+    def parts(self) -> dict[str, list[psutil.Process]]:
+        room, serve = (psutil.Process(proc.pid) for proc in self.procs)
+        return {"room": [room], "textual_serve": [serve], "seats": serve.children(recursive=True)}
+
 
 # ---------------------------------------------------------------------------------- the measures
 
-async def burst(system: System, count: int) -> tuple[list[Tab], list[float]]:
+async def burst(system: System, count: int, measuring) -> tuple[list[Tab], list[float]]:
     warm = await system.new_tab(system.session(200))
     await warm.shows(LOGIN_SCREEN)
     await warm.ws.close()
     sessions = [system.session(index) for index in range(count)]
+    measuring()  # from here: the burst only, not the warm-up tab
     started = time.perf_counter()
 
     async def one(session) -> tuple[Tab, float]:
@@ -278,16 +296,16 @@ def memory(system: System) -> dict:
             "uss_mb_max": round(uss[-1], 1) if uss else None, "room_pss_mb": round(room / 2**20, 1)}
 
 
-async def take_test(tab: Tab, login: dict, kinds: list[str], think: float, latencies: list[float]) -> str | None:
-    """Runs one student through the first subject; returns why it stopped early, or None."""
+async def run_step(tab: Tab, step) -> str | None:
+    """Runs one step of a student's test; returns why the tab stopped early, or None."""
     try:
-        await answer_items(tab, login, kinds, think, latencies)
+        await step
     except Exception as exc:  # a tab lost is a result too: counted, not a crash of the run
         return f"socket close code {tab.closed_code}; {type(exc).__name__}: {str(exc)[:8000]}"
     return None
 
 
-async def answer_items(tab: Tab, login: dict, kinds: list[str], think: float, latencies: list[float]) -> None:
+async def start_test(tab: Tab, login: dict) -> None:
     await tab.keys(login["login"])
     await tab.shows(login["login"])
     await asyncio.sleep(0.2)  # a person's pace: the focus moves before the next key
@@ -303,14 +321,18 @@ async def answer_items(tab: Tab, login: dict, kinds: list[str], think: float, la
     await tab.shows("Енді «Тестілеуді бастау» батырмасын басыңыз")
     await tab.keys("\r")
     await tab.shows(PALETTE)
+
+
+async def answer_items(tab: Tab, kinds: list[str], think: float, latencies: list[float]) -> None:
     for number, kind in enumerate(kinds, 1):
         await tab.shows(f"тапсырманың {number}-сі")
         await asyncio.sleep(think)  # the student reads the item (keys sent mid-change of item can be lost)
         if kind in KEYS:
             await tab.until(tab.options_focused)
-            sent = time.perf_counter()
+            sent, sent_wall = time.perf_counter(), time.time()
             await tab.keys(KEYS[kind])
             latencies.append(await tab.until(lambda n=number: tab.palette_green(n), 30) - sent)
+            tab.answered.append((sent_wall, sent_wall + latencies[-1]))
             await asyncio.sleep(think / 2)
         if number < len(kinds):
             await next_item(tab, number + 1)
@@ -332,14 +354,23 @@ async def next_item(tab: Tab, number: int) -> None:
 async def measure(system: System, count: int, think: float) -> dict:
     from content.loader import shipped_pack
     kinds = [item.kind for item in shipped_pack(9, "kk").variant("A").subjects[0].items]
+    meter, lag = CpuMeter(system.parts), LoopLag()
     try:
-        tabs, seconds = await burst(system, count)
+        tabs, seconds = await burst(system, count, lambda: (meter.start(), lag.start()))
+        costs = {"burst": {**meter.stop(), "benchmark_loop_lag": lag.stop()}}
         result = {"tabs": count, "all_login_screens_s": round(max(seconds), 2),
                   "median_login_screen_s": round(statistics.median(seconds), 2)}
         result.update(memory(system))
         latencies: list[float] = []
         kk = [row for row in system.logins if row["login"]][:count]
-        failures = await asyncio.gather(*(take_test(tab, row, kinds, think, latencies) for tab, row in zip(tabs, kk)))
+        failures = await asyncio.gather(*(run_step(tab, start_test(tab, row)) for tab, row in zip(tabs, kk)))
+        meter.start()  # from here on, only answering (the logins' password checks are not in it)
+        lag.start()
+        failures += await asyncio.gather(*(run_step(tab, answer_items(tab, kinds, think, latencies))
+                                           for tab, failure in zip(tabs, failures) if not failure))
+        costs["answering"] = {**meter.stop(), "benchmark_loop_lag": lag.stop(),
+                              **split_at_commit(system.folder / "room",
+                                                {row["login"]: tab.answered for tab, row in zip(tabs, kk)})}
         latencies.sort()
         lost = [failure for failure in failures if failure]
         result["close_codes_of_lost_tabs"] = sorted({failure.split(";")[0] for failure in lost})
@@ -348,7 +379,8 @@ async def measure(system: System, count: int, think: float) -> dict:
                        "key_to_green_ms_median": median(latencies, 1000), "key_to_green_ms_p95": p95(latencies, 1000)})
         testing = memory(system)
         result.update({"uss_mb_median_testing": testing["uss_mb_median"], "uss_mb_max_testing": testing["uss_mb_max"],
-                       "room_pss_mb_testing": testing["room_pss_mb"], "seat_processes_testing": testing["seat_processes"]})
+                       "room_pss_mb_testing": testing["room_pss_mb"], "seat_processes_testing": testing["seat_processes"],
+                       "where_the_time_goes": costs})
         for tab in tabs:
             await tab.ws.close()
     finally:
