@@ -39,6 +39,7 @@ SERVED = web.AppKey("served", Served)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
 ADDRESS = web.AppKey("address", str)
 ADDRESSES = web.AppKey("addresses", Addresses)
+BROWSER_URL = web.AppKey("browser_url", str)  # where browsers open a seat ("" without browser seats)
 SEAT_SECRET = web.AppKey("seat_secret", str)  # made per run; see origin.py
 
 
@@ -91,7 +92,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def open_room(folder: Path, address: str) -> Room:
+async def open_room(folder: Path, address: str, browser_url: str = "") -> Room:
     database = await Database.open(folder)
     room = Room(database, folder)
     try:
@@ -101,6 +102,7 @@ async def open_room(folder: Path, address: str) -> Room:
         await database.close()
         raise
     room.address = address
+    room.browser_url = browser_url
     room.start_background(ticker.run)
     return room
 
@@ -116,7 +118,7 @@ async def room_context(app: web.Application):
     folder = app[DATA_DIR]
     served = app[SERVED]
     day = None if day_rules.is_room(folder) else LiveDay(app, folder)
-    served.room = await open_room(day_rules.room_folder(folder), app[ADDRESS])
+    served.room = await open_room(day_rules.room_folder(folder), app[ADDRESS], app[BROWSER_URL])
     try:
         if day is not None:
             await day.refresh()
@@ -171,7 +173,8 @@ class LiveDay:
             await close_room(served.room)
             day_rules.set_live(self.folder, number)
             self.number = number
-            served.room = await open_room(day_rules.stream_folder(self.folder, number), self.app[ADDRESS])
+            served.room = await open_room(day_rules.stream_folder(self.folder, number), self.app[ADDRESS],
+                                           self.app[BROWSER_URL])
             served.room.day = self
             await self.refresh()
         finally:
@@ -211,11 +214,13 @@ def create_app(data_dir: Path, address: str = "", seats=None) -> web.Application
     app[ADDRESSES] = Addresses()
     app[SERVED] = Served()
     app[SEAT_SECRET] = origin.new_secret()
+    app[BROWSER_URL] = ""
     app.router.add_get(p.WS_PATH, websocket)
     app.cleanup_ctx.append(room_context)
     if seats is not None:
         from .seats import web as seats_web
-        seats_web.setup(app, seats, SERVED, SEAT_SECRET)
+        app[BROWSER_URL] = seats_web.page_url_or_none(address) or ""
+        seats_web.setup(app, seats, SERVED, SEAT_SECRET, DATA_DIR)
     else:
         app.router.add_get("/", index)
     app.on_shutdown.append(close_sockets)

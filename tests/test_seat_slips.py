@@ -9,6 +9,8 @@ import re
 
 from pypdf import PdfReader
 
+import room_protocol as p
+from conftest import next_event
 from room_server.cli import main as cli_main
 from test_seats import seat_room
 
@@ -55,3 +57,38 @@ async def test_print_slips_from_the_command_line_with_the_browser_address(tmp_pa
     assert cli_main([*args, "--browser-address", "192.168.1.10"]) == 1  # no port
     assert "--browser-address: '192.168.1.10' is not HOST:PORT" in capsys.readouterr().err
     assert not out.exists()
+
+
+async def test_a_day_of_streams_keeps_its_seats_and_the_address_on_the_slips_across_a_switch(tmp_path):
+    from aiohttp.test_utils import TestServer
+
+    from conftest import LiveRoom, free_port
+    from room_client import ProctorClient
+    from room_server.app import create_app
+    from room_server.newroom import read_proctor_key
+    from room_server.seats.web import SEATS, SeatOptions
+    from test_streams import make_day
+
+    folder, nine, four = await make_day(tmp_path)  # stream 1: 4 students of grade 9; stream 2: 3 of grade 4
+    port = free_port()
+    server = TestServer(create_app(folder, f"127.0.0.1:{port}", seats=SeatOptions(room_address=f"127.0.0.1:{port}")),
+                        host="127.0.0.1", port=port)
+    await server.start_server()
+    live = LiveRoom(folder, read_proctor_key(folder), nine + four, server=server)
+    try:
+        registry = server.app[SEATS]
+        assert registry.folder == folder / "seats"  # the day's, not one stream's: a computer keeps its seat
+        assert registry.limits.max_seats == len(nine) + 5  # the largest stream's roster plus the margin
+        proctor = ProctorClient(live.address, live.key, reconnect=True)
+        live.clients.append(proctor)
+        await proctor.connect()
+        await proctor.watch()
+        await proctor.switch_stream(2)
+        await next_event(proctor, lambda e: isinstance(e, p.Room) and e.sitting.grade == 4, timeout=15)
+        await proctor.print("slips", str(tmp_path / "slips-4.pdf"))
+        text = slip_text(tmp_path / "slips-4.pdf")
+        assert urls(text) == [f"http://127.0.0.1:{port}/"] * len(four)
+        assert all(row["login"] in text for row in four) and not any(row["login"] in text for row in nine)
+    finally:
+        await live.close_clients()
+        await server.close()

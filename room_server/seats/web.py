@@ -50,20 +50,29 @@ def page_url(address: str) -> str:
     return f"http://{host}:{port}/"
 
 
+def page_url_or_none(address: str) -> str | None:
+    try:
+        return page_url(address)
+    except ValueError:
+        return None
+
+
 def static_folder() -> Path:
     return Path(str(resources.files("textual_serve") / "static"))
 
 
-def setup(app: web.Application, options: SeatOptions, served_key, secret_key) -> None:
+def setup(app: web.Application, options: SeatOptions, served_key, secret_key, data_dir_key) -> None:
+    """The seats of whatever the app serves: one room, or a day of streams (the seats' folder
+    is the served folder's, so a computer keeps its seat and device id from one stream to the
+    next; the cap counts the largest stream's roster)."""
     async def seats_context(app: web.Application):
         room = app[served_key].room
-        limits = options.limits or SeatLimits.for_roster(len(room.students), **options.limit_changes)
-        registry = SeatRegistry(room.data_dir / "seats", options.room_address, app[secret_key], limits,
+        students = max((stream.students for stream in room.day.streams(room)), default=0) if room.day else 0
+        limits = options.limits or SeatLimits.for_roster(max(students, len(room.students)), **options.limit_changes)
+        registry = SeatRegistry(app[data_dir_key] / "seats", options.room_address, app[secret_key], limits,
                                 launcher=options.launcher)
         await registry.start()
         app[SEATS] = registry
-        if room.address:  # the console's Print puts it on the login slips
-            room.browser_url = page_url(room.address)
         try:
             yield
         finally:
