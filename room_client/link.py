@@ -74,8 +74,10 @@ class RoomLink:
     role = "student"
 
     def __init__(self, address: str, *, key: str | None = None, reconnect: bool = True,
-                 client_name: str = CLIENT_NAME, local_address: str | None = None):
+                 client_name: str = CLIENT_NAME, local_address: str | None = None,
+                 headers: dict[str, str] | None = None):
         self.url = parse_address(address)
+        self.headers = dict(headers or {})  # sent with the WebSocket handshake (a browser seat's relay)
         self.address = address
         self.key = key
         self.reconnect = reconnect
@@ -104,7 +106,7 @@ class RoomLink:
             # Bounded: a link that silently drops packets would otherwise hold a connect
             # attempt for minutes of TCP retries, long after the link came back.
             self._ws = await asyncio.wait_for(
-                self._session.ws_connect(self.url, heartbeat=p.HEARTBEAT_S, timeout=aiohttp.ClientWSTimeout(ws_close=2),
+                self._session.ws_connect(self.url, headers=self.headers, heartbeat=p.HEARTBEAT_S, timeout=aiohttp.ClientWSTimeout(ws_close=2),
                                          max_msg_size=4 * 1024 * 1024, autoping=True), timeout)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
             raise Offline(f"cannot reach the room at {self.address} ({exc.__class__.__name__})") from None

@@ -89,8 +89,10 @@ class StudentClient(RoomLink):
     role = "student"
 
     def __init__(self, address: str, *, journal_dir: Path | None = None, reconnect: bool = True,
-                 client_name: str = "synaq-client/1", local_address: str | None = None):
-        super().__init__(address, reconnect=reconnect, client_name=client_name, local_address=local_address)
+                 client_name: str = "synaq-client/1", local_address: str | None = None,
+                 headers: dict[str, str] | None = None):
+        super().__init__(address, reconnect=reconnect, client_name=client_name, local_address=local_address,
+                         headers=headers)
         self.journal_dir = Path(journal_dir) if journal_dir is not None else None
         self.journal: Journal | None = None
         self.clock = AttemptClock()

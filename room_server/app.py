@@ -15,7 +15,7 @@ from room_protocol import ErrorCode, ProtocolError
 
 from . import day as day_rules
 from . import handlers  # noqa: F401 — registers every message's handler
-from . import ticker
+from . import origin, ticker
 from .connection import MAX_ERRORS, Addresses, Connection, handle_frame
 from .handlers.session import disconnected
 from .room import Room
@@ -39,6 +39,8 @@ SERVED = web.AppKey("served", Served)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
 ADDRESS = web.AppKey("address", str)
 ADDRESSES = web.AppKey("addresses", Addresses)
+BROWSER_URL = web.AppKey("browser_url", str)  # where browsers open a seat ("" without browser seats)
+SEAT_SECRET = web.AppKey("seat_secret", str)  # made per run; see origin.py
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
@@ -48,9 +50,10 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     served = request.app[SERVED]
     room = served.room
-    conn = Connection(ws, request.remote or "?")
+    source = origin.origin(request.remote, request.headers.get(origin.HEADER), request.app[SEAT_SECRET])
+    conn = Connection(ws, source.address, trusted=source.trusted)
     addresses = request.app[ADDRESSES]
-    if served.switching or not addresses.admit(conn.address):
+    if served.switching or not addresses.admit(conn):
         reason = "another stream is opening" if served.switching else "too many connections from this computer"
         await ws.send_bytes(p.encode(p.Error(ErrorCode.BUSY, reason, retry_after_s=1.0 if served.switching else 5.0)))
         await ws.close(code=WSCloseCode.TRY_AGAIN_LATER)
@@ -74,7 +77,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 await conn.drained()
     finally:
         served.connections.discard(conn)
-        addresses.left(conn.address)
+        addresses.left(conn)
         disconnected(room, conn)
         # Answers that arrived before the connection ended are still saved (at most 64 of
         # them): a frame received is a request made. Only their acks have nobody to go to.
@@ -89,7 +92,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def open_room(folder: Path, address: str) -> Room:
+async def open_room(folder: Path, address: str, browser_url: str = "") -> Room:
     database = await Database.open(folder)
     room = Room(database, folder)
     try:
@@ -99,6 +102,7 @@ async def open_room(folder: Path, address: str) -> Room:
         await database.close()
         raise
     room.address = address
+    room.browser_url = browser_url
     room.start_background(ticker.run)
     return room
 
@@ -114,7 +118,7 @@ async def room_context(app: web.Application):
     folder = app[DATA_DIR]
     served = app[SERVED]
     day = None if day_rules.is_room(folder) else LiveDay(app, folder)
-    served.room = await open_room(day_rules.room_folder(folder), app[ADDRESS])
+    served.room = await open_room(day_rules.room_folder(folder), app[ADDRESS], app[BROWSER_URL])
     try:
         if day is not None:
             await day.refresh()
@@ -169,7 +173,8 @@ class LiveDay:
             await close_room(served.room)
             day_rules.set_live(self.folder, number)
             self.number = number
-            served.room = await open_room(day_rules.stream_folder(self.folder, number), self.app[ADDRESS])
+            served.room = await open_room(day_rules.stream_folder(self.folder, number), self.app[ADDRESS],
+                                           self.app[BROWSER_URL])
             served.room.day = self
             await self.refresh()
         finally:
@@ -200,15 +205,23 @@ async def index(request: web.Request) -> web.Response:
     return web.Response(text="Synaq room server. Students connect with student-tui.\n")
 
 
-def create_app(data_dir: Path, address: str = "") -> web.Application:
+def create_app(data_dir: Path, address: str = "", seats=None) -> web.Application:
+    """`seats`: a `seats.web.SeatOptions` to serve the student app to browsers at `/`."""
     app = web.Application()
     app[DATA_DIR] = Path(data_dir)
     app[ADDRESS] = address
     app[SOCKETS] = weakref.WeakSet()
     app[ADDRESSES] = Addresses()
     app[SERVED] = Served()
+    app[SEAT_SECRET] = origin.new_secret()
+    app[BROWSER_URL] = ""
     app.router.add_get(p.WS_PATH, websocket)
-    app.router.add_get("/", index)
     app.cleanup_ctx.append(room_context)
+    if seats is not None:
+        from .seats import web as seats_web
+        app[BROWSER_URL] = seats_web.page_url_or_none(address) or ""
+        seats_web.setup(app, seats, SERVED, SEAT_SECRET, DATA_DIR)
+    else:
+        app.router.add_get("/", index)
     app.on_shutdown.append(close_sockets)
     return app

@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     printing.add_argument("--data", required=True)
     _stream_arg(printing)
     printing.add_argument("--out", required=True)
+    printing.add_argument("--browser-address", metavar="HOST:PORT",
+                          help="slips: also print where browsers open a seat (the console's Print adds the running "
+                               "server's by itself)")
     printing.set_defaults(run=cmd_print)
 
     export = sub.add_parser("export", help="write the signed results bundle (e.g. to a USB stick)")
@@ -107,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--out", required=True, help="the .xlsx file to write")
     results.add_argument("--lang", choices=["kk", "ru", "en"], help="the sheet's language (default: the room's)")
     results.set_defaults(run=cmd_results)
+
+    kit = sub.add_parser("kit", help="the offline kit that installs the student app on computers without internet")
+    kit.add_argument("--to", required=True, help="a new or empty folder (e.g. on a USB stick)")
+    kit.add_argument("--wheels", help="a folder of wheels to build from instead of the package registry")
+    kit.add_argument("--target", action="append", choices=["windows", "linux"], help="only this system (repeat)")
+    kit.add_argument("--python", action="append", choices=["3.11", "3.12", "3.13"], help="only this Python (repeat)")
+    kit.set_defaults(run=cmd_kit)
 
     verify = sub.add_parser("verify", help="check a results bundle against its manifest and signature")
     verify.add_argument("bundle")
@@ -126,6 +136,10 @@ def _server_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="0.0.0.0", help="the address to listen on (default: every interface)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--no-zeroconf", action="store_true", help="do not advertise (typed address only)")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="do not serve the student app to browsers at http://HOST:PORT/")
+    parser.add_argument("--max-browser-seats", type=int, default=None,
+                        help="browser seats at once (default: the roster plus a fifth, at least 5 more)")
 
 
 def cmd_init(args) -> int:
@@ -191,10 +205,20 @@ def cmd_serve(args) -> int:
     data = Path(args.data)
     os.umask(0o077)  # whatever the server writes (the database's files, prints, exports) is the owner's
     make_private(data)
-    return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf))
+    return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf,
+                             browser=not args.no_browser, max_seats=args.max_browser_seats))
 
 
-async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, ready=None) -> int:
+def seat_options(host: str, port: int, max_seats: int | None = None):
+    """Browser seats' processes run here and reach the room over loopback (or the one address bound)."""
+    from .seats.web import SeatOptions
+    local = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    changes = {"max_seats": max_seats} if max_seats else {}
+    return SeatOptions(room_address=f"[{local}]:{port}" if ":" in local else f"{local}:{port}", limit_changes=changes)
+
+
+async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, ready=None,
+                browser: bool = True, max_seats: int | None = None) -> int:
     from aiohttp import web
 
     from .app import SERVED, create_app
@@ -202,7 +226,7 @@ async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, 
     from .newroom import read_proctor_key
 
     addresses = room_addresses(host, port)
-    app = create_app(data_dir, addresses[0])
+    app = create_app(data_dir, addresses[0], seats=seat_options(host, port, max_seats) if browser else None)
     runner = web.AppRunner(app, handle_signals=False)
     try:
         await runner.setup()
@@ -227,6 +251,9 @@ async def serve(data_dir: Path, host: str, port: int, *, zeroconf: bool = True, 
     print(f"Synaq room server: school {room.meta.get('school') or '-'}, room {room.meta.get('room')}, "
           f"grade {room.meta.get('grade')}, {len(room.students)} students.", flush=True)
     print("Students connect to: " + "  ".join(addresses), flush=True)
+    if browser:
+        from .seats.web import page_url
+        print("Browser seats open: " + "  ".join(page_url(address) for address in addresses), flush=True)
     print(f"Proctor key: {read_proctor_key(data_dir)}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -258,12 +285,20 @@ def cmd_demo(args) -> int:
     print(f"Demo logins: {data / 'demo-logins.csv'}", flush=True)
     print(f"Questionnaires are sealed to a trial centre key; its private key is {data / 'demo-centre' / 'centre.key'}",
           flush=True)
-    return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf))
+    return asyncio.run(serve(data, args.host, args.port, zeroconf=not args.no_zeroconf, browser=not args.no_browser,
+                             max_seats=args.max_browser_seats))
 
 
 def cmd_print(args) -> int:
     from . import paperwork
-    return paperwork.cli_print(_check_room(args.data, args.stream), args.what, Path(args.out))
+    browser_url = ""
+    if args.browser_address:
+        from .seats.web import page_url
+        try:
+            browser_url = page_url(args.browser_address)
+        except ValueError as exc:
+            raise UserError(f"--browser-address: {exc}") from None
+    return paperwork.cli_print(_check_room(args.data, args.stream), args.what, Path(args.out), browser_url=browser_url)
 
 
 def cmd_export(args) -> int:
@@ -274,6 +309,11 @@ def cmd_export(args) -> int:
 def cmd_results(args) -> int:
     from . import paperwork
     return paperwork.cli_results(_check_room(args.data, args.stream), Path(args.out), args.lang)
+
+
+def cmd_kit(args) -> int:
+    from .kit import cli_kit
+    return cli_kit(Path(args.to), Path(args.wheels) if args.wheels else None, args.target, args.python)
 
 
 def cmd_verify(args) -> int:

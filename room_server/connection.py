@@ -7,8 +7,8 @@ limits (docs/protocol.md, "Frames"):
 - before logging in: at most 40 frames per connection, and the frames of all not-logged-in
   connections of one address share a budget, so floods of `login` frames cannot crowd out
   the room;
-- connections: at most 16 per address (the laptop itself, 127.0.0.1, excepted: the console,
-  the browser seats' bridge and local tools);
+- connections: at most 16 per address (the laptop itself excepted: the console and local
+  tools; a browser seat counts at its browser's address, see origin.py);
 - a client that does not read is dropped: 256 frames or 1 MiB queued, or one frame it has
   not taken in 10 s.
 """
@@ -28,7 +28,6 @@ from room_protocol import BAD_FRAME_CODES, ErrorCode, ProtocolError
 from .dispatch import Call, dispatch, prepare, run
 from .handlers.proctor import check_proctor_key
 from .handlers.session import seen
-from .logins import TRUSTED
 from .room import Room
 from .storage import now_ms
 
@@ -74,19 +73,27 @@ class TokenBucket:
 
 
 class Addresses:
-    """What one address may do, over all its connections."""
+    """What one address may do, over all its connections. The laptop's own connections
+    (`trusted`) are not counted at all: a browser on the laptop is counted at 127.0.0.1
+    like any other computer, without the console's connections in its count."""
 
     def __init__(self) -> None:
         self.connections: dict[str, int] = {}
         self.prelogin: dict[str, TokenBucket] = {}
 
-    def admit(self, address: str) -> bool:
-        if address not in TRUSTED and self.connections.get(address, 0) >= MAX_CONNECTIONS_PER_ADDRESS:
+    def admit(self, conn: "Connection") -> bool:
+        address = conn.address
+        if conn.trusted:
+            return True
+        if self.connections.get(address, 0) >= MAX_CONNECTIONS_PER_ADDRESS:
             return False
         self.connections[address] = self.connections.get(address, 0) + 1
         return True
 
-    def left(self, address: str) -> None:
+    def left(self, conn: "Connection") -> None:
+        if conn.trusted:
+            return
+        address = conn.address
         count = self.connections.get(address, 1) - 1
         if count <= 0:
             self.connections.pop(address, None)
@@ -94,24 +101,25 @@ class Addresses:
         else:
             self.connections[address] = count
 
-    def prelogin_wait(self, address: str) -> float:
+    def prelogin_wait(self, conn: "Connection") -> float:
         """How long this not-logged-in frame must wait for its address's budget. The reader
         waits that long before taking the frame in: a flood is slowed by TCP itself, at no
         cost to anyone else, instead of being answered frame by frame."""
-        if address in TRUSTED:
+        if conn.trusted:
             return 0.0
-        bucket = self.prelogin.get(address)
+        bucket = self.prelogin.get(conn.address)
         if bucket is None:
-            bucket = self.prelogin[address] = TokenBucket(ADDRESS_PRELOGIN_PER_S, ADDRESS_PRELOGIN_BURST)
+            bucket = self.prelogin[conn.address] = TokenBucket(ADDRESS_PRELOGIN_PER_S, ADDRESS_PRELOGIN_BURST)
         return bucket.reserve()
 
 
 class Connection:
     """The room's view of one peer (`room.Peer`)."""
 
-    def __init__(self, ws: web.WebSocketResponse, address: str):
+    def __init__(self, ws: web.WebSocketResponse, address: str, *, trusted: bool = False):
         self.ws = ws
-        self.address = address
+        self.address = address  # and `trusted`: as origin.py decided them, for every rule
+        self.trusted = trusted
         self.role: str | None = None
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=p.SEND_QUEUE_LIMIT)
         self.queued_bytes = 0
@@ -216,7 +224,7 @@ async def handle_frame(room: Room, conn: Connection, data: bytes, addresses: Add
         if not logged_in(room, conn):
             if conn.frames > MAX_FRAMES_BEFORE_LOGIN:
                 raise ProtocolError(ErrorCode.TOO_FAST, "log in first; the connection is closed", close=True)
-            wait = addresses.prelogin_wait(conn.address)
+            wait = addresses.prelogin_wait(conn)
             if wait > MAX_PRELOGIN_WAIT_S:
                 raise ProtocolError(ErrorCode.BUSY, "too many logins from this computer; wait", close=True,
                                     retry_after_s=MAX_PRELOGIN_WAIT_S)

@@ -30,14 +30,15 @@ class PaperworkError(Exception):
     """A form or bundle cannot be made; the message says why, for the administrator."""
 
 
-def make_pdf(data_dir: Path, what: str) -> bytes:
-    """The PDF for one of WHAT (blocking)."""
+def make_pdf(data_dir: Path, what: str, browser_url: str = "") -> bytes:
+    """The PDF for one of WHAT (blocking); `browser_url`: where browser seats open, for the
+    students' slips."""
     if what not in WHAT:
         raise PaperworkError(f"cannot print {what!r}: choose one of {', '.join(WHAT)}")
     try:
         snap = read_snapshot(data_dir)
         if what == "slips":
-            return slips_pdf(snap, _slips(Path(data_dir) / SLIPS_FILE))
+            return slips_pdf(snap, _slips(Path(data_dir) / SLIPS_FILE), browser_url)
         if what == "staff":
             return staff_slips_pdf(snap, _slips(Path(data_dir) / STAFF_SLIPS_FILE))
         if what == "seating":
@@ -59,7 +60,7 @@ def _slips(path: Path) -> list[dict]:
         raise PaperworkError(f"the slips file {path} cannot be read: {exc}") from None
 
 
-def print_to(data_dir: Path, what: str, out: Path) -> Path:
+def print_to(data_dir: Path, what: str, out: Path, browser_url: str = "") -> Path:
     """Writes the PDF to `out` (a file, or a folder to put it in under its usual name)."""
     out = Path(out)
     if out.is_dir():
@@ -68,7 +69,7 @@ def print_to(data_dir: Path, what: str, out: Path) -> Path:
         raise PaperworkError(f"{out}: the output must be a .pdf file")
     if not out.parent.is_dir():
         raise PaperworkError(f"the folder {out.parent} does not exist")
-    data = make_pdf(data_dir, what)
+    data = make_pdf(data_dir, what, browser_url)
     try:
         drives.write_file_safely(out, data)
     except OSError as exc:
@@ -85,9 +86,9 @@ def export_to(data_dir: Path, to: Path) -> bn.ExportResult:
 
 # ------------------------------------------------------------------------- command line
 
-def cli_print(data_dir: Path, what: str, out: Path) -> int:
+def cli_print(data_dir: Path, what: str, out: Path, browser_url: str = "") -> int:
     try:
-        path = print_to(data_dir, what, out)
+        path = print_to(data_dir, what, out, browser_url)
     except PaperworkError as exc:
         print(f"room-server: {exc}", file=sys.stderr)
         return 1

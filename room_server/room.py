@@ -38,7 +38,8 @@ log = logging.getLogger("synaq.room")
 class Peer(Protocol):
     """A live connection as the room sees it."""
 
-    address: str
+    address: str  # the computer, as origin.py decided it (a browser seat: the browser's)
+    trusted: bool  # the laptop itself
 
     def send(self, msg: p.Message, re: int | None = None) -> None: ...
     def close_soon(self, code: str, reason: str) -> None: ...
@@ -81,6 +82,7 @@ class Room:
         self.responded: set[str] = set()  # respondents whose sealed questionnaire response is kept
         self.removed_login_tries: set[int] = set()  # removed students whose slip was tried again
         self.address = ""
+        self.browser_url = ""  # http://HOST:PORT/ while browser seats are served (printed on the slips)
         self.dirty_seats: set[int] = set()
         self.rng = random.Random()
         self._tasks: list[asyncio.Task] = []

@@ -24,8 +24,9 @@ STAFF_TITLES = {"teacher": ("Мұғалімге арналған сауална�
                 "principal": ("Мектеп басшысына арналған сауалнама", "Анкета для руководителя школы")}
 
 
-def slips_pdf(snap: Snapshot, logins: list[dict]) -> bytes:
-    """One slip per student (seat order)."""
+def slips_pdf(snap: Snapshot, logins: list[dict], browser_url: str = "") -> bytes:
+    """One slip per student (seat order); `browser_url`, when browser seats are served, is
+    printed on each slip: what to open on a computer with only a browser."""
     by_login = {s.login: s for s in snap.students}
     rows = []
     for entry in logins:
@@ -36,7 +37,8 @@ def slips_pdf(snap: Snapshot, logins: list[dict]) -> bytes:
     if not rows:
         raise FormError("no login slips to print: the slips file lists none of this room's students")
     rows.sort(key=lambda r: r[0].seat)
-    return _sheets(snap, [lambda doc, x, y, w, h, s=s, pw=pw: _slip(doc, snap, s, pw, x, y, w, h) for s, pw in rows])
+    return _sheets(snap, [lambda doc, x, y, w, h, s=s, pw=pw: _slip(doc, snap, s, pw, browser_url, x, y, w, h)
+                        for s, pw in rows])
 
 
 def staff_slips_pdf(snap: Snapshot, slips: list[dict]) -> bytes:
@@ -100,8 +102,8 @@ def fit_lines(doc: Doc, text: str, width: float, size: float, floor: float, max_
     return floor, [cut_to_width(doc, line, width) for line in lines]  # a word wider than the slip
 
 
-def _slip(doc: Doc, snap: Snapshot, s: StudentRecord, password: str, x: float, y: float, w: float,
-          h: float) -> None:
+def _slip(doc: Doc, snap: Snapshot, s: StudentRecord, password: str, browser_url: str, x: float, y: float,
+          w: float, h: float) -> None:
     """The slip's lines from the top of its rectangle (x, y, w, h); the last line from its bottom."""
     put = SlipLines(doc, x, y, w)
 
@@ -113,6 +115,8 @@ def _slip(doc: Doc, snap: Snapshot, s: StudentRecord, password: str, x: float, y
     put(f"Аудитория № {snap.room}    Орын / Место № {s.seat}", 9, 7, gap=2)
     put(f"Логин:  {s.login}", 13, 10, bold=True)
     put(f"Құпиясөз / Пароль:  {password}", 13, 10, bold=True)
+    if browser_url:
+        put(f"Браузерде / В браузере:  {browser_url}", 9, 7, gap=0)
     size = 7
     footer_y = y + h - size * LINE
     assert put.top <= footer_y, "the slip's lines outgrew their rectangle"  # fixed budget: a bug, not user input

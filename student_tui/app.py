@@ -34,6 +34,7 @@ class StudentApp(App):
     CSS_PATH = Path(__file__).parent / "student.tcss"
     TITLE = "Synaq"
     ENABLE_COMMAND_PALETTE = False
+    client_headers: dict[str, str] | None = None  # extra handshake headers (set by a browser seat)
 
     def __init__(self, *, server: str | None = None, language: str | None = None, state_dir: Path | None = None,
                  frozen_ms: int | None = None, discover_timeout: float = 3.0, safe: bool = True):
@@ -136,7 +137,8 @@ class StudentApp(App):
         from .screens.login import LoginScreen
 
         try:
-            client = StudentClient(address, journal_dir=self.state_dir, client_name=CLIENT_NAME)
+            client = StudentClient(address, journal_dir=self.state_dir, client_name=CLIENT_NAME,
+                                   headers=self.client_headers)
         except ValueError as exc:
             self.log_problem(f"bad address {address!r}", exc)
             self.connect_failed(address, self.t("This address is not right. It looks like 192.168.1.10:8765."))
@@ -504,7 +506,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--server", help="the room's address HOST:PORT (skips the search on the network)")
     parser.add_argument("--lang", choices=["kk", "ru", "en"], help="the interface language (kept for next time)")
     parser.add_argument("--state-dir", help="where this computer keeps the address, language, journal and log")
+    parser.add_argument("--version", action="version", version=f"student-tui {installed_version()}")
     return parser
+
+
+def installed_version() -> str:
+    """The version of whichever distribution installed the app (the student's own, or the full one)."""
+    from importlib import metadata
+    for name in ("synaq-student", "synaq"):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -368,7 +368,7 @@ UNIT = {  # pure code, files and SQLite: no server port, no process, no terminal
 }
 E2E = {  # installed commands in tmux, network namespaces, a browser, built wheels, FAT images
     "test_student_tmux", "test_proctor_tmux", "test_zeroconf", "test_faults", "test_packaging", "test_bench_smoke",
-    "test_paperwork_fat", "test_centre_bench_smoke", "test_centre_spark",
+    "test_paperwork_fat", "test_centre_bench_smoke", "test_centre_spark", "test_browser_seats", "test_kit",
 }
 
 

@@ -74,11 +74,12 @@ def text_boxes(data: bytes) -> list[list[tuple[str, float, float, float, float]]
     return pages
 
 
-def test_slips_fit_the_longest_names_inside_their_own_slip(long_names_room):
+@pytest.mark.parametrize("browser_url", ["", "http://192.168.100.200:65535/"])  # with browser seats, the longest
+def test_slips_fit_the_longest_names_inside_their_own_slip(long_names_room, browser_url):
     data = long_names_room
     snap = read_snapshot(data)
     logins = read_slips_file(data / "login-slips.csv")
-    pages = text_boxes(slips_pdf(snap, logins))
+    pages = text_boxes(slips_pdf(snap, logins, browser_url))
     assert len(pages) == 2
     slot_w = (210 - 2 * PAGE_LEFT) / COLS
     slot_h = (297 - PAGE_TOP - PAGE_BOTTOM) / ROWS
@@ -103,6 +104,7 @@ def test_slips_fit_the_longest_names_inside_their_own_slip(long_names_room):
                 assert bottom <= top + 0.6, f"{a!r} overlaps {b!r}"
             joined = " ".join(t for _, _, t in lines)
             assert "Логин:" in joined and "Пароль:" in joined and joined.rstrip().endswith("ББЖО (МОДО)")
+            assert ("http://" in joined) == bool(browser_url) and browser_url in joined
     for login in logins:
         assert any(login["login"] in t for t in texts) and any(login["password"] in t for t in texts)
     assert any(t.endswith("…") and t.startswith("Жаңабергенқызы") for t in texts), "the unbreakable name is cut"

@@ -32,7 +32,7 @@ async def print_form(room: Room, call: Call, msg: p.Print) -> p.Printed:
     if not msg.to.strip():
         raise ProtocolError(ErrorCode.BAD_FIELD, "print: 'to' must name a PDF file or a folder")
     try:
-        path = await asyncio.to_thread(print_to, room.data_dir, msg.what, Path(msg.to))
+        path = await asyncio.to_thread(print_to, room.data_dir, msg.what, Path(msg.to), room.browser_url)
     except PaperworkError as exc:
         code = ErrorCode.NOT_FOUND if "no acts" in str(exc) else ErrorCode.BAD_FIELD
         raise ProtocolError(code, str(exc)) from None

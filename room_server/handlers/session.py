@@ -45,7 +45,7 @@ async def login(room: Room, call: Call, msg: p.Login) -> p.LoginOk | p.StaffOk:
             raise ProtocolError(ErrorCode.NOT_YOUR_STREAM, f"this slip is for stream {other}, which is not the one "
                                                            "running now; wait for the administrator's call")
         ok = account is not None and len(msg.password) <= 64 and await room.passwords.check(
-            peer.address, msg.password.strip(), account.password_hash,
+            peer.address, msg.password.strip(), account.password_hash, trusted=peer.trusted,
             priority=room.throttle.recent_failures(peer.address, now_s))
         if not ok:
             await failed_login(room, peer.address, name, student)
