@@ -150,6 +150,13 @@ class RoomTable(DataTable):
         self._order = order
         self._cells = fresh
 
+    def row_index(self, student: int) -> int | None:
+        """Where the student's row is now (None: not shown, e.g. filtered out)."""
+        try:
+            return self._order.index(str(student))
+        except ValueError:
+            return None
+
     def selected_key(self) -> str | None:
         if not self._order or self.cursor_row is None or not 0 <= self.cursor_row < len(self._order):
             return None
