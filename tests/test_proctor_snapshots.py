@@ -169,7 +169,7 @@ def test_protocol_form(room_thread, compare):
     async def open_form(pilot) -> None:
         await room_ready(app)
         await pilot.press("3")
-        await wait_until(lambda: app.screen.query("#registered") and app.screen.query_one("#registered", Input).value,
-                         what="the protocol form")
+        await wait_until(lambda: app.screen.query("#true-registered")
+                         and str(app.screen.query_one("#true-registered").render()) == "6", what="the protocol form")
         no_blink(app)
     assert compare(app, (100, 30), open_form)
