@@ -38,10 +38,10 @@ async def test_the_table_follows_the_room(live):
         student = await live.student(0)
         sid = live.student_id(0)
         await wait_until(lambda: app.model.seats[sid].status == "confirming", what="the seat update")
-        await wait_until(lambda: "confirming data" in str(screen.table.get_row(str(sid))[4]), what="the cell")
+        await wait_until(lambda: "confirming data" in screen.table.cell_text(sid, "status"), what="the cell")
         await student.report_mistake("my patronymic is wrong")
         await wait_until(lambda: "data_mistake" in app.model.seats[sid].alerts, what="the alert")
-        await wait_until(lambda: "data mistake" in str(screen.table.get_row(str(sid))[5]), what="the alert cell")
+        await wait_until(lambda: "data" in screen.table.cell_text(sid, "alerts"), what="the alert cell")
         summary = str(screen.query_one("#summary", Static).render())
         assert "Present 1" in summary and "Need attention 1" in summary
         # Filter and sort
@@ -125,7 +125,8 @@ async def test_announce_and_end_a_break(live_open):
         await student.take_break()
         sid = live.student_id(0)
         await wait_until(lambda: app.model.seats[sid].status == "on_break", what="on break in the table")
-        assert "On break 1" in str(app.screen.query_one("#summary", Static).render())
+        await wait_until(lambda: "On break 1" in str(app.screen.query_one("#summary", Static).render()),
+                         what="the summary")
         await pilot.press("n")
         await confirm(app, pilot)
         await next_event(student, lambda e: isinstance(e, p.Clock) and e.state == "testing" and not e.room_break)
@@ -155,7 +156,7 @@ async def test_extra_time_for_one_student(live_open):
         assert (await events_of(proctor, "extra_time", sid))[0].data == {"minutes": 10, "reason": "froze"}
         assert (await seat_of(proctor, sid)).extra_minutes == 10
         assert (await seat_of(proctor, live.student_id(1))).extra_minutes == 0
-        await wait_until(lambda: "+10" in str(app.screen.table.get_row(str(sid))[7]), what="+10 in the table")
+        await wait_until(lambda: "+10" in app.screen.table.cell_text(sid, "remaining"), what="+10 in the table")
 
 
 def toasts(app) -> str:
@@ -188,7 +189,7 @@ async def test_second_login_approved_or_refused(live, approve):
     async with app.run_test(size=SIZE) as pilot:
         await loaded(app, pilot)
         await wait_until(lambda: app.model.seats[sid].status == "awaiting_approval", what="awaiting approval")
-        assert "second login" in str(app.screen.table.get_row(str(sid))[5])
+        await wait_until(lambda: "login" in app.screen.table.cell_text(sid, "alerts"), what="the alert")
         await select(app, pilot, sid)
         await pilot.press("l")
         await wait_until(lambda: app.screen.query("#approve"), what="the dialog")
@@ -227,7 +228,7 @@ async def test_attendance_absent_then_present(live):
         with pytest.raises(ServerError) as refused:
             await student.login(live.logins[3]["login"], live.logins[3]["password"], "pc-3")
         assert refused.value.code == "absent"
-        assert "Absent 1" in str(app.screen.query_one("#summary", Static).render())
+        await wait_until(lambda: "Absent 1" in str(app.screen.query_one("#summary", Static).render()), what="the count")
         await pilot.press("a")
         await wait_until(lambda: app.screen.query("#present"), what="the dialog")
         await pilot.click("#present")
@@ -247,8 +248,8 @@ async def test_login_slips_handed_and_collected_are_counted(live):
             await wait_until(lambda i=index: app.model.seats[live.student_id(i)].slip_handed, what="handed")
         await pilot.press("c")
         await wait_until(lambda: app.model.seats[live.student_id(1)].slip_collected, what="collected")
-        summary = str(app.screen.query_one("#summary", Static).render())
-        assert "Slips out 2, back 1" in summary
+        await wait_until(lambda: "Slips out 2, back 1" in str(app.screen.query_one("#summary", Static).render()),
+                         what="the slip counts")
         seats = (await proctor.watch()).seats
         assert sum(s.slip_handed for s in seats) == 2 and sum(s.slip_collected for s in seats) == 1
         form = await proctor.request(p.GetProtocol())
@@ -464,7 +465,7 @@ async def test_kazakh_and_russian_interfaces(live):
         async with app.run_test(size=SIZE) as pilot:
             screen = await loaded(app, pilot)
             assert words[0] in str(screen.query_one("#address-bar", Static).render())
-            assert words[1] in str(screen.table.get_row_at(0)[4])
+            assert words[1] in screen.table.cell_text(int(screen.table._order[0]), "status")
 
 
 async def test_export_writes_the_bundle_where_asked(live_open, tmp_path):

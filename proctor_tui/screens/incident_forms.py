@@ -56,9 +56,9 @@ class ActForm(Dialog):
 
     def buttons(self, submit: str) -> ComposeResult:
         yield Static("", id="problem", classes="problem")
-        with Horizontal(classes="dialog-buttons"):
-            yield Button(submit, id="submit", variant="error")
-            yield Button(t("Cancel"), id="cancel")
+        with Horizontal(classes="dialog-buttons compact"):  # one line each: the act fits at 80×24
+            yield Button(submit, id="submit", variant="error", compact=True)
+            yield Button(t("Cancel"), id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#representative", Input).focus()
@@ -166,7 +166,7 @@ class OtherIncidentForm(Dialog):
                 yield Checkbox(t("About {name}", name=full_name(self.seat)), value=True, id="about")
             yield field_row(t("Time (hh:mm)"), Input(value=self.time, id="time", max_length=10))
             yield Label(t("What happened"))
-            yield TextArea(id="description", soft_wrap=True)
+            yield TextArea(id="description", soft_wrap=True, compact=True)
             yield Static("", id="problem", classes="problem")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("Save"), id="submit", variant="primary")

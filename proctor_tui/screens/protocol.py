@@ -76,7 +76,7 @@ class ProtocolScreen(SubScreen):
                     yield Label(t(label), classes="field-label")
                     yield Static("", id=f"true-{name}", classes="record figure")
                     yield Input(id=correction_key(name), placeholder=t("correction"), max_length=20,
-                                classes="correction")
+                                classes="correction", compact=True)
                     yield Static("", id=f"note-{name}", classes="correction-note")
             with Horizontal(classes="field auto"):
                 yield Label(t("Incidents (acts)"), classes="field-label")
@@ -89,12 +89,12 @@ class ProtocolScreen(SubScreen):
                 with Horizontal(classes="field" + (" tall" if multi else "")):
                     yield Label(t(label), classes="field-label")
                     if multi:
-                        yield TextArea(id=name, soft_wrap=True)
+                        yield TextArea(id=name, soft_wrap=True, compact=True)
                     else:
-                        yield Input(id=name, max_length=300)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(t("Save the protocol"), id="save", variant="primary")
-        yield Footer()
+                        yield Input(id=name, max_length=300, compact=True)
+            with Horizontal(classes="dialog-buttons compact"):
+                yield Button(t("Save the protocol"), id="save", variant="primary", compact=True)
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()
