@@ -298,12 +298,10 @@ class ProctorApp(App[None]):
 
     LANGUAGE_NAMES = {"kk": "қазақша", "ru": "русский", "en": "English"}
 
-    def action_switch_language(self) -> None:
-        """The next interface language (kk, ru, en); every screen is drawn again in it, the
-        room screen keeping its sort, filter and search."""
+    async def action_switch_language(self) -> None:
+        """The next interface language (kk, ru, en): the room screen is composed again in it
+        (keeping its sort, filter and search) and the screen on top of it opened afresh."""
         from textual.screen import ModalScreen
-
-        from .screens.room import RoomScreen
 
         if isinstance(self.screen, ModalScreen):
             self.notify(t("Finish or cancel the open form first."), severity="warning")
@@ -311,16 +309,16 @@ class ProctorApp(App[None]):
         order = list(self.LANGUAGE_NAMES)
         self.language = set_language(order[(order.index(self.language) + 1) % len(order)])
         translate_bindings(self)
-        current = type(self.screen)
-        room = self.screen_stack[0]
-        fresh = RoomScreen()
-        if isinstance(room, RoomScreen):
-            fresh.keep_view_of(room)
+        on_top = [type(screen) for screen in self.screen_stack[1:]]
         while len(self.screen_stack) > 1:
-            self.pop_screen()
-        self.switch_screen(fresh)
-        if current is not RoomScreen:
-            self.push_screen(current())
+            await self.pop_screen()
+        room = self.screen_stack[0]
+        translate_bindings(room)
+        await room.recompose()
+        if hasattr(room, "language_changed"):
+            room.language_changed()
+        for screen_class in on_top:
+            await self.push_screen(screen_class())
         self.refresh_bindings()
         self.notify(t("Interface language: {language}", language=self.LANGUAGE_NAMES[self.language]), timeout=3)
 

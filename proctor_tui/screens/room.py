@@ -58,10 +58,10 @@ class RoomScreen(StudentActions, Screen):
         self.status_filter = "all"
         self.search_text = ""
 
-    def keep_view_of(self, other: "RoomScreen") -> None:
-        """The same sort, filter and search as another room screen (a language switch)."""
-        self.sort, self.reverse = other.sort, other.reverse
-        self.status_filter, self.search_text = other.status_filter, other.search_text
+    def language_changed(self) -> None:
+        """Composed again in another language: the same rows, sort, filter and search."""
+        self.table.focus()
+        self._room_changed()
 
     def compose(self) -> ComposeResult:
         yield RoomHeader(id="room-header")
