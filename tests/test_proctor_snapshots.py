@@ -186,3 +186,14 @@ def test_seating_sheet(room_thread, compare):
         await wait_until(lambda: app.screen.query("#seating") and app.screen.query_one("#seating").row_count == 6,
                          what="the seating sheet")
     assert compare(app, (80, 24), open_sheet)
+
+
+def test_event_log(room_thread, compare):
+    app = ProctorApp(room_thread.address, room_thread.key, language="ru", clock_text="09:41")
+
+    async def open_log(pilot) -> None:
+        await room_ready(app)
+        await pilot.press("4")
+        await wait_until(lambda: app.screen.query("#events") and app.screen.query_one("#events").row_count >= 8,
+                         what="the event log")
+    assert compare(app, (80, 24), open_log)

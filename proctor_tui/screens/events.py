@@ -9,6 +9,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Label, Select, Static
 
 
+from ..columns import fit
 from ..event_text import log_rows
 from ..i18n import N_, t
 from ..messages import Replied
@@ -16,8 +17,8 @@ from ..model import full_name
 from .base import SubScreen
 
 LIMIT = 1000  # the server's most; a minute of answers is one line, so this covers hours
-COLUMNS = [("time", N_("Time")), ("who", N_("Who")), ("student", N_("Student")), ("what", N_("What")),
-           ("details", N_("Details"))]
+# (key, header, width); the details take what is left, so they show at 80 columns too.
+COLUMNS = [("time", N_("Time"), 8), ("who", N_("Who"), 20), ("what", N_("What"), 22), ("details", N_("Details"), 0)]
 
 
 class EventsScreen(SubScreen):
@@ -38,6 +39,7 @@ class EventsScreen(SubScreen):
             yield Label(t("Student"))
             yield Select([], prompt=t("Everyone"), id="student", compact=True)
         yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="detail")  # the highlighted entry in full (the columns cut long texts)
         yield Footer(compact=True)
 
     @property
@@ -46,8 +48,7 @@ class EventsScreen(SubScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        for key, label in COLUMNS:
-            self.table.add_column(t(label), key=key)
+        self._columns_for = 0
         options = [(f"{s.seat}. {full_name(s)} ({s.ikt})", s.student) for s in self.app.model.rows(sort="seat")]
         self.query_one("#student", Select).set_options(options)
         self._seen_events = self.app.event_count
@@ -84,14 +85,43 @@ class EventsScreen(SubScreen):
             if self._show_timer is None:  # a burst of events (500 logins) is drawn once a second
                 self._show_timer = self.set_timer(1.0, self._show)
 
+    def on_resize(self) -> None:
+        if self.loaded and self._columns_for != self.size.width:
+            self._show()
+
+    @on(DataTable.RowHighlighted, "#events")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        lines = getattr(self, "lines", [])
+        index = event.cursor_row
+        if not 0 <= index < len(lines):
+            return
+        line = lines[index]
+        student = self.app.student_label(line.student)
+        text = " · ".join(x for x in (self.app.time_text(line.at_ms, "%H:%M:%S"), line.who, student, line.what,
+                                      line.details) if x)
+        self.query_one("#detail", Static).update(text)
+
+    def _widths(self) -> list[int]:
+        fixed = sum(width + 2 for _, _, width in COLUMNS if width)
+        return [width or max(20, self.size.width - fixed - 4) for _, _, width in COLUMNS]
+
     def _show(self) -> None:
         self._show_timer = None
         table = self.table
         row = table.cursor_row
+        widths = self._widths()
+        if self._columns_for != self.size.width:
+            self._columns_for = self.size.width
+            table.clear(columns=True)
+            for (key, label, _), width in zip(COLUMNS, widths):
+                table.add_column(fit(t(label), width), key=key, width=width)
         table.clear()
         time_text = self.app.time_text
-        for index, line in enumerate(log_rows(self.loaded, time_text)):
-            table.add_row(time_text(line.at_ms, "%H:%M:%S"), line.who, self.app.student_label(line.student),
-                          line.what, line.details, key=str(index))
+        self.lines = log_rows(self.loaded, time_text)
+        for index, line in enumerate(self.lines):
+            student = self.app.student_label(line.student)
+            who = student if line.who == t("student") and student else " · ".join(x for x in (line.who, student) if x)
+            table.add_row(*(fit(text, width) for text, width in zip(
+                (time_text(line.at_ms, "%H:%M:%S"), who, line.what, line.details), widths)), key=str(index))
         if table.row_count:
             table.move_cursor(row=min(row or 0, table.row_count - 1), animate=False)
