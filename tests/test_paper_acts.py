@@ -12,7 +12,6 @@ from conftest import wait_until
 from proctor_support import SIZE, confirm, console, loaded, pdf_text, raw_keys, select
 from textual.widgets import Input, TextArea
 
-import room_protocol as p
 
 ITEM, MAKE, REPRESENTATIVE = "ұялы телефон", "Samsung", "Ахметова Гүлнар Серікқызы"
 

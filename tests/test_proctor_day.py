@@ -5,9 +5,7 @@ refusals in the console's language."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
-import pytest
 from conftest import wait_until
 from proctor_support import SIZE, confirm, console, loaded, select
 from textual.widgets import Input, Select, Static
@@ -15,7 +13,6 @@ from textual.widgets import Input, Select, Static
 from proctor_tui.screens.protocol import ProtocolScreen
 from proctor_tui.screens.room import RoomScreen
 from proctor_tui.screens.seating import SeatingScreen
-import room_protocol as p
 
 
 def text_of(app, selector: str) -> str:

@@ -5,7 +5,6 @@ from the server in Kazakh and Russian — the real server's reasons among them."
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

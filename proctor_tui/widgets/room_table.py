@@ -56,6 +56,52 @@ def text_widths() -> dict[str, int]:
     }
 
 
+def remaining_cell(seat: SeatView, model: RoomModel, layout: Layout) -> Cell:
+    """The time left, run forward by the model; the extra minutes beside it."""
+    if seat.status not in SHOWS_TIME:
+        return cell("—", "muted")
+    style = "alert" if "five_minutes" in seat.alerts else ("testing" if seat.status in IN_TEST else "muted")
+    pieces = [(format_remaining(model.remaining_ms(seat)), style)]
+    if seat.extra_minutes:
+        pieces.append((f" +{seat.extra_minutes}" if not layout.narrow else "+", "break"))
+    return tuple(pieces)
+
+
+def row_cells(seat: SeatView, model: RoomModel, time_text, layout: Layout) -> tuple[Cell, ...]:
+    """A seat's cells for these columns: plain texts and style names, nothing drawn yet."""
+    status = seat.status
+    status_now = status_text(seat, short=layout.narrow)
+    if seat.questionnaire_done and status == "done" and not layout.narrow:
+        status_now = t("done, questionnaire filled")
+    if len(status_now) > layout.width("status"):
+        status_now = status_text(seat, short=True)
+    if seat.online:
+        connection = cell(t("online"), "online")
+    elif seat.offline_since_ms:
+        since = time_text(seat.offline_since_ms)
+        text = t("off {time}", time=since) if layout.short_connection else t("offline since {time}", time=since)
+        connection = cell(text, "offline" if status in IN_TEST else "muted")
+    else:
+        connection = cell("—", "muted")
+    alerts = alerts_text(seat)
+    if len(alerts) > layout.width("alerts"):
+        alerts = alerts_text(seat, short=True)
+    subject = "" if status in AFTER_TEST or status == "removed" else (seat.subject_title or seat.subject or "")
+    values = {
+        "seat": lambda w: cell(str(seat.seat), "alert" if seat.alerts else ("offline" if is_offline(seat) else "")),
+        "ikt": lambda w: cell(seat.ikt),
+        "name": lambda w: cell(fit(full_name(seat) if layout.wide else short_name(seat, w), w)),
+        "variant": lambda w: cell(fit(seat.variant, w)),
+        "status": lambda w: cell(fit(status_now, w), STATUS_STYLE.get(status, "muted")),
+        "alerts": lambda w: cell(fit(alerts, w), "alert") if alerts else cell(""),
+        "answered": lambda w: cell(f"{seat.answered}/{seat.total}"),
+        "remaining": lambda w: remaining_cell(seat, model, layout),
+        "connection": lambda w: cell(fit(connection[0][0], w), connection[0][1]),
+        "subject": lambda w: cell(fit(subject, w)),
+    }
+    return tuple(values[c.key](c.width) for c in layout.columns)
+
+
 class RoomTable(ScrollView, can_focus=True):
     """Alerts, offline students and status stand out through component classes (themable)."""
 
@@ -150,49 +196,6 @@ class RoomTable(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ cells
 
-    def remaining_cell(self, seat: SeatView, model: RoomModel) -> Cell:
-        if seat.status not in SHOWS_TIME:
-            return cell("—", "muted")
-        style = "alert" if "five_minutes" in seat.alerts else ("testing" if seat.status in IN_TEST else "muted")
-        pieces = [(format_remaining(model.remaining_ms(seat)), style)]
-        if seat.extra_minutes:
-            pieces.append((f" +{seat.extra_minutes}" if not self.layout_now.narrow else "+", "break"))
-        return tuple(pieces)
-
-    def cells(self, seat: SeatView, model: RoomModel, time_text) -> tuple[Cell, ...]:
-        layout = self.layout_now
-        status = seat.status
-        status_now = status_text(seat, short=layout.narrow)
-        if seat.questionnaire_done and status == "done" and not layout.narrow:
-            status_now = t("done, questionnaire filled")
-        if len(status_now) > layout.width("status"):
-            status_now = status_text(seat, short=True)
-        if seat.online:
-            connection = cell(t("online"), "online")
-        elif seat.offline_since_ms:
-            since = time_text(seat.offline_since_ms)
-            text = t("off {time}", time=since) if layout.short_connection else t("offline since {time}", time=since)
-            connection = cell(text, "offline" if status in IN_TEST else "muted")
-        else:
-            connection = cell("—", "muted")
-        alerts = alerts_text(seat)
-        if len(alerts) > layout.width("alerts"):
-            alerts = alerts_text(seat, short=True)
-        subject = "" if status in AFTER_TEST or status == "removed" else (seat.subject_title or seat.subject or "")
-        values = {
-            "seat": lambda w: cell(str(seat.seat), "alert" if seat.alerts else ("offline" if is_offline(seat) else "")),
-            "ikt": lambda w: cell(seat.ikt),
-            "name": lambda w: cell(fit(full_name(seat) if layout.wide else short_name(seat, w), w)),
-            "variant": lambda w: cell(fit(seat.variant, w)),
-            "status": lambda w: cell(fit(status_now, w), STATUS_STYLE.get(status, "muted")),
-            "alerts": lambda w: cell(fit(alerts, w), "alert") if alerts else cell(""),
-            "answered": lambda w: cell(f"{seat.answered}/{seat.total}"),
-            "remaining": lambda w: self.remaining_cell(seat, model),
-            "connection": lambda w: cell(fit(connection[0][0], w), connection[0][1]),
-            "subject": lambda w: cell(fit(subject, w)),
-        }
-        return tuple(values[c.key](c.width) for c in layout.columns)
-
     # ------------------------------------------------------------------ rows
 
     def show(self, rows: list[SeatView], model: RoomModel, time_text, changed: set[int] | None = None) -> None:
@@ -204,7 +207,7 @@ class RoomTable(ScrollView, can_focus=True):
             self._order = order
             kept = self._cells  # a row's cells do not depend on where it stands
             self._cells = {str(seat.student): kept[str(seat.student)] if str(seat.student) in kept and (
-                changed is not None and seat.student not in changed) else self.cells(seat, model, time_text)
+                changed is not None and seat.student not in changed) else row_cells(seat, model, time_text, self.layout_now)
                 for seat in rows}
             self._drawn = {key: drawn for key, drawn in self._drawn.items() if key in self._cells}
             self.virtual_size = Size(self.size.width, len(order) + 1)
@@ -219,7 +222,7 @@ class RoomTable(ScrollView, can_focus=True):
             if changed is not None and seat.student not in changed:
                 continue
             key = str(seat.student)
-            fresh = self.cells(seat, model, time_text)
+            fresh = row_cells(seat, model, time_text, self.layout_now)
             if fresh != self._cells.get(key):
                 self._cells[key] = fresh
                 if index_of is None:
@@ -238,7 +241,7 @@ class RoomTable(ScrollView, can_focus=True):
             old = self._cells.get(key)
             if seat is None or old is None or seat.status not in IN_TEST:
                 continue
-            fresh = self.remaining_cell(seat, model)
+            fresh = remaining_cell(seat, model, self.layout_now)
             if fresh != old[column]:
                 self._cells[key] = old[:column] + (fresh,) + old[column + 1:]
                 self._repaint(index)
