@@ -145,3 +145,20 @@ async def test_digits_in_a_field_never_switch_screens(live):
         app.screen.query_one("#save").focus()  # a button is not a field: the digits are the screens' again
         await pilot.press("1")
         await wait_until(lambda: isinstance(app.screen, SeatingScreen), what="the seating sheet")
+
+
+async def test_an_incident_is_shown_with_labels_never_keys(live):
+    proctor = await live.proctor()
+    await proctor.incident("other", None, {"description": "Жарық өшті", "witnesses": "Қасымов Н.", "bag_colour": "жасыл"})
+    app = console(live)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(app, pilot)
+        await pilot.press("2")
+        await wait_until(lambda: app.screen.query("#incidents") and app.screen.query_one("#incidents").row_count == 1,
+                         what="the incident list")
+        await pilot.press("enter")
+        await wait_until(lambda: "Жарық өшті" in " ".join(str(s.render()) for s in app.screen.query(Static)),
+                         what="the incident in full")
+        shown = " ".join(str(w.render()) for w in app.screen.query("Static, Label"))
+        assert "Witnesses" in shown and "Other information" in shown and "жасыл" in shown
+        assert "bag_colour" not in shown and "witnesses" not in shown and "description" not in shown
