@@ -44,6 +44,8 @@ CODE_TEXT = {
     "already_done": N_("Already done"),
     "too_fast": N_("Too many requests; slow down"),
     "busy": N_("The room server is busy; try again"),
+    "not_your_stream": N_("This login is for another stream"),
+    "stream_changed": N_("Another stream was made live"),
     "internal": N_("The server could not do it; nothing was changed"),
 }
 

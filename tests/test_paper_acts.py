@@ -8,9 +8,12 @@ import csv
 import io
 from pathlib import Path
 
-from conftest import wait_until
+from conftest import centre_private_key, wait_until
 from proctor_support import SIZE, confirm, console, loaded, pdf_text, raw_keys, select
 from textual.widgets import Input, TextArea
+
+from room_protocol import seal
+from room_server.bundle import SEALED_SUFFIX, sealed_info
 
 
 ITEM, MAKE, REPRESENTATIVE = "ұялы телефон", "Samsung", "Ахметова Гүлнар Серікқызы"
@@ -80,10 +83,19 @@ async def test_acts_and_incidents_csv_read_like_the_annexes(live_open, tmp_path)
     usb.mkdir()
     exported = await proctor.export(str(usb))
     bundle = Path(exported.bundle)
-    rows = list(csv.DictReader(io.StringIO((bundle / "incidents.csv").read_text(encoding="utf-8-sig")),
-                               delimiter=";"))
+    incidents_csv = opened(live, bundle, "incidents.csv").decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(incidents_csv), delimiter=";"))
     annex1, annex2 = rows[0], rows[1]
     assert (annex1["item_found"], annex1["ministry_rep"]) == (f"{ITEM}, {MAKE}, 2", REPRESENTATIVE)
     assert annex2["ministry_rep"] == REPRESENTATIVE and annex2["impostor_name"] == "Белгісіз Адам"
-    for act in sorted((bundle / "acts").glob("*.pdf")):
-        assert not raw_keys(pdf_text(act.read_bytes())), act.name
+    acts = sorted((bundle / "acts").glob("*.pdf" + SEALED_SUFFIX))
+    assert len(acts) == 4
+    for act in acts:
+        name = act.relative_to(bundle).as_posix().removesuffix(SEALED_SUFFIX)
+        assert not raw_keys(pdf_text(opened(live, bundle, name))), name
+
+
+def opened(live, bundle: Path, name: str) -> bytes:
+    """A sealed file of the bundle as the analysis centre opens it (the trial centre's key)."""
+    sealed = (bundle / (name + SEALED_SUFFIX)).read_bytes()
+    return seal.open_sealed(centre_private_key(live.centre), sealed, sealed_info(name))
