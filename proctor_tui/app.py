@@ -28,26 +28,20 @@ from room_client import Connection, Offline, ProctorClient, ServerError
 from .i18n import N_, set_language, t, translate_bindings
 from .messages import Failed, Replied
 from .model import RoomModel, local_time
+from .server_text import refusal_text
 
 DEFAULT_SERVER = "127.0.0.1:8765"
+SEAT_BATCH_S = 0.25  # seat changes are drawn in batches at most this often
 
-ERROR_TEXT = {
-    "wrong_state": N_("Not possible now"),
-    "not_found": N_("Not found"),
-    "bad_field": N_("Check the form"),
-    "forbidden": N_("The proctor key was refused"),
-    "closed": N_("The sitting is closed"),
-    "offline": N_("The room server cannot be reached"),
-    "internal": N_("The server could not do it; nothing was changed"),
-}
+OFFLINE_TEXT = N_("The room server cannot be reached")
 
 
 def error_text(exc: BaseException) -> str:
+    """A failed request in the console's language (server_text translates the server's reasons)."""
     if isinstance(exc, ServerError):
-        head = t(ERROR_TEXT.get(exc.code, N_("The server refused")))
-        return f"{head}: {exc.reason}"
+        return refusal_text(exc.code, exc.reason)
     if isinstance(exc, (Offline, asyncio.TimeoutError, ConnectionError)):
-        return t(ERROR_TEXT["offline"])
+        return t(OFFLINE_TEXT)
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -59,10 +53,12 @@ class ProctorApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
         Binding("ctrl+q", "quit", N_("Quit"), id="quit", priority=True),
+        Binding("f2", "switch_language", N_("Language"), id="language", show=False),  # on the nav bar
     ]
 
     revision: reactive[int] = reactive(0, init=False)
-    """Bumped whenever the room picture changes; screens watch it to redraw."""
+    """Bumped when the room as a whole changes (a snapshot, the sitting, the link); screens
+    watch it to look at everything again. One seat's change goes to `seats_changed` instead."""
 
     event_count: reactive[int] = reactive(0, init=False)
     """Bumped for each audit event pushed; the event log watches it."""
@@ -119,6 +115,8 @@ class ProctorApp(App[None]):
         self.link_reason = ""
         self.hello: p.HelloOk | None = None
         self._requests: dict[Worker, tuple[DOMNode, str, Any]] = {}
+        self._changed_seats: set[int] = set()
+        self._seats_timer = None
 
     # ------------------------------------------------------------------ time texts
 
@@ -160,7 +158,7 @@ class ProctorApp(App[None]):
                 self.post_message(self.Link(False, error_text(exc), fatal=True))
                 return
             except asyncio.TimeoutError:
-                self.post_message(self.Link(False, t(ERROR_TEXT["offline"])))
+                self.post_message(self.Link(False, t(OFFLINE_TEXT)))
             await asyncio.sleep(delay)
             delay = min(delay * 2, 3.0)
         self.post_message(self.Link(True))
@@ -202,8 +200,20 @@ class ProctorApp(App[None]):
 
     @on(SeatChanged)
     def _seat(self, message: SeatChanged) -> None:
-        self.model.update(message.seat)
-        self.revision += 1
+        if self.model.update(message.seat):
+            self._changed_seats.add(message.seat.student)
+            if self._seats_timer is None:
+                self._seats_timer = self.set_timer(SEAT_BATCH_S, self._flush_seats)
+
+    def _flush_seats(self) -> None:
+        """Tells each screen which seats changed since the last batch (the server sends all 500
+        every few seconds and the changed ones twice a second: one redraw for each batch)."""
+        self._seats_timer = None
+        changed, self._changed_seats = self._changed_seats, set()
+        for screen in self.screen_stack:
+            seats_changed = getattr(screen, "seats_changed", None)
+            if seats_changed is not None:
+                seats_changed(changed)
 
     @on(RoomEvent)
     def _event(self, message: RoomEvent) -> None:
@@ -255,6 +265,20 @@ class ProctorApp(App[None]):
 
     # ------------------------------------------------------------------ screens
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The screens' number keys never act while a form field has the focus: the digit is
+        the field's (a Select or a radio list would otherwise let "1" switch the screen)."""
+        if action == "show" and parameters and parameters[0] != "room" and self.focus_in_field():
+            return False
+        return True
+
+    def focus_in_field(self) -> bool:
+        from textual.widgets import Checkbox, Input, RadioSet, Select, TextArea
+
+        focused = self.focused
+        return focused is not None and any(isinstance(node, (Input, TextArea, Select, RadioSet, Checkbox))
+                                           for node in focused.ancestors_with_self)
+
     def action_show(self, name: str) -> None:
         """The room (the base screen) or one of the others, numbered 1 to 6."""
         from .screens.events import EventsScreen
@@ -271,6 +295,32 @@ class ProctorApp(App[None]):
             self.pop_screen()
         if name in screens:
             self.push_screen(screens[name]())
+
+    LANGUAGE_NAMES = {"kk": "қазақша", "ru": "русский", "en": "English"}
+
+    async def action_switch_language(self) -> None:
+        """The next interface language (kk, ru, en): the room screen is composed again in it
+        (keeping its sort, filter and search) and the screen on top of it opened afresh."""
+        from textual.screen import ModalScreen
+
+        if isinstance(self.screen, ModalScreen):
+            self.notify(t("Finish or cancel the open form first."), severity="warning")
+            return
+        order = list(self.LANGUAGE_NAMES)
+        self.language = set_language(order[(order.index(self.language) + 1) % len(order)])
+        translate_bindings(self)
+        on_top = [type(screen) for screen in self.screen_stack[1:]]
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        room = self.screen_stack[0]
+        translate_bindings(room)
+        await room.recompose()
+        if hasattr(room, "language_changed"):
+            room.language_changed()
+        for screen_class in on_top:
+            await self.push_screen(screen_class())
+        self.refresh_bindings()
+        self.notify(t("Interface language: {language}", language=self.LANGUAGE_NAMES[self.language]), timeout=3)
 
     # ------------------------------------------------------------------ lookups for screens
 

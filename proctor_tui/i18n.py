@@ -35,12 +35,19 @@ def translator() -> Translator:
 
 
 def translate_bindings(node) -> None:
-    """Footer descriptions in the console's language (BINDINGS hold the English msgids)."""
+    """Footer descriptions in the console's language (BINDINGS hold the English msgids; they
+    are kept on the node, so a later switch of language translates from them again)."""
     import dataclasses
 
+    msgids = getattr(node, "_binding_msgids", None)
+    if msgids is None:
+        msgids = node._binding_msgids = {(key, index): (b.description, b.tooltip)
+                                         for key, bindings in node._bindings.key_to_bindings.items()
+                                         for index, b in enumerate(bindings)}
     for key, bindings in node._bindings.key_to_bindings.items():
-        node._bindings.key_to_bindings[key] = [
-            dataclasses.replace(b, description=t(b.description) if b.description else "",
-                                tooltip=t(b.tooltip) if b.tooltip else "")
-            for b in bindings
-        ]
+        translated = []
+        for index, b in enumerate(bindings):
+            description, tooltip = msgids.get((key, index), (b.description, b.tooltip))
+            translated.append(dataclasses.replace(b, description=t(description) if description else "",
+                                                  tooltip=t(tooltip) if tooltip else ""))
+        node._bindings.key_to_bindings[key] = translated

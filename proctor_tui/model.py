@@ -7,8 +7,9 @@ texts are tested directly.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Callable
 
 from room_protocol import SeatView, SittingView
 from room_protocol.rules import AFTER_TEST, BEFORE_TEST, IN_TEST, is_present
@@ -30,6 +31,22 @@ STATUS_TEXT = {
     "removed": N_("removed"),
 }
 
+# What fits a narrow table (80 columns); the detail line and wide tables say it in full.
+STATUS_SHORT = {
+    "absent": N_("absent"),
+    "not_logged_in": N_("not in"),
+    "awaiting_approval": N_("2nd login?"),
+    "confirming": N_("checks data"),
+    "rules": N_("rules"),
+    "waiting": N_("waiting"),
+    "testing": N_("testing"),
+    "on_break": N_("break"),
+    "finished": N_("finished"),
+    "questionnaire": N_("survey"),
+    "done": N_("done"),
+    "removed": N_("removed"),
+}
+
 ALERT_TEXT = {
     "second_login": N_("second login"),
     "data_mistake": N_("data mistake"),
@@ -38,6 +55,16 @@ ALERT_TEXT = {
     "late_answer": N_("late answers"),
     "login_burst": N_("wrong passwords"),
     "removed_login": N_("removed: tried to log in"),
+}
+
+ALERT_SHORT = {
+    "second_login": N_("2nd login"),
+    "data_mistake": N_("data err."),
+    "offline": N_("offline"),
+    "five_minutes": N_("5 min"),
+    "late_answer": N_("late ans."),
+    "login_burst": N_("bad pass."),
+    "removed_login": N_("removed"),
 }
 
 
@@ -141,18 +168,25 @@ class RoomModel:
     received: dict[int, float] = field(default_factory=dict)  # student id -> monotonic time of the view
     frozen: bool = False  # tests: show the server's remaining time as sent, never run forward
     loaded: bool = False
+    clock: Callable[[], float] = time.monotonic  # seconds; the console benchmark runs it faster
 
     def load(self, sitting: SittingView, seats: list[SeatView], address: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         self.sitting = sitting
         self.address = address
         self.seats = {seat.student: seat for seat in seats}
         self.received = {sid: now for sid in self.seats}
         self.loaded = True
 
-    def update(self, seat: SeatView) -> None:
+    def update(self, seat: SeatView) -> bool:
+        """Takes the server's view of one seat; False when only its clock moved (the server
+        sends every seat every few seconds: the time left is run forward here anyway)."""
+        old = self.seats.get(seat.student)
         self.seats[seat.student] = seat
-        self.received[seat.student] = time.monotonic()
+        self.received[seat.student] = self.clock()
+        if old is None:
+            return True
+        return replace(seat, remaining_ms=old.remaining_ms, break_remaining_ms=old.break_remaining_ms) != old
 
     def seat(self, student: int | None) -> SeatView | None:
         return self.seats.get(student) if student is not None else None
@@ -166,7 +200,7 @@ class RoomModel:
         remaining = seat.remaining_ms
         if self.frozen or self.paused or seat.status not in IN_TEST:
             return remaining
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         moved = int((now - self.received.get(seat.student, now)) * 1000)
         return max(0, remaining - moved)
 
@@ -201,9 +235,9 @@ class RoomModel:
         return sorted(seats, key=keys.get(sort, keys["seat"]), reverse=reverse)
 
 
-def status_text(seat: SeatView) -> str:
-    return t(STATUS_TEXT.get(seat.status, seat.status))
+def status_text(seat: SeatView, short: bool = False) -> str:
+    return t((STATUS_SHORT if short else STATUS_TEXT).get(seat.status, seat.status))
 
 
-def alerts_text(seat: SeatView) -> str:
-    return ", ".join(t(ALERT_TEXT.get(a, a)) for a in seat.alerts)
+def alerts_text(seat: SeatView, short: bool = False) -> str:
+    return ", ".join(t((ALERT_SHORT if short else ALERT_TEXT).get(a, a)) for a in seat.alerts)

@@ -31,6 +31,7 @@ from typing import Any
 from room_protocol import seal
 
 from . import drives, pdf
+from .act_fields import act_values
 from .bundle_verify import CENTRE_KEY, FORMAT, MANIFEST, PUBLIC_KEY, SIGNATURE, verify_bundle
 from .excel_text import Code, excel_text
 from .protocol_pdf import protocol_form
@@ -222,12 +223,13 @@ def incidents_csv(snap: Snapshot) -> bytes:
                               "act_file"]]
     for i in snap.incidents:
         s = snap.student(i["student_id"])
-        f = i["fields"]
+        f = act_values(i["fields"])  # the same fields the printed act shows
         rows.append([i["id"], i["kind"], local_time(i["at_ms"], "%Y-%m-%d %H:%M:%S"),
                      Code(f.get("ikt") or (s.ikt if s else "")),
                      s.login if s else "", f.get("student_name", ""), f.get("seat", ""), f.get("variant", ""),
                      f.get("room", ""), f.get("decision", ""), f.get("item_found", ""), f.get("impostor_name", ""),
-                     f.get("ministry_rep", ""), f.get("description", ""), f, act_file_name(i)])
+                     f.get("ministry_rep", ""), f.get("description", ""), i["fields"],
+                     act_file_name(i)])
     return _csv(rows)
 
 

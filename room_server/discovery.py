@@ -52,10 +52,10 @@ class Advertiser:
         addresses = lan_addresses() if self.host in ("", "0.0.0.0", "::") else [self.host]
         if not addresses:
             return  # no LAN: nothing to advertise on; the typed address still works
-        label = f"Synaq {self.txt.get('school', '')} {self.txt.get('room', '')}".strip()
-        name = f"{_dns_label(label)}-{socket.gethostname()[:20]}-{self.port}.{SERVICE_TYPE}"
+        name = instance_name(self.txt.get("school", ""), self.txt.get("room", ""), socket.gethostname(), self.port)
+        properties = {key: cut_utf8(value, TXT_VALUE_BYTES) for key, value in self.txt.items()}
         self.info = ServiceInfo(
-            SERVICE_TYPE, name, port=self.port, properties=self.txt,
+            SERVICE_TYPE, f"{name}.{SERVICE_TYPE}", port=self.port, properties=properties,
             parsed_addresses=addresses, server=f"synaq-{self.port}-{socket.gethostname()[:20]}.local.",
         )
         interfaces = addresses if self.host not in ("", "0.0.0.0", "::") else None
@@ -70,6 +70,28 @@ class Advertiser:
             self.zeroconf = None
 
 
-def _dns_label(text: str) -> str:
-    """Service instance names may be UTF-8, but keep them short and free of dots."""
-    return text.replace(".", " ")[:40] or "Synaq"
+# A DNS label holds 63 bytes (RFC 6763 §4.1.1); zeroconf appends "-2", "-3"... to a name that
+# clashes on the LAN, so the name we choose leaves room for that.
+INSTANCE_BYTES = 63 - len("-99")
+TXT_VALUE_BYTES = 200  # a TXT string holds 255 bytes, "school=" included
+
+
+def cut_utf8(text: str, limit: int) -> str:
+    """At most `limit` bytes of UTF-8, cut on a character boundary (Kazakh letters take two)."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[:limit].decode("utf-8", errors="ignore").rstrip()
+
+
+def instance_name(school: str, room: str, host: str, port: int) -> str:
+    """The service's instance name as a student's computer lists it: the school (cut to fit),
+    then what makes it unique — the room, the laptop and the port — never cut away."""
+    tail = f", {cut_utf8(room.replace('.', ' ').strip(), 12) or '-'} ({_host_label(host)}:{port})"
+    head = cut_utf8(" ".join(school.replace(".", " ").split()) or "Synaq", INSTANCE_BYTES - len(tail.encode("utf-8")))
+    return head + tail
+
+
+def _host_label(host: str) -> str:
+    """The laptop's name without its domain, short and free of dots."""
+    return cut_utf8(host.split(".")[0], 10) or "room"

@@ -18,6 +18,7 @@ from typing import Iterable
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from .act_fields import act_values, extra_lines
 from .snapshot import Snapshot, local_time
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -38,11 +39,6 @@ TITLES = {
     "protocol": ("Тестілеу хаттамасы", "Протокол тестирования"),
 }
 ANNEX = {"annex1": 1, "annex2": 2, "protocol": 3, "seating": 4}
-
-# Incident fields the acts place in their blanks (the server adds student_name, ikt, seat,
-# variant, room, school). Any other field is printed under "Дополнительно".
-ACT_FIELDS = {"org_code", "org_name", "school", "room", "seat", "variant", "student_name", "ikt", "ministry_rep",
-              "item_found", "impostor_name", "decision", "drawn_up_by", "description", "date", "time", "witnesses"}
 
 STATE_NAMES = {
     "not_logged_in": "кірмеген / не входил", "confirming": "кірді / вошёл", "rules": "ережелер / правила",
@@ -289,23 +285,8 @@ def act_pdf(snap: Snapshot, incident: dict) -> bytes:
     return _output(doc)
 
 
-# The console's field names and the names the acts print; both are accepted.
-ACT_FIELD_ALIASES = {"org_code": ("school_code",), "ministry_rep": ("representative",)}
-
-
-def _act_fields(fields: dict) -> dict:
-    f = dict(fields)
-    for name, aliases in ACT_FIELD_ALIASES.items():
-        for alias in aliases:
-            if not f.get(name) and f.get(alias):
-                f[name] = f[alias]
-    if not f.get("item_found"):  # the console gives the item's name, make and quantity apart
-        f["item_found"] = ", ".join(str(f[k]) for k in ("item_name", "item_make", "item_quantity") if f.get(k))
-    return f
-
-
 def _act(doc: Doc, snap: Snapshot, incident: dict) -> None:
-    f = _act_fields(incident.get("fields") or {})
+    f = act_values(incident.get("fields") or {})
     kind = incident.get("kind", "other")
     doc.add_page()
     if kind in ANNEX:
@@ -383,12 +364,12 @@ def _act(doc: Doc, snap: Snapshot, incident: dict) -> None:
         doc.blank("", f.get("description", ""))
         doc.gap(2)
         _drawn_up(doc, f)
-    extra = {k: v for k, v in f.items() if k not in ACT_FIELDS}
+    extra = extra_lines(f)
     if extra:
         doc.gap(3)
-        doc.text_line("Дополнительно / Қосымша мәліметтер:", size=9, bold=True)
-        for key, value in extra.items():
-            doc.text_line(f"{key}: {value}", size=9)
+        doc.text_line("Қосымша мәліметтер / Дополнительно:", size=9, bold=True)
+        for label, value in extra:
+            doc.text_line(f"{label}: {value}", size=9)
     doc.stamp_place()
 
 

@@ -9,6 +9,8 @@ import re
 
 from fpdf.enums import XPos, YPos
 
+from room_protocol.protocol_form import RECORDED, SUFFIX, TYPED, corrections
+
 from .pdf import ANNEX, FONT, MODO, TITLES, Doc, _footer, _output, paper_date
 from room_protocol import seal
 
@@ -21,8 +23,30 @@ KIND_NAMES = {"annex1": "1-қосымша / Прил. 1: тыйым салынғ
               "annex2": "2-қосымша / Прил. 2: бөгде тұлға / подставное лицо",
               "other": "басқа / другое"}
 
+# The counted facts' names on paper, for the list of corrections.
+FIGURE_NAMES = {
+    "registered": "Тізімде / По списку", "present": "Келді / Явились", "absent": "Келмеді / Не явились",
+    "late": "Кешікті / Опоздали", "finished": "Тестті аяқтады / Завершили тест", "removed": "Шығарылды / Удалены",
+    "slips_handed": "Кіру формалары берілді / Форм входа выдано", "slips_collected": "жиналды / собрано",
+    "start_time": "Тестілеудің басталуы / Начало тестирования", "end_time": "Аяқталуы / Окончание",
+}
+
+
 def protocol_form(snap: Snapshot, fingerprint: str) -> bytes:
-    fields = snap.protocol_fields()
+    fields = snap.protocol_fields()  # the records' facts recomputed, and what was typed
+    true = {name: str(fields.get(name, "")) for name in FIGURE_NAMES}
+    true["start_time"] = local_time(_ms(fields.get("start_ms")), "%H:%M")
+    true["end_time"] = local_time(_ms(fields.get("end_ms")), "%H:%M")
+    fixes = corrections(snap.protocol_saved, true)
+
+    def figure(name: str) -> str:
+        """The records' figure; a typed correction beside it, marked."""
+        return f"{true[name]} ({fixes[name]}*)" if name in fixes else true[name]
+
+    def wide(name: str) -> float:
+        """A figure's blank: wider where a correction stands beside it."""
+        return 26 if name in fixes else 14
+
     doc = Doc(_footer(snap))
     doc.add_page()
     doc.annex_label(ANNEX["protocol"])
@@ -42,26 +66,31 @@ def protocol_form(snap: Snapshot, fingerprint: str) -> bytes:
     doc.blank("Күні / Дата:", paper_date(fields.get("date"), snap.date_ms))
     doc.blank("Тест өткізуші / Тест-администратор:", fields.get("administrator", ""), caption="Т.А.Ә. / Ф.И.О.")
     doc.gap(1)
-    start = fields.get("start") or fields.get("start_time") or local_time(_ms(fields.get("start_ms")), "%H:%M")
-    end = fields.get("end") or fields.get("end_time") or local_time(_ms(fields.get("end_ms")), "%H:%M")
-    doc.blank("Тестілеудің басталуы / Начало тестирования:", start, width=30, end_line=False)
+    doc.blank("Тестілеудің басталуы / Начало тестирования:", figure("start_time"), width=30, end_line=False)
     doc.cell(4, 6, "")
-    doc.blank("Аяқталуы / Окончание:", end, width=30)
+    doc.blank("Аяқталуы / Окончание:", figure("end_time"), width=30)
     doc.gap(2)
 
     doc.section("1. Қатысу / Явка")
-    doc.blank("Тізімде / По списку:", fields.get("registered", ""), width=14, end_line=False)
+    doc.blank("Тізімде / По списку:", figure("registered"), width=wide("registered"), end_line=False)
     doc.cell(3, 6, "")
-    doc.blank("Келді / Явились:", fields.get("present", ""), width=14, end_line=False)
+    doc.blank("Келді / Явились:", figure("present"), width=wide("present"), end_line=False)
     doc.cell(3, 6, "")
-    doc.blank("Келмеді / Не явились:", fields.get("absent", ""), width=14)
-    doc.blank("Тестті аяқтады / Завершили тест:", fields.get("finished", ""), width=14, end_line=False)
+    doc.blank("Келмеді / Не явились:", figure("absent"), width=wide("absent"))
+    doc.blank("Тестті аяқтады / Завершили тест:", figure("finished"), width=wide("finished"), end_line=False)
     doc.cell(3, 6, "")
-    doc.blank("Шығарылды / Удалены:", fields.get("removed", ""), width=14)
-    doc.blank("Кіру формалары берілді / Форм входа выдано:", fields.get("slips_handed", ""), width=14,
-              end_line=False)
+    doc.blank("Шығарылды / Удалены:", figure("removed"), width=wide("removed"))
+    doc.blank("Кіру формалары берілді / Форм входа выдано:", figure("slips_handed"), width=wide("slips_handed"), end_line=False)
     doc.cell(3, 6, "")
-    doc.blank("жиналды / собрано:", fields.get("slips_collected", ""), width=14)
+    doc.blank("жиналды / собрано:", figure("slips_collected"), width=wide("slips_collected"))
+    if true["late"] not in ("", "0") or "late" in fixes:
+        doc.blank("Кешікті / Опоздали:", figure("late"), width=wide("late"))
+    if fixes:
+        doc.gap(1)
+        doc.text_line("* Тест өткізуші түзеткен / Исправлено тест-администратором (жазбалар бойынша / по записям → "
+                      "түзету / исправление):", size=8)
+        for name, typed in fixes.items():
+            doc.text_line(f"  • {FIGURE_NAMES[name]}: {true[name] or '—'} → {typed}", size=8)
     absent = [s for s in snap.students if s.attendance_status == "absent"]
     if absent:
         doc.gap(1)
@@ -90,7 +119,7 @@ def protocol_form(snap: Snapshot, fingerprint: str) -> bytes:
     doc.gap(3)
 
     doc.section("3. Техникалық ақаулар мен үзілістер / Технические сбои и приостановки")
-    pauses = fields.get("pauses") if isinstance(fields.get("pauses"), list) else snap.prefill()["pauses"]
+    pauses = fields["pauses"]
     if pauses:
         with doc.table(col_widths=(28, 28, 22, 50, 52), line_height=3.8, padding=0.8,
                        text_align=("CENTER", "CENTER", "CENTER", "LEFT", "LEFT")) as table:
@@ -125,13 +154,11 @@ def protocol_form(snap: Snapshot, fingerprint: str) -> bytes:
         doc.text_line(remarks, size=9)
     for _ in range(1 if remarks else 3):
         doc.blank("", "")
-    known = {"school", "room", "sitting", "grade", "start_ms", "end_ms", "registered", "present", "absent", "finished",
-             "removed", "incidents", "pauses", "slips_handed", "slips_collected", "org_code", "administrator",
-             "coordinator", "start", "end", "start_time", "end_time", "faults", "remarks", "date"}
-    others = {k: v for k, v in snap.protocol_saved.items() if k not in known and v not in (None, "")}
-    for key, value in others.items():
-        doc.text_line(f"{key}: {value if not isinstance(value, (dict, list)) else json.dumps(value, ensure_ascii=False)}",
-                      size=9)
+    others = {k: v for k, v in snap.protocol_saved.items()
+              if k not in RECORDED and k not in TYPED and not k.endswith(SUFFIX) and v not in (None, "")}
+    for value in others.values():  # typed by another client: printed, under no field's key
+        text = value if not isinstance(value, (dict, list)) else json.dumps(value, ensure_ascii=False)
+        doc.text_line(f"Басқа мәлімет / Иные сведения: {text}", size=9)
     doc.gap(3)
 
     doc.section("5. Нәтижелер файлының қолтаңбасы / Подпись файла результатов", keep_with=60)

@@ -19,6 +19,7 @@ from content.loader import load_pack
 from content.model import TestPack
 from content.scoring import AttemptScore, SubjectScore, is_answered, score_attempt
 from room_protocol.rules import AFTER_TEST, State, is_present
+from room_protocol.protocol_form import typed_fields
 
 from .model import Person
 from .sitting import DEFAULT_LATE_GRACE_MS
@@ -149,6 +150,7 @@ class Snapshot:
             "start_ms": self.opened_ms, "end_ms": self.closed_ms,
             "registered": len(self.students), "present": statuses.count("present"),
             "absent": statuses.count("absent"),
+            "late": sum(1 for s in self.students if s.attendance.get("late")),
             "finished": sum(1 for s in self.students if s.state in AFTER_TEST),
             "removed": sum(1 for s in self.students if s.state == State.REMOVED and s.attempt.get("device")),
             "not_admitted": sum(1 for s in self.students if s.state == State.REMOVED and not s.attempt.get("device")),
@@ -159,9 +161,10 @@ class Snapshot:
         }
 
     def protocol_fields(self) -> dict:
-        """What the administrator saved over what the records say."""
+        """The records' facts, recomputed now, and what the administrator typed; a saved count
+        never stands in for the records (protocol_form)."""
         merged = self.prefill()
-        merged.update({k: v for k, v in self.protocol_saved.items() if v not in (None, "")})
+        merged.update(typed_fields(self.protocol_saved))
         return merged
 
 

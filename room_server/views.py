@@ -164,12 +164,19 @@ def room_message(room: Room) -> p.Room:
     return p.Room(sitting_view(room), [seat_view(room, sid) for sid in room.students], room.address)
 
 
+# A proctor's send queue holds SEND_QUEUE_LIMIT frames: every seat of a room of 500 in one
+# flush (the ticker marks them all every 5 s) overflowed it and dropped the console each time.
+SEATS_PER_FLUSH = 100
+
+
 def flush_seats(room: Room) -> None:
-    """Sends the proctors every seat that changed since the last flush."""
+    """Sends the proctors the seats that changed since the last flush, at most SEATS_PER_FLUSH
+    of them; the others stay marked for the next flush, half a second later."""
     if not room.dirty_seats:
         return
-    dirty, room.dirty_seats = room.dirty_seats, set()
     if not room.proctors:
+        room.dirty_seats.clear()
         return
-    for student_id in sorted(dirty):
+    for student_id in sorted(room.dirty_seats)[:SEATS_PER_FLUSH]:
+        room.dirty_seats.discard(student_id)
         room.to_proctors(p.Seat(seat_view(room, student_id)))

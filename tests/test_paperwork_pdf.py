@@ -11,6 +11,8 @@ import pytest
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
+from room_server.act_fields import act_values
+
 from paperwork_support import (ABSENCE, ABSENCE_DOC, ADMINISTRATOR, IMPOSTOR, ITEM_FOUND, MINISTRY_REP, PAUSE_NOTE,
                                REMARKS, copy_room, run_sitting)
 from room_server import pdf
@@ -176,10 +178,10 @@ def test_no_incidents_no_acts(tmp_path, capsys):
 def test_acts_read_the_field_names_the_console_sends():
     """The console's act form names its fields apart (item name, make, quantity; the
     representative; the organisation's code); the printed act puts them in its blanks."""
-    fields = pdf._act_fields({"representative": "Сәрсенбаев Е.", "school_code": "270001", "item_name": "ұялы телефон",
+    fields = act_values({"representative": "Сәрсенбаев Е.", "school_code": "270001", "item_name": "ұялы телефон",
                               "item_make": "Samsung", "item_quantity": "1"})
     assert fields["ministry_rep"] == "Сәрсенбаев Е."
     assert fields["org_code"] == "270001"
     assert fields["item_found"] == "ұялы телефон, Samsung, 1"
     # names written by the acts themselves win over the console's
-    assert pdf._act_fields({"ministry_rep": "A", "representative": "B", "item_found": "x"})["ministry_rep"] == "A"
+    assert act_values({"ministry_rep": "A", "representative": "B", "item_found": "x"})["ministry_rep"] == "A"

@@ -1,5 +1,7 @@
-"""Snapshots of the console: the room table (100×30 and 160×45), the Annex 1 form and the
-protocol form, against a real room server.
+"""Snapshots of the console against a real room server: the room at 80×24 and 120×36 in
+Kazakh, Russian and English (every column a proctor needs fits at 80: seat, name, status,
+answered, time left, connection, alerts; the header and the screens' keys are not cut), and
+the forms (the protocol, an act, the seating sheet, the event log) at 80×24.
 
 Deterministic by construction: the server runs in its own thread with a fixed typed address
 and fixed ИКТ codes; the sitting is not open, so no clock moves; the console is given a fixed
@@ -139,18 +141,30 @@ async def room_ready(app: ProctorApp) -> None:
     no_blink(app)
 
 
-def test_room_table(room_thread, compare):
-    app = ProctorApp(room_thread.address, room_thread.key, language="en", clock_text="09:41")
-    assert compare(app, (100, 30), lambda pilot: room_ready(app))
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_room(room_thread, compare, language, size):
+    app = ProctorApp(room_thread.address, room_thread.key, language=language, clock_text="09:41")
+    assert compare(app, size, lambda pilot: room_ready(app))
 
 
-def test_room_table_wide_in_kazakh(room_thread, compare):
-    app = ProctorApp(room_thread.address, room_thread.key, language="kk", clock_text="09:41")
-    assert compare(app, (160, 45), lambda pilot: room_ready(app))
+@pytest.mark.parametrize("language, size", [("kk", (80, 24)), ("en", (120, 36))], ids=["kk-80x24", "en-120x36"])
+def test_protocol_form(room_thread, compare, language, size):
+    app = ProctorApp(room_thread.address, room_thread.key, language=language, clock_text="09:41")
+
+    async def open_form(pilot) -> None:
+        await room_ready(app)
+        await pilot.press("3")
+        await wait_until(lambda: app.screen.query("#true-registered")
+                         and str(app.screen.query_one("#true-registered").render()) == "6", what="the protocol form")
+        app.screen.query_one("#present_corrected", Input).value = "5"
+        await wait_until(lambda: str(app.screen.query_one("#note-present").render()), what="the correction's note")
+        no_blink(app)
+    assert compare(app, size, open_form)
 
 
 def test_annex1_form(room_thread, compare):
-    app = ProctorApp(room_thread.address, room_thread.key, language="en", clock_text="09:41")
+    app = ProctorApp(room_thread.address, room_thread.key, language="ru", clock_text="09:41")
 
     async def open_form(pilot) -> None:
         await room_ready(app)
@@ -160,16 +174,26 @@ def test_annex1_form(room_thread, compare):
         await wait_until(lambda: app.screen.query("#item_name"), what="the form")
         app.screen.query_one("#representative", Input).value = "Ахметова Гүлнар Серікқызы"
         no_blink(app)
-    assert compare(app, (100, 30), open_form)
+    assert compare(app, (80, 24), open_form)
 
 
-def test_protocol_form(room_thread, compare):
+def test_seating_sheet(room_thread, compare):
+    app = ProctorApp(room_thread.address, room_thread.key, language="kk", clock_text="09:41")
+
+    async def open_sheet(pilot) -> None:
+        await room_ready(app)
+        await pilot.press("1")
+        await wait_until(lambda: app.screen.query("#seating") and app.screen.query_one("#seating").row_count == 6,
+                         what="the seating sheet")
+    assert compare(app, (80, 24), open_sheet)
+
+
+def test_event_log(room_thread, compare):
     app = ProctorApp(room_thread.address, room_thread.key, language="ru", clock_text="09:41")
 
-    async def open_form(pilot) -> None:
+    async def open_log(pilot) -> None:
         await room_ready(app)
-        await pilot.press("3")
-        await wait_until(lambda: app.screen.query("#registered") and app.screen.query_one("#registered", Input).value,
-                         what="the protocol form")
-        no_blink(app)
-    assert compare(app, (100, 30), open_form)
+        await pilot.press("4")
+        await wait_until(lambda: app.screen.query("#events") and app.screen.query_one("#events").row_count >= 8,
+                         what="the event log")
+    assert compare(app, (80, 24), open_log)

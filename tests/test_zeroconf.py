@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from conftest import REPO, make_room
+from conftest import REPO, make_room, pack_path, roster_text
+from room_server.newroom import init_room
 
 pytestmark = pytest.mark.netns
 
@@ -138,3 +139,68 @@ def test_zeroconf_between_two_namespaces(namespaces, tmp_path):
     assert advertised["name"].endswith("._synaq._tcp.local.")
     assert found["hello"] == {"school": "Школа №7", "room": "12", "grade": 9}
     assert server.returncode == 0  # unregistered and closed cleanly on SIGTERM
+
+
+DISCOVER_ALL = """
+import asyncio, json
+from room_client import StudentClient
+from room_client.discovery import discover
+
+async def main():
+    rooms = await discover(6.0)
+    out = {"rooms": [r.__dict__ for r in rooms], "hello": []}
+    for room in rooms:
+        client = StudentClient(room.address, reconnect=False)
+        hello = await client.connect()
+        out["hello"].append({"school": hello.school, "room": hello.room})
+        await client.close()
+    print(json.dumps(out, ensure_ascii=False))
+
+asyncio.run(main())
+"""
+
+LONG_KAZAKH = "№ 7 Әл-Фараби атындағы мектеп-гимназиясы"
+LONG_RUSSIAN = "Средняя общеобразовательная школа-лицей № 165 имени Абая Кунанбаева"
+
+
+def test_long_school_names_are_advertised_and_found(namespaces, tmp_path):
+    """Two rooms of one laptop whose school names are far over a DNS label's 63 bytes: both are
+    advertised (a name cut by characters raised "Too long"), each under its own name."""
+    server_ns, student_ns = namespaces
+    servers = []
+    try:
+        for port, school, room_no in ((PORT, LONG_KAZAKH, "204"), (PORT + 1, LONG_RUSSIAN, "Кабинет химии 3")):
+            folder = tmp_path / str(port)
+            folder.mkdir()
+            (folder / "roster.csv").write_text(roster_text(2), encoding="utf-8")
+            asyncio.run(init_room(folder / "room", folder / "roster.csv", [pack_path("g9-kk")], school=school,
+                                  room=room_no))
+            server = in_ns(server_ns, "-m", "room_server.cli", "serve", "--data", str(folder / "room"),
+                           "--port", str(port))
+            servers.append(server)
+            said = read_until(server, "Proctor key:")
+            assert "Zeroconf is not available" not in said, said
+        finder = in_ns(student_ns, "-c", DISCOVER_ALL)
+        out, err = finder.communicate(timeout=60)
+        assert finder.returncode == 0, err.decode()
+        found = json.loads(out.decode())
+    finally:
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    rooms = {(r["school"], r["room"]): r for r in found["rooms"]}
+    assert set(rooms) == {(LONG_KAZAKH, "204"), (LONG_RUSSIAN, "Кабинет химии 3")}, found
+    assert rooms[(LONG_KAZAKH, "204")]["address"] == f"{SERVER_IP}:{PORT}"
+    assert rooms[(LONG_RUSSIAN, "Кабинет химии 3")]["address"] == f"{SERVER_IP}:{PORT + 1}"
+    names = [r["name"] for r in found["rooms"]]
+    assert len(set(names)) == 2
+    for name in names:
+        instance = name[: -len("._synaq._tcp.local.")]
+        assert len(instance.encode("utf-8")) <= 63, instance
+    assert rooms[(LONG_KAZAKH, "204")]["name"].startswith("№ 7 Әл-Фараби")
+    assert sorted(h["school"] for h in found["hello"]) == sorted([LONG_KAZAKH, LONG_RUSSIAN])
+    assert all(server.returncode == 0 for server in servers)

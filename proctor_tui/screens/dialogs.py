@@ -193,6 +193,7 @@ class AttendanceChoice:
     present: bool
     reason: str = ""
     document: str = ""
+    late: bool = False
 
 
 class AttendanceDialog(Dialog):
@@ -217,6 +218,7 @@ class AttendanceDialog(Dialog):
             yield Static("", id="problem", classes="problem")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("Present"), id="present", variant="success")
+                yield Button(t("Came late"), id="late", variant="primary")
                 yield Button(t("Absent"), id="absent", variant="warning")
                 yield Button(t("Cancel"), id="cancel")
 
@@ -226,6 +228,10 @@ class AttendanceDialog(Dialog):
     @on(Button.Pressed, "#present")
     def _present(self) -> None:
         self.dismiss(AttendanceChoice(True))
+
+    @on(Button.Pressed, "#late")
+    def _late(self) -> None:
+        self.dismiss(AttendanceChoice(True, late=True))
 
     @on(Button.Pressed, "#absent")
     @on(Input.Submitted, "#document")

@@ -9,57 +9,16 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Label, Select, Static
 
 
+from ..columns import fit
+from ..event_text import log_rows
 from ..i18n import N_, t
 from ..messages import Replied
-from ..model import ALERT_TEXT, full_name
+from ..model import full_name
 from .base import SubScreen
 
-LIMIT = 300
-
-EVENT_TEXT = {
-    "room_created": N_("room created"), "sitting_opened": N_("sitting opened"), "sitting_closed": N_("sitting closed"),
-    "room_break_announced": N_("break announced"), "room_break_ended": N_("break ended"),
-    "paused": N_("room paused"), "resumed": N_("room resumed"), "server_outage": N_("server was down (paused)"),
-    "login": N_("logged in"), "login_failed": N_("wrong login or password"), "offline": N_("went offline"),
-    "second_login": N_("second login waiting"), "second_login_approved": N_("second login approved"),
-    "second_login_refused": N_("second login refused"), "data_mistake": N_("data mistake reported"),
-    "confirmed": N_("data confirmed"), "rules_accepted": N_("rules accepted, waiting"), "started": N_("test started"),
-    "next_subject": N_("next subject"), "open_subject": N_("subject opened"), "break_started": N_("break taken"),
-    "break_ended": N_("back from break"), "finished": N_("test finished"),
-    "questionnaire_started": N_("questionnaire started"), "questionnaire_done": N_("questionnaire filled"),
-    "questionnaire_time_over": N_("questionnaire time over"), "extra_time": N_("extra time"),
-    "attendance": N_("attendance"), "login_slip": N_("login slip"), "incident": N_("incident recorded"),
-    "removed": N_("removed, result annulled"), "protocol_saved": N_("protocol saved"),
-    "exported": N_("results exported"), "printed": N_("printed"),
-}
-ACTOR_TEXT = {"proctor": N_("administrator"), "server": N_("server")}
-COLUMNS = [("time", N_("Time")), ("who", N_("Who")), ("student", N_("Student")), ("what", N_("What")),
-           ("details", N_("Details"))]
-
-
-def details_text(event: dict) -> str:
-    data = event.data or {}
-    kind = event.kind
-    if kind == "extra_time":
-        return t("{minutes} min: {reason}", minutes=data.get("minutes"), reason=data.get("reason", ""))
-    if kind == "paused":
-        return " ".join(x for x in (t(data.get("reason", "")), data.get("note", "")) if x)
-    if kind == "attendance":
-        if data.get("present"):
-            return t("present")
-        return t("absent: {reason} ({document})", reason=data.get("reason", ""), document=data.get("document") or "—")
-    if kind == "login_slip":
-        return t("handed: {handed}, collected: {collected}", handed=t("yes") if data.get("handed") else t("no"),
-                 collected=t("yes") if data.get("collected") else t("no"))
-    if kind == "finished":
-        reason = data.get("reason", "")
-        return {"time_over": t("time over"), "closed": t("sitting closed"), "finished": t("by the student")}.get(reason, reason)
-    if kind == "incident":
-        return t("No. {id}, {kind}", id=data.get("id"), kind=data.get("kind"))
-    if kind in ("data_mistake",):
-        return str(data.get("note", ""))
-    shown = {k: v for k, v in data.items() if k not in ("address",)}
-    return ", ".join(f"{k}: {v}" for k, v in shown.items())[:120]
+LIMIT = 1000  # the server's most; a minute of answers is one line, so this covers hours
+# (key, header, width); the details take what is left, so they show at 80 columns too.
+COLUMNS = [("time", N_("Time"), 8), ("who", N_("Who"), 20), ("what", N_("What"), 22), ("details", N_("Details"), 0)]
 
 
 class EventsScreen(SubScreen):
@@ -69,8 +28,9 @@ class EventsScreen(SubScreen):
     def __init__(self) -> None:
         super().__init__()
         self.student: int | None = None
-        self.loaded: list[dict] = []  # from the server, newest first
+        self.loaded: list = []  # EventViews from the server, newest first
         self._seen_events = 0
+        self._show_timer = None
 
     def compose(self) -> ComposeResult:
         yield from self.top()
@@ -79,7 +39,8 @@ class EventsScreen(SubScreen):
             yield Label(t("Student"))
             yield Select([], prompt=t("Everyone"), id="student", compact=True)
         yield DataTable(id="events", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Static("", id="detail")  # the highlighted entry in full (the columns cut long texts)
+        yield Footer(compact=True)
 
     @property
     def table(self) -> DataTable:
@@ -87,8 +48,7 @@ class EventsScreen(SubScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        for key, label in COLUMNS:
-            self.table.add_column(t(label), key=key)
+        self._columns_for = 0
         options = [(f"{s.seat}. {full_name(s)} ({s.ikt})", s.student) for s in self.app.model.rows(sort="seat")]
         self.query_one("#student", Select).set_options(options)
         self._seen_events = self.app.event_count
@@ -122,15 +82,46 @@ class EventsScreen(SubScreen):
         fresh = [e for e in fresh if self.student is None or e.student == self.student]
         if fresh:
             self.loaded = (fresh + self.loaded)[:LIMIT]
+            if self._show_timer is None:  # a burst of events (500 logins) is drawn once a second
+                self._show_timer = self.set_timer(1.0, self._show)
+
+    def on_resize(self) -> None:
+        if self.loaded and self._columns_for != self.size.width:
             self._show()
 
+    @on(DataTable.RowHighlighted, "#events")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        lines = getattr(self, "lines", [])
+        index = event.cursor_row
+        if not 0 <= index < len(lines):
+            return
+        line = lines[index]
+        student = self.app.student_label(line.student)
+        text = " · ".join(x for x in (self.app.time_text(line.at_ms, "%H:%M:%S"), line.who, student, line.what,
+                                      line.details) if x)
+        self.query_one("#detail", Static).update(text)
+
+    def _widths(self) -> list[int]:
+        fixed = sum(width + 2 for _, _, width in COLUMNS if width)
+        return [width or max(20, self.size.width - fixed - 4) for _, _, width in COLUMNS]
+
     def _show(self) -> None:
+        self._show_timer = None
         table = self.table
+        row = table.cursor_row
+        widths = self._widths()
+        if self._columns_for != self.size.width:
+            self._columns_for = self.size.width
+            table.clear(columns=True)
+            for (key, label, _), width in zip(COLUMNS, widths):
+                table.add_column(fit(t(label), width), key=key, width=width)
         table.clear()
-        for index, event in enumerate(self.loaded):
-            kind = event.kind
-            actor = event.actor
-            who = t(ACTOR_TEXT[actor]) if actor in ACTOR_TEXT else (t("student") if actor else "")
-            what = t(EVENT_TEXT[kind]) if kind in EVENT_TEXT else t(ALERT_TEXT.get(kind, kind))
-            table.add_row(self.app.time_text(event.at_ms, "%H:%M:%S"), who,
-                          self.app.student_label(event.student), what, details_text(event), key=str(index))
+        time_text = self.app.time_text
+        self.lines = log_rows(self.loaded, time_text)
+        for index, line in enumerate(self.lines):
+            student = self.app.student_label(line.student)
+            who = student if line.who == t("student") and student else " · ".join(x for x in (line.who, student) if x)
+            table.add_row(*(fit(text, width) for text, width in zip(
+                (time_text(line.at_ms, "%H:%M:%S"), who, line.what, line.details), widths)), key=str(index))
+        if table.row_count:
+            table.move_cursor(row=min(row or 0, table.row_count - 1), animate=False)

@@ -56,9 +56,9 @@ class ActForm(Dialog):
 
     def buttons(self, submit: str) -> ComposeResult:
         yield Static("", id="problem", classes="problem")
-        with Horizontal(classes="dialog-buttons"):
-            yield Button(submit, id="submit", variant="error")
-            yield Button(t("Cancel"), id="cancel")
+        with Horizontal(classes="dialog-buttons compact"):  # one line each: the act fits at 80×24
+            yield Button(submit, id="submit", variant="error", compact=True)
+            yield Button(t("Cancel"), id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#representative", Input).focus()
@@ -166,7 +166,7 @@ class OtherIncidentForm(Dialog):
                 yield Checkbox(t("About {name}", name=full_name(self.seat)), value=True, id="about")
             yield field_row(t("Time (hh:mm)"), Input(value=self.time, id="time", max_length=10))
             yield Label(t("What happened"))
-            yield TextArea(id="description", soft_wrap=True)
+            yield TextArea(id="description", soft_wrap=True, compact=True)
             yield Static("", id="problem", classes="problem")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("Save"), id="submit", variant="primary")
@@ -193,7 +193,8 @@ FIELD_TEXT = {
     "ikt": N_("IKT"), "room": N_("Room No."), "seat": N_("Seat No."), "variant": N_("Variant No."),
     "item_name": N_("Item"), "item_make": N_("Make"), "item_quantity": N_("Quantity"), "decision": N_("Decision"),
     "drawn_up_by": N_("Drawn up by"), "impostor_name": N_("By citizen (full name)"),
-    "description": N_("What happened"),
+    "description": N_("What happened"), "org_code": N_("Organisation code"), "org_name": N_("Organisation"),
+    "ministry_rep": N_("Ministry representative"), "item_found": N_("Item"), "witnesses": N_("Witnesses"),
 }
 DECISION_TEXT = {"remove": N_("material seized, removed, results annulled"),
                  "not_admitted_only": N_("not admitted to the test")}
@@ -219,7 +220,7 @@ class IncidentView(Dialog):
                 for key, value in incident.fields.items():
                     if key == "decision":
                         value = t(DECISION_TEXT.get(value, str(value)))
-                    label = t(FIELD_TEXT[key]) if key in FIELD_TEXT else key
+                    label = t(FIELD_TEXT.get(key, N_("Other information")))  # never a field's key
                     yield field_row(label, Static(str(value) if value not in (None, "") else "—")).add_class("auto")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("Close"), id="cancel", variant="primary")

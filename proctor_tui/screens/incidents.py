@@ -34,7 +34,7 @@ class IncidentsScreen(SubScreen):
         yield Static(t("Incidents"), classes="screen-title")
         yield Static(t("Loading…"), id="incidents-state")
         yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def table(self) -> DataTable:

@@ -74,7 +74,7 @@ class ExportScreen(DrivesMixin, SubScreen):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("Export"), id="export", variant="primary")
             yield Static("", id="result")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -103,9 +103,12 @@ class ExportScreen(DrivesMixin, SubScreen):
             self.show_drives(message.reply)
         elif message.tag == "export":
             reply = message.reply
-            self.query_one("#result", Static).update(
-                t("Exported: {bundle} ({files} files, {size}). Check it with 'room-server verify'.",
-                  bundle=reply.bundle, files=reply.files, size=size_text(reply.bytes)))
+            text = t("Exported: {bundle} ({files} files, {size}). Check it with 'room-server verify'.",
+                     bundle=reply.bundle, files=reply.files, size=size_text(reply.bytes))
+            if reply.fingerprint:
+                text += "\n" + t("The bundle is signed with the room key {fingerprint}: the same fingerprint is "
+                                  "printed on the testing protocol.", fingerprint=reply.fingerprint)
+            self.query_one("#result", Static).update(text)
             self.app.notify(t("The results are exported."))
 
     @on(Failed)
@@ -133,7 +136,7 @@ class PrintScreen(DrivesMixin, SubScreen):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("Print"), id="print", variant="primary")
             yield Static("", id="result")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -7,64 +7,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
-import room_protocol as p
-from room_protocol.rules import IN_TEST, incident_removes
+from room_protocol.rules import IN_TEST
 
 from ..i18n import N_, t, translate_bindings
 from ..model import FILTERS, SORTS, full_name
-from ..widgets.room_table import COLUMNS, RoomTable
-from ..widgets.status import AddressBar, NavBar, RoomHeader, SummaryBar
-from .dialogs import (ApproveDialog, AttendanceChoice, AttendanceDialog, ConfirmDialog, ExtraTimeChoice,
-                      ExtraTimeDialog, IncidentKindDialog, PauseChoice, PauseDialog)
+from ..widgets.room_table import RoomTable
+from ..widgets.status import AddressBar, NavBar, RoomHeader, SummaryBar, set_text
 from .base import SCREEN_KEYS
-from .incident_forms import Annex1Form, Annex2Form, OtherIncidentForm
+from .room_actions import SittingActions
+from .student_actions import StudentActions
 
 SORT_KEYS = list(SORTS)
 FILTER_KEYS = list(FILTERS)
 ROOM_ACTIONS = {"open_sitting", "announce_break", "end_break", "pause", "resume", "close_sitting"}
 
 
-class StudentActions:
-    """Attendance and login slips: on the room screen and on the seating sheet."""
-
-    def selected(self) -> dict | None:
-        raise NotImplementedError
-
-    def _need_student(self) -> dict | None:
-        seat = self.selected()
-        if seat is None:
-            self.app.notify(t("Select a student in the table first."), severity="warning")
-        return seat
-
-    def action_attendance(self) -> None:
-        seat = self._need_student()
-        if seat is None:
-            return
-
-        def go(choice: AttendanceChoice | None) -> None:
-            if choice is not None:
-                self.app.act(lambda room: room.attendance(seat.student, choice.present, choice.reason, choice.document),
-                             tag="attendance", done=t("Attendance saved."))
-        self.app.push_screen(AttendanceDialog(seat), go)
-
-    def action_slip_handed(self) -> None:
-        seat = self._need_student()
-        if seat is not None:
-            handed = not seat.slip_handed
-            self.app.act(lambda room: room.slips(seat.student, handed=handed), tag="slips",
-                         done=t("Slip handed out.") if handed else t("Slip marked as not handed out."))
-
-    def action_slip_collected(self) -> None:
-        seat = self._need_student()
-        if seat is not None:
-            collected = not seat.slip_collected
-            self.app.act(lambda room: room.slips(seat.student, collected=collected), tag="slips",
-                         done=t("Slip collected.") if collected else t("Slip marked as not collected."))
-
-
-class RoomScreen(StudentActions, Screen):
+class RoomScreen(SittingActions, StudentActions, Screen):
     """Who needs attention at a glance; each step of the procedure one key away."""
 
     BINDINGS = [
@@ -76,6 +36,7 @@ class RoomScreen(StudentActions, Screen):
         Binding("x", "extra_time", N_("Extra time"), id="extra_time"),
         Binding("l", "second_login", N_("2nd login"), id="second_login"),
         Binding("a", "attendance", N_("Attendance"), id="attendance"),
+        Binding("L", "late", N_("Late"), id="late", show=False),
         Binding("h", "slip_handed", N_("Slip handed"), id="slip_handed", show=False),
         Binding("c", "slip_collected", N_("Slip collected"), id="slip_collected", show=False),
         Binding("i", "incident", N_("Incident"), id="incident"),
@@ -94,36 +55,54 @@ class RoomScreen(StudentActions, Screen):
         self.status_filter = "all"
         self.search_text = ""
 
+    def language_changed(self) -> None:
+        """Composed again in another language: the same rows, sort, filter and search."""
+        self.table.focus()
+        self._room_changed()
+
     def compose(self) -> ComposeResult:
         yield RoomHeader(id="room-header")
         yield AddressBar(id="address-bar")
         yield NavBar(id="nav")
         yield SummaryBar(id="summary")
         with Horizontal(id="filters"):
-            yield Input(placeholder=t("Search: name, IKT, seat, login  (/)"), id="search", compact=True)
+            yield Input(value=self.search_text, placeholder=t("Search: name, IKT, seat, login  (/)"), id="search",
+                        compact=True)
             yield Static("", id="view-state")
         yield RoomTable(id="room")
         yield Static("", id="detail")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def table(self) -> RoomTable:
         return self.query_one(RoomTable)
 
     def on_mount(self) -> None:
-        self.watch(self.app, "revision", self._redraw, init=False)
+        self.watch(self.app, "revision", self._room_changed, init=False)
         self.set_interval(1.0, self._tick)
         self.table.focus()
-        self._redraw()
+        self._room_changed()
+
+    def on_screen_resume(self) -> None:
+        self._room_changed()  # seats that changed while another screen was on top
 
     def _tick(self) -> None:
-        if self.app.clock_text is None:
-            self._redraw()
+        """Once a second: the clock in the header and the visible rows' time left."""
+        app = self.app
+        if app.clock_text is not None or not self.is_current:
+            return
+        self.query_one(RoomHeader).show(app)
+        model = app.model
+        if model.sitting.state == "open" and not model.paused:
+            self.table.tick(model)
 
-    def on_resize(self) -> None:
-        self._redraw()
+    @on(RoomTable.Relaid)
+    def _relaid(self) -> None:
+        self._show_rows()
 
-    def _redraw(self, *_: object) -> None:
+    def _room_changed(self, *_: object) -> None:
+        """A snapshot, the sitting (open, paused, a break) or the link changed: everything is
+        looked at again, and the keys that apply now."""
         app = self.app
         model = app.model
         sitting = model.sitting
@@ -133,21 +112,37 @@ class RoomScreen(StudentActions, Screen):
         self.set_class(sitting.state == "closed", "-closed")
         self.query_one(RoomHeader).show(app)
         self.query_one(AddressBar).show(app)
+        self.table.relayout()
+        self._show_rows()
+        self.refresh_bindings()
+
+    def seats_changed(self, students: set[int]) -> None:
+        """The app's batch of seats the server says changed."""
+        if self.is_current or self.app.screen.is_modal:
+            self._show_rows(students)
+
+    def _show_rows(self, changed: set[int] | None = None) -> None:
+        """The summary, the rows and the detail line; `changed`: the seats that changed (None:
+        any may have; an empty set: none did, only the view — sort, filter, search)."""
+        app = self.app
+        model = app.model
         self.query_one(SummaryBar).show(model.summary())
         rows = model.rows(sort=self.sort, reverse=self.reverse, text=self.search_text, status_filter=self.status_filter)
-        self.table.show(rows, model, app.time_text)
+        self.table.show(rows, model, app.time_text, changed)
         arrow = "↓" if self.reverse else "↑"
-        self.query_one("#view-state", Static).update(
-            t("{shown} of {total} · f filter: {filter} · s sort: {sort} {arrow}", shown=len(rows),
-              total=len(model.seats), filter=t(FILTERS[self.status_filter]), sort=t(SORTS[self.sort]), arrow=arrow))
+        narrow = self.size.width < 100
+        values = dict(shown=len(rows), total=len(model.seats), filter=t(FILTERS[self.status_filter]),
+                      sort=t(SORTS[self.sort]), arrow=arrow)
+        state = (t("{shown}/{total} · f: {filter} · s: {sort} {arrow}", **values) if narrow else
+                 t("{shown} of {total} · f filter: {filter} · s sort: {sort} {arrow}", **values))
+        set_text(self.query_one("#view-state", Static), state)
         self._show_detail()
-        self.refresh_bindings()
 
     def _show_detail(self) -> None:
         seat = self.selected()
         detail = self.query_one("#detail", Static)
         if seat is None:
-            detail.update("")
+            set_text(detail, "")
             return
         parts = [f"{seat.seat}. {full_name(seat)}", f"{t('IKT')} {seat.ikt}",
                  f"{t('login')} {seat.login}", f"{t('class')} {seat.class_label}",
@@ -159,6 +154,8 @@ class RoomScreen(StudentActions, Screen):
         parts.append(slips)
         if seat.extra_minutes:
             parts.append(t("extra time {minutes} min", minutes=seat.extra_minutes))
+        if seat.late:
+            parts.append(t("came late (L)"))
         if seat.status == "absent":
             parts.append(t("absent: {reason} ({document})", reason=seat.absent_reason,
                            document=seat.absent_document or "—"))
@@ -168,30 +165,29 @@ class RoomScreen(StudentActions, Screen):
             parts.append(t("result annulled"))
         if seat.status in ("finished", "questionnaire", "done"):
             parts.append(t("questionnaire filled") if seat.questionnaire_done else t("questionnaire not filled"))
-        detail.update(" · ".join(parts))
+        set_text(detail, " · ".join(parts))
 
     def selected(self) -> dict | None:
         return self.app.model.seat(self.table.selected_student())
 
-    @on(DataTable.RowHighlighted)
+    @on(RoomTable.Highlighted)
     def _highlighted(self) -> None:
         self._show_detail()
 
-    @on(DataTable.HeaderSelected)
-    def _header(self, event: DataTable.HeaderSelected) -> None:
+    @on(RoomTable.HeaderClicked)
+    def _header(self, event: RoomTable.HeaderClicked) -> None:
         """A click on a column heading sorts by it (again: the other way)."""
-        key = {"seat": "seat", "name": "name", "status": "status", "answered": "answered",
-               "remaining": "remaining"}.get(str(event.column_key.value))
+        key = event.key if event.key in SORTS else None
         if key is None:
             return
         self.reverse = not self.reverse if key == self.sort else False
         self.sort = key
-        self._redraw()
+        self._show_rows(set())
 
     @on(Input.Changed, "#search")
     def _search(self, event: Input.Changed) -> None:
         self.search_text = event.value
-        self._redraw()
+        self._show_rows(set())
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
@@ -227,137 +223,14 @@ class RoomScreen(StudentActions, Screen):
     def action_sort(self) -> None:
         self.sort = SORT_KEYS[(SORT_KEYS.index(self.sort) + 1) % len(SORT_KEYS)]
         self.reverse = False
-        self._redraw()
+        self._show_rows(set())
 
     def action_filter(self) -> None:
         self.status_filter = FILTER_KEYS[(FILTER_KEYS.index(self.status_filter) + 1) % len(FILTER_KEYS)]
-        self._redraw()
+        self._show_rows(set())
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
 
-    # ------------------------------------------------------------------ the sitting
 
-    def _confirm_then(self, title: str, body: str, confirm: str, action, done: str, *, danger=False) -> None:
-        """Asks first; `action` is one of the session's actions (`lambda room: room.resume()`)."""
-        def go(yes: bool | None) -> None:
-            if yes:
-                self.app.act(action, tag="action", done=done)
-        self.app.push_screen(ConfirmDialog(title, body, confirm, danger=danger), go)
-
-    def action_open_sitting(self) -> None:
-        summary = self.app.model.summary()
-        self._confirm_then(
-            t("Open the sitting?"),
-            t("Students who accepted the rules start at once and their clocks run. Present: {present} of "
-              "{registered}; not logged in yet: {missing}.", present=summary.present, registered=summary.registered,
-              missing=sum(1 for s in self.app.model.seats.values() if s.status == "not_logged_in")),
-            t("Open the sitting"), lambda room: room.open_sitting(), t("The sitting is open."))
-
-    def action_announce_break(self) -> None:
-        self._confirm_then(
-            t("Announce a break?"),
-            t("Read aloud: \"You now have a 10-minute break; you may stand up, but do not talk about the test.\" "
-              "Each student may take it; the test clock keeps running."),
-            t("Announce the break"), lambda room: room.announce_break(), t("The break is announced."))
-
-    def action_end_break(self) -> None:
-        self._confirm_then(
-            t("End the break?"),
-            t("Read aloud: \"Sit down, the break is over.\" Every student on break goes back to the test."),
-            t("End the break"), lambda room: room.end_room_break(), t("The break is over."))
-
-    def action_pause(self) -> None:
-        def go(choice: PauseChoice | None) -> None:
-            if choice is not None:
-                self.app.act(lambda room: room.pause(choice.reason, choice.note), tag="pause",
-                             done=t("The room is paused."))
-        self.app.push_screen(PauseDialog(), go)
-
-    def action_resume(self) -> None:
-        reason = self.app.model.sitting.pause_reason or ""
-        self._confirm_then(
-            t("Resume the room?"),
-            t("The fault is fixed ({reason}). Every student's clock runs again from where it stopped.",
-              reason=t(dict(power=N_("power"), network=N_("network"), other=N_("other")).get(reason, reason))),
-            t("Resume"), lambda room: room.resume(), t("The room runs again."))
-
-    def action_close_sitting(self) -> None:
-        summary = self.app.model.summary()
-        still = summary.testing + summary.on_break
-        body = t("Students still testing ({count}) are finished now and see their result.", count=still)
-        body += "\n" + t("Login slips: handed out {handed}, collected {collected}. Count them before the students "
-                         "leave.", handed=summary.slips_handed, collected=summary.slips_collected)
-        if summary.slips_handed != summary.slips_collected:
-            body += "\n" + t("Not every slip handed out is collected yet.")
-        self._confirm_then(t("Close the sitting?"), body, t("Close the sitting"), lambda room: room.close_sitting(),
-                           t("The sitting is closed."), danger=True)
-
-    # ------------------------------------------------------------------ one student
-
-    def action_extra_time(self) -> None:
-        seat = self._need_student()
-        if seat is None:
-            return
-        if seat.status not in IN_TEST:
-            self.app.notify(t("Extra time is for a student who is testing."), severity="warning")
-            return
-
-        def go(choice: ExtraTimeChoice | None) -> None:
-            if choice is not None:
-                self.app.act(lambda room: room.extra_time(seat.student, choice.minutes, choice.reason),
-                             tag="extra_time", done=t("{minutes} min added for {name}.", minutes=choice.minutes, name=full_name(seat)))
-        self.app.push_screen(ExtraTimeDialog(seat), go)
-
-    def action_second_login(self) -> None:
-        seat = self._need_student()
-        if seat is None:
-            return
-        if seat.status != "awaiting_approval":
-            self.app.notify(t("No second login is waiting for this student."), severity="warning")
-            return
-
-        def go(approve: bool | None) -> None:
-            if approve is not None:
-                self.app.act(lambda room: room.approve_login(seat.student, approve), tag="approve_login",
-                             done=t("Login approved.") if approve else t("Login refused."))
-        self.app.push_screen(ApproveDialog(seat), go)
-
-    def action_incident(self) -> None:
-        seat = self.selected()
-        app = self.app
-
-        def chosen(kind: str | None) -> None:
-            if kind is None:
-                return
-            if kind == "other":
-                app.push_screen(OtherIncidentForm(seat, time=app.now_text()), lambda f: self._record("other", seat, f))
-                return
-            if seat is None:
-                app.notify(t("Select the student in the table first."), severity="warning")
-                return
-            form = (Annex1Form if kind == "annex1" else Annex2Form)(seat, app.model.sitting, date=app.today_text(),
-                                                                    time=app.now_text())
-            app.push_screen(form, lambda f: self._record(kind, seat, f))
-        app.push_screen(IncidentKindDialog(seat), chosen)
-
-    def _record(self, kind: str, seat: p.SeatView | None, fields: dict | None) -> None:
-        if fields is None:
-            return
-        if kind == "other":
-            student = fields.pop("student", None)
-            self.app.act(lambda room: room.incident("other", student, fields), tag="incident",
-                         done=t("The incident is recorded."))
-            return
-        action = lambda room: room.incident(kind, seat.student, fields)  # noqa: E731
-        if not incident_removes(kind):
-            self.app.act(action, tag="incident", done=t("The act is recorded."))
-            return
-        self._confirm_then(
-            t("Remove {name}?", name=full_name(seat)),
-            t("The act is recorded, the student's test ends now and the result is annulled; this slip cannot log "
-              "in again. This cannot be undone."),
-            t("Record and remove"), action, t("The act is recorded; the student is removed."), danger=True)
-
-
-__all__ = ["RoomScreen", "COLUMNS"]
+__all__ = ["RoomScreen"]

@@ -8,7 +8,15 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ..i18n import N_, t
+from ..columns import fit
 from ..model import Summary
+
+def set_text(widget: Static, text: str) -> None:
+    """Updates a Static only when its text changes: every update lays the screen out again."""
+    if getattr(widget, "_shown_text", None) != text:
+        widget._shown_text = text
+        widget.update(text)
+
 
 SITTING_TEXT = {"not_open": N_("not open yet"), "open": N_("open"), "closed": N_("closed")}
 PAUSE_TEXT = {"power": N_("power"), "network": N_("network"), "other": N_("other"), "server_outage": N_("server outage")}
@@ -30,9 +38,24 @@ class RoomHeader(Widget):
         school = sitting.school or (hello.school if hello else "")
         room = sitting.room or (hello.room if hello else "")
         grade = sitting.grade or (hello.grade if hello else "")
-        self.left = t("Synaq · {school} · room {room} · sitting {sitting} · grade {grade}", school=school or "—",
-                      room=room or "—", sitting=sitting.sitting or "—", grade=grade or "—")
         self.right = app.now_text()
+        self.parts = (school or "—", t("room {room} · sitting {sitting} · grade {grade}", room=room or "—",
+                                        sitting=sitting.sitting or "—", grade=grade or "—"))
+        self.left = self._fit()
+
+    def on_resize(self) -> None:
+        if getattr(self, "parts", None):
+            self.left = self._fit()
+
+    def _fit(self) -> str:
+        """The room's line at this width: the school's name is cut, never the room, the grade or
+        the clock."""
+        school, rest = self.parts
+        room = self.content_size.width - len(self.right) - 2
+        full = f"Synaq · {school} · {rest}"
+        if len(full) <= room:
+            return full
+        return f"{fit(school, max(4, room - len(rest) - 3))} · {rest}"
 
     def render(self) -> str:
         gap = self.content_size.width - len(self.left) - len(self.right)
@@ -43,7 +66,7 @@ class AddressBar(Static):
     """The address students type where discovery fails, the sitting's state and the link."""
 
     DEFAULT_CSS = """
-    AddressBar { height: 1; padding: 0 1; background: $boost; }
+    AddressBar { height: auto; max-height: 2; padding: 0 1; background: $boost; }
     """
 
     def show(self, app) -> None:
@@ -65,26 +88,41 @@ class AddressBar(Static):
         if not app.online:
             parts.append(t("NO CONNECTION to {address}: {reason}", address=app.address,
                            reason=app.link_reason or t("connecting")))
-        self.update("  ·  ".join(parts))
+        set_text(self, "  ·  ".join(parts))
 
 
-NAV = [("seating", "1", N_("Seating sheet")), ("incidents", "2", N_("Incidents")), ("protocol", "3", N_("Protocol")),
-       ("events", "4", N_("Event log")), ("export", "5", N_("Export")), ("print", "6", N_("Print"))]
+NAV = [("seating", "1", N_("Seating sheet"), N_("Seating")), ("incidents", "2", N_("Incidents"), N_("Incidents")),
+       ("protocol", "3", N_("Protocol"), N_("Protocol")), ("events", "4", N_("Event log"), N_("Events")),
+       ("export", "5", N_("Export"), N_("Export")), ("print", "6", N_("Print"), N_("Print"))]
 
 
 class NavBar(Static):
-    """The other screens, by number key or by click."""
+    """The other screens, by number key or by click, and the language key: short names where the
+    long ones do not fit."""
 
     DEFAULT_CSS = """
     NavBar { height: 1; padding: 0 1; color: $text-muted; }
     """
 
     def on_mount(self) -> None:
+        self._shown_short: bool | None = None
+        self._show()
+
+    def on_resize(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        long_text = "  ".join(f"{key} {t(label)}" for _, key, label, _ in NAV) + f"  F2 {t('Language')}"
+        short = len(long_text) > max(self.content_size.width, 1)
+        if short == self._shown_short:
+            return
+        self._shown_short = short
         pieces = []
-        for name, key, label in NAV:
+        for name, key, label, short_label in NAV:
             pieces.append(Content.from_markup(f"[b]$key[/b] [@click=app.show('{name}')]$label[/]", key=key,
-                                              label=t(label)))
-        self.update(Content("  ").join(pieces))
+                                              label=t(short_label if short else label)))
+        pieces.append(Content.from_markup("[b]F2[/b] [@click=app.switch_language]$label[/]", label=t("Language")))
+        self.update(Content("  " if not short else " ").join(pieces))
 
 
 class SummaryBar(Static):
@@ -104,6 +142,6 @@ class SummaryBar(Static):
         parts.append(t("Slips out {handed}, back {collected}", handed=s.slips_handed, collected=s.slips_collected))
         if s.attention:
             parts.append(t("Need attention {n}", n=s.attention))
-        self.update(" · ".join(parts))
+        set_text(self, " · ".join(parts))
         self.set_class(s.attention > 0, "-attention")
         self.set_class(s.offline > 0, "-offline")
