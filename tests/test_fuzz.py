@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fault_harness import ServerProcess, free_port
+from fault_lab import ServerProcess, free_port
 import room_protocol as p
 from room_protocol import ProtocolError
 
