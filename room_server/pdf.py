@@ -208,19 +208,19 @@ def paper_date(value: object, fallback_ms: int | None = None) -> str:
     return text or local_time(fallback_ms, PAPER_DATE)
 
 
-def _footer(snap: Snapshot) -> str:
+def page_footer(snap: Snapshot) -> str:
     parts = [MODO, snap.school, f"ауд. {snap.room}" if snap.room else "", f"ағын/поток {snap.sitting}" if snap.sitting else ""]
     return " · ".join(p for p in parts if p)
 
 
-def _output(doc: Doc) -> bytes:
+def pdf_bytes(doc: Doc) -> bytes:
     return bytes(doc.output())
 
 
 # ------------------------------------------------------------------------- Annex 4
 
 def seating_pdf(snap: Snapshot) -> bytes:
-    doc = Doc(_footer(snap))
+    doc = Doc(page_footer(snap))
     doc.add_page()
     doc.annex_label(ANNEX["seating"])
     doc.heading(*TITLES["seating"])
@@ -263,7 +263,7 @@ def seating_pdf(snap: Snapshot) -> bytes:
     doc.signature("тест өткізуші / тест-администратор (Т.А.Ә. / Ф.И.О.)", fields.get("administrator", ""))
     doc.signature("мектеп үйлестірушісі / школьный координатор (Т.А.Ә. / Ф.И.О.)", fields.get("coordinator", ""))
     doc.stamp_place()
-    return _output(doc)
+    return pdf_bytes(doc)
 
 
 # ------------------------------------------------------------------------- Annexes 1 and 2
@@ -273,16 +273,16 @@ def acts_pdf(snap: Snapshot, incidents: Iterable[dict] | None = None) -> bytes:
     incidents = list(snap.incidents if incidents is None else incidents)
     if not incidents:
         raise FormError("no acts to print: no incidents are recorded in this room")
-    doc = Doc(_footer(snap))
+    doc = Doc(page_footer(snap))
     for incident in incidents:
         _act(doc, snap, incident)
-    return _output(doc)
+    return pdf_bytes(doc)
 
 
 def act_pdf(snap: Snapshot, incident: dict) -> bytes:
-    doc = Doc(_footer(snap))
+    doc = Doc(page_footer(snap))
     _act(doc, snap, incident)
-    return _output(doc)
+    return pdf_bytes(doc)
 
 
 def _act(doc: Doc, snap: Snapshot, incident: dict) -> None:

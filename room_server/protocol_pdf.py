@@ -11,7 +11,7 @@ from fpdf.enums import XPos, YPos
 
 from room_protocol.protocol_form import RECORDED, SUFFIX, TYPED, corrections
 
-from .pdf import ANNEX, FONT, MODO, TITLES, Doc, _footer, _output, paper_date
+from .pdf import ANNEX, FONT, MODO, TITLES, Doc, page_footer, pdf_bytes, paper_date
 from room_protocol import seal
 
 from .signing import fingerprint_for_paper
@@ -47,7 +47,7 @@ def protocol_form(snap: Snapshot, fingerprint: str) -> bytes:
         """A figure's blank: wider where a correction stands beside it."""
         return 26 if name in fixes else 14
 
-    doc = Doc(_footer(snap))
+    doc = Doc(page_footer(snap))
     doc.add_page()
     doc.annex_label(ANNEX["protocol"])
     doc.heading(*TITLES["protocol"])
@@ -180,7 +180,7 @@ def protocol_form(snap: Snapshot, fingerprint: str) -> bytes:
     doc.signature("тест өткізуші / тест-администратор (Т.А.Ә. / Ф.И.О.)", fields.get("administrator", ""))
     doc.signature("мектеп үйлестірушісі / школьный координатор (Т.А.Ә. / Ф.И.О.)", fields.get("coordinator", ""))
     doc.stamp_place()
-    return _output(doc)
+    return pdf_bytes(doc)
 
 
 _NOTHING = {"", "-", "—", "none", "жоқ", "нет", "no"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fpdf.enums import XPos, YPos
 
-from .pdf import FONT, MODO, TITLES, Doc, FormError, _footer, _output, cut_to_width
+from .pdf import FONT, MODO, TITLES, Doc, FormError, page_footer, pdf_bytes, cut_to_width
 from .snapshot import Snapshot, StudentRecord
 
 COLS, ROWS = 2, 4
@@ -51,7 +51,7 @@ def staff_slips_pdf(snap: Snapshot, slips: list[dict]) -> bytes:
 
 def _sheets(snap: Snapshot, slips: list) -> bytes:
     """Pages of COLS x ROWS slips with cut lines; each slip draws itself in its rectangle."""
-    doc = Doc(_footer(snap))
+    doc = Doc(page_footer(snap))
     doc.set_auto_page_break(False)
     w = (doc.w - 2 * PAGE_LEFT) / COLS
     h = (doc.h - PAGE_TOP - PAGE_BOTTOM) / ROWS
@@ -63,7 +63,7 @@ def _sheets(snap: Snapshot, slips: list) -> bytes:
         x = PAGE_LEFT + (slot % COLS) * w
         y = PAGE_TOP + (slot // COLS) * h
         draw(doc, x + PAD, y + PAD, w - 2 * PAD, h - 2 * PAD)
-    return _output(doc)
+    return pdf_bytes(doc)
 
 
 def _cut_lines(doc: Doc, w: float, h: float) -> None:

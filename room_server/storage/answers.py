@@ -14,7 +14,7 @@ from typing import Any, Callable
 import msgpack
 
 from . import audit
-from .db import Database, _settle, now_ms
+from .db import Database, settle, now_ms
 
 log = logging.getLogger("synaq.storage")
 
@@ -91,19 +91,19 @@ class AnswerWriter:
                 results = await self._commit([record for record, _ in batch])
             except Exception as exc:  # the disk failed, or one record cannot be stored
                 if len(batch) == 1:  # nobody is told "saved"
-                    _settle(batch[0][1], exc)
+                    settle(batch[0][1], exc)
                     continue
                 # One bad record must not fail its neighbours: each alone, in order.
                 for record, future in batch:
                     try:
                         (stored,) = await self._commit([record])
                     except Exception as one_exc:
-                        _settle(future, one_exc)
+                        settle(future, one_exc)
                     else:
-                        _settle(future, stored)
+                        settle(future, stored)
                 continue
             for (_, future), stored in zip(batch, results):
-                _settle(future, stored)
+                settle(future, stored)
 
     async def _commit(self, records: list[AnswerRecord]) -> list[Stored]:
         received = now_ms()

@@ -166,14 +166,14 @@ class Database:
                     try:
                         await self.write(statements, on_commit)
                     except Exception as exc:
-                        _settle(future, exc)
+                        settle(future, exc)
                     else:
-                        _settle(future, None)
+                        settle(future, None)
                 continue
             for _, on_commit, _ in batch:
                 _applied(on_commit)
             for _, _, future in batch:
-                _settle(future, None)
+                settle(future, None)
 
 
 def _applied(on_commit: OnCommit) -> None:
@@ -185,7 +185,7 @@ def _applied(on_commit: OnCommit) -> None:
         log.exception("applying a commit")
 
 
-def _settle(future: asyncio.Future, outcome: Any) -> None:
+def settle(future: asyncio.Future, outcome: Any) -> None:
     if future.done():
         return
     if isinstance(outcome, BaseException):
