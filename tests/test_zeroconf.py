@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import REPO, make_room, pack_path, roster_text
+from conftest import REPO, centre_questionnaires, make_room, pack_path, roster_text
 from room_server.newroom import init_room
 
 pytestmark = pytest.mark.netns
@@ -173,7 +173,8 @@ def test_long_school_names_are_advertised_and_found(namespaces, tmp_path):
             folder = tmp_path / str(port)
             folder.mkdir()
             (folder / "roster.csv").write_text(roster_text(2), encoding="utf-8")
-            asyncio.run(init_room(folder / "room", folder / "roster.csv", [pack_path("g9-kk")], school=school,
+            asyncio.run(init_room(folder / "room", folder / "roster.csv", [pack_path("g9-kk")],
+                                  questionnaire_paths=centre_questionnaires(folder / "centre"), school=school,
                                   room=room_no))
             server = in_ns(server_ns, "-m", "room_server.cli", "serve", "--data", str(folder / "room"),
                            "--port", str(port))
