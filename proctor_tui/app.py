@@ -25,10 +25,11 @@ from textual.worker import Worker, WorkerState
 import room_protocol as p
 from room_client import Connection, Offline, ProctorClient, ServerError
 
+from .day import live_stream, stream_summary
 from .i18n import N_, set_language, t, translate_bindings
 from .messages import Failed, Replied
 from .model import RoomModel, local_time
-from .server_text import refusal_text
+from .server_text import reason_text, refusal_text
 
 DEFAULT_SERVER = "127.0.0.1:8765"
 SEAT_BATCH_S = 0.25  # seat changes are drawn in batches at most this often
@@ -91,6 +92,14 @@ class ProctorApp(App[None]):
             super().__init__()
             self.event = event
 
+    class StreamChanging(Message):
+        """The server is making another stream live: this connection closes, the client comes
+        back to the new stream."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     class Link(Message):
         def __init__(self, online: bool, reason: str = "", fatal: bool = False) -> None:
             super().__init__()
@@ -113,6 +122,7 @@ class ProctorApp(App[None]):
         self.model = RoomModel(frozen=clock_text is not None)
         self.events: list[p.EventView] = []  # newest first, as pushed since the console started
         self.link_reason = ""
+        self.stream_changing = ""  # while another stream is made live: what the address bar says
         self.hello: p.HelloOk | None = None
         self._requests: dict[Worker, tuple[DOMNode, str, Any]] = {}
         self._changed_seats: set[int] = set()
@@ -177,6 +187,9 @@ class ProctorApp(App[None]):
                     await self._watch()
             elif isinstance(event, ServerError):
                 self.post_message(self.Link(False, error_text(event), fatal=event.code == "forbidden"))
+            elif isinstance(event, p.Error) and event.code == p.ErrorCode.STREAM_CHANGED:
+                text = reason_text(event.reason) or refusal_text(event.code, event.reason)
+                self.post_message(self.StreamChanging(text))
 
     async def _watch(self) -> None:
         try:
@@ -190,7 +203,18 @@ class ProctorApp(App[None]):
     @on(Snapshot)
     def _snapshot(self, message: Snapshot) -> None:
         room = message.room
+        was = live_stream(self.model.sitting) if self.model.loaded else None
         self.model.load(room.sitting, room.seats, room.address)
+        self.stream_changing = ""
+        now = live_stream(room.sitting)
+        if was is not None and now is not None and now.number != was.number:
+            self.notify(stream_summary(now), title=t("Stream {stream} is live", stream=now.number), timeout=8)
+        self.revision += 1
+
+    @on(StreamChanging)
+    def _stream_changing(self, message: StreamChanging) -> None:
+        self.stream_changing = message.text
+        self.link_reason = message.text
         self.revision += 1
 
     @on(SittingChanged)
@@ -224,7 +248,7 @@ class ProctorApp(App[None]):
     @on(Link)
     def _link(self, message: Link) -> None:
         self.online = message.online
-        self.link_reason = message.reason
+        self.link_reason = self.stream_changing or message.reason
         if message.fatal:
             self.notify(message.reason, title=t("Cannot connect"), severity="error", timeout=30)
         self.revision += 1
@@ -280,15 +304,16 @@ class ProctorApp(App[None]):
                                            for node in focused.ancestors_with_self)
 
     def action_show(self, name: str) -> None:
-        """The room (the base screen) or one of the others, numbered 1 to 6."""
+        """The room (the base screen) or one of the others, numbered 1 to 7."""
         from .screens.events import EventsScreen
         from .screens.incidents import IncidentsScreen
         from .screens.paperwork import ExportScreen, PrintScreen
         from .screens.protocol import ProtocolScreen
         from .screens.seating import SeatingScreen
+        from .screens.streams import StreamsScreen
 
         screens = {"seating": SeatingScreen, "incidents": IncidentsScreen, "protocol": ProtocolScreen,
-                   "events": EventsScreen, "export": ExportScreen, "print": PrintScreen}
+                   "events": EventsScreen, "export": ExportScreen, "print": PrintScreen, "streams": StreamsScreen}
         if name != "room" and isinstance(self.screen, screens.get(name, ())):
             return
         while len(self.screen_stack) > 1:

@@ -9,6 +9,7 @@ from typing import Callable
 
 from room_protocol import EventView
 
+from .day import audience_text
 from .i18n import N_, t
 from .model import ALERT_TEXT
 
@@ -28,14 +29,17 @@ EVENT_TEXT = {
     "removed": N_("removed, result annulled"), "removed_login": N_("removed student tried to log in"),
     "protocol_saved": N_("protocol saved"), "exported": N_("results exported"), "printed": N_("printed"),
     "answer": N_("answers"),
+    "stream_switched": N_("another stream made live"), "stream_added": N_("stream added"),
+    "staff_login": N_("logged in"), "staff_questionnaire_started": N_("questionnaire started"),
+    "staff_questionnaire_done": N_("questionnaire filled"),
 }
 ACTOR_TEXT = {"proctor": N_("administrator"), "server": N_("server")}
 PAUSE_TEXT = {"power": N_("power"), "network": N_("network"), "other": N_("other")}
 FINISH_TEXT = {"time_over": N_("time over"), "closed": N_("sitting closed"), "finished": N_("by the student"),
                "removed": N_("removed")}
 INCIDENT_TEXT = {"annex1": N_("Annex 1"), "annex2": N_("Annex 2"), "other": N_("Other")}
-PRINT_TEXT = {"slips": N_("login slips"), "seating": N_("seating sheet"), "acts": N_("acts"),
-              "protocol": N_("testing protocol")}
+PRINT_TEXT = {"slips": N_("login slips"), "staff": N_("teachers' and principals' slips"),
+              "seating": N_("seating sheet"), "acts": N_("acts"), "protocol": N_("testing protocol")}
 SUBJECT_TEXT = {"reading": N_("reading literacy"), "math": N_("mathematical literacy"),
                 "science": N_("science literacy")}
 
@@ -85,7 +89,15 @@ def details_text(event: EventView, time_text: Callable[[int | None], str]) -> st
         return t("by act No. {id}", id=data.get("incident")) if data.get("incident") is not None else ""
     if kind == "data_mistake":
         return str(data.get("note", ""))
-    if kind in ("login", "second_login", "removed_login"):
+    if kind == "stream_switched":
+        return t("from stream {first} to stream {second}", first=data.get("from"), second=data.get("to"))
+    if kind == "stream_added":
+        return t("stream {stream}", stream=data.get("stream"))
+    if kind == "staff_questionnaire_started":
+        return str(data.get("language", ""))
+    if kind == "staff_questionnaire_done":
+        return ""
+    if kind in ("login", "second_login", "removed_login", "staff_login"):
         return t("from the computer {address}", address=data["address"]) if data.get("address") else ""
     if kind == "login_failed":
         return t("login {login} from the computer {address}", login=data.get("login", ""),
@@ -122,7 +134,9 @@ def what_text(kind: str) -> str:
     return kind.replace("_", " ")
 
 
-def who_text(actor: str) -> str:
+def who_text(actor: str, event: EventView | None = None) -> str:
+    if event is not None and event.kind.startswith("staff_"):  # a teacher's or principal's slip: no name
+        return f"{audience_text((event.data or {}).get('audience', ''))} {actor}".strip()
     return t(ACTOR_TEXT[actor]) if actor in ACTOR_TEXT else (t("student") if actor else "")
 
 
@@ -145,7 +159,7 @@ def log_rows(events: list[EventView], time_text: Callable[[int | None], str]) ->
     late_of: dict[int, int] = {}
     for event in events:  # newest first
         if event.kind != "answer":
-            rows.append(LogRow(event.at_ms, who_text(event.actor), event.student, what_text(event.kind),
+            rows.append(LogRow(event.at_ms, who_text(event.actor, event), event.student, what_text(event.kind),
                                details_text(event, time_text)))
             continue
         minute = event.at_ms // 60_000

@@ -17,6 +17,7 @@ SCREEN_KEYS = [
         Binding("4", "app.show('events')", N_("Event log"), id="events", show=False),
         Binding("5", "app.show('export')", N_("Export"), id="export", show=False),
         Binding("6", "app.show('print')", N_("Print"), id="print", show=False),
+        Binding("7", "app.show('streams')", N_("Streams and staff"), id="streams", show=False),
 ]
 
 

@@ -17,7 +17,8 @@ from ..i18n import N_, t
 from ..messages import Failed, Replied
 from .base import SubScreen
 
-PRINTS = [("slips", N_("Login slips")), ("seating", N_("Seating sheet (Annex 4)")),
+PRINTS = [("slips", N_("Login slips")), ("staff", N_("Teachers' and principals' slips")),
+          ("seating", N_("Seating sheet (Annex 4)")),
           ("acts", N_("Acts (Annexes 1 and 2)")), ("protocol", N_("Testing protocol (Annex 3)"))]
 
 

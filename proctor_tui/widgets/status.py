@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from ..i18n import N_, t
 from ..columns import fit
+from ..day import live_stream
 from ..model import Summary
 
 def set_text(widget: Static, text: str) -> None:
@@ -39,9 +40,17 @@ class RoomHeader(Widget):
         room = sitting.room or (hello.room if hello else "")
         grade = sitting.grade or (hello.grade if hello else "")
         self.right = app.now_text()
-        self.parts = (school or "—", t("room {room} · sitting {sitting} · grade {grade}", room=room or "—",
-                                        sitting=sitting.sitting or "—", grade=grade or "—"))
-        self.left = self._fit()
+        live = live_stream(sitting)
+        if live is not None:  # a day of streams: which one is live, always in sight
+            rest = t("room {room} · stream {stream} of {count} · grade {grade}", room=room or "—",
+                     stream=live.number, count=len(sitting.streams), grade=grade or "—")
+        else:
+            rest = t("room {room} · sitting {sitting} · grade {grade}", room=room or "—",
+                     sitting=sitting.sitting or "—", grade=grade or "—")
+        parts = (school or "—", rest)
+        if parts != getattr(self, "parts", None):
+            self.parts = parts
+            self.left = self._fit()
 
     def on_resize(self) -> None:
         if getattr(self, "parts", None):
@@ -85,7 +94,9 @@ class AddressBar(Static):
             parts.append(t("PAUSED ({reason})", reason=t(PAUSE_TEXT.get(reason, reason))))
         if sitting.room_break:
             parts.append(t("BREAK announced"))
-        if not app.online:
+        if app.stream_changing:  # the server closes every connection to make another stream live
+            parts.append(t("{change} Reconnecting…", change=app.stream_changing))
+        elif not app.online:
             parts.append(t("NO CONNECTION to {address}: {reason}", address=app.address,
                            reason=app.link_reason or t("connecting")))
         set_text(self, "  ·  ".join(parts))
@@ -93,7 +104,8 @@ class AddressBar(Static):
 
 NAV = [("seating", "1", N_("Seating sheet"), N_("Seating")), ("incidents", "2", N_("Incidents"), N_("Incidents")),
        ("protocol", "3", N_("Protocol"), N_("Protocol")), ("events", "4", N_("Event log"), N_("Events")),
-       ("export", "5", N_("Export"), N_("Export")), ("print", "6", N_("Print"), N_("Print"))]
+       ("export", "5", N_("Export"), N_("Export")), ("print", "6", N_("Print"), N_("PDF")),
+       ("streams", "7", N_("Streams and staff"), N_("Streams"))]
 
 
 class NavBar(Static):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import room_protocol as p
 from room_protocol import ErrorCode, ProtocolError
 
+from .. import views
 from ..dispatch import Call, handles
 from ..room import Room
 
@@ -37,3 +38,4 @@ async def switch_stream(room: Room, call: Call, msg: p.SwitchStream) -> None:
 async def add_stream(room: Room, call: Call, msg: p.AddStream) -> None:
     await _day(room).add(msg)
     await room.record("proctor", None, "stream_added", {"stream": msg.stream})
+    room.to_proctors(p.SittingChanged(views.sitting_view(room)))  # every console lists the new stream
