@@ -29,6 +29,9 @@ def switch_text(target: StreamView, live: StreamView) -> str:
         lines.append(t("The sitting of stream {live} is open: the server allows the switch only once it is closed "
                        "(C on the room screen).", live=live.number))
     else:
+        if live.state == "not_open":
+            lines.append(t("Stream {live}'s sitting was never opened: its students have not sat yet.",
+                           live=live.number))
         lines.append(t("Stream {live}'s records stay in its folder. Print and Export then work on stream {stream}; "
                        "for stream {live}'s papers and bundle use room-server print or export --stream {live}.",
                        live=live.number, stream=target.number))
