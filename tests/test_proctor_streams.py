@@ -8,7 +8,7 @@ from __future__ import annotations
 from conftest import centre_questionnaires, pack_path, roster_text, wait_until
 from proctor_support import SIZE, console, loaded, pdf_text
 from test_streams import day  # noqa: F401 (the fixture: stream 1 grade 9 kk/ru, stream 2 grade 4 kk)
-from textual.widgets import Input, RadioButton, Static
+from textual.widgets import Button, Input, RadioButton, Static
 
 import room_protocol as p
 from proctor_tui.event_text import log_rows
@@ -39,6 +39,14 @@ def staff_rows(screen: StreamsScreen) -> dict[str, list[str]]:
 
 def text_of(app, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).render())
+
+
+async def press_button(app, pilot, selector: str) -> None:
+    """Clicks a button of the screen once its last press has ended (a button ignores a click
+    within 0.2 s of the one before, as a person never clicks)."""
+    button = app.screen.query_one(selector, Button)
+    await wait_until(lambda: not button.has_class("-active"), what=f"{selector} ready for a click")
+    await pilot.click(button)
 
 
 async def open_streams(app, pilot) -> StreamsScreen:
@@ -126,21 +134,21 @@ async def test_add_a_stream_from_the_console(day, tmp_path):  # noqa: F811
             await wait_until(lambda: isinstance(app.screen, AddStreamDialog), what="the new stream's form")
             dialog = app.screen
             assert dialog.query_one("#stream", Input).value == "3"  # the next number
-            await pilot.click("#confirm")
+            await press_button(app, pilot, "#confirm")
             assert text_of(app, "#problem") == "Укажите файл списка потока."
             bad = tmp_path / "bad.csv"
             bad.write_text("iin;surname\n123;X\n", encoding="utf-8")
             dialog.query_one("#roster", Input).value = str(bad)
             dialog.query_one("#packs", Input).value = pack_path("g4-ru")
             dialog.query_one("#questionnaires", Input).value = "; ".join(centre_questionnaires(tmp_path / "centre"))
-            await pilot.click("#confirm")
+            await press_button(app, pilot, "#confirm")
             await wait_until(lambda: f"Список {bad} не принят" in text_of(app, "#problem"),
                              what="the refused roster, in Russian")
             assert isinstance(app.screen, AddStreamDialog) and day_rules.streams(live.dir) == [1, 2]
             good = tmp_path / "g4ru.csv"
             good.write_text(roster_text(2, grade=4, languages=("ru",), seed=3), encoding="utf-8")
             dialog.query_one("#roster", Input).value = str(good)
-            await pilot.click("#confirm")
+            await press_button(app, pilot, "#confirm")
             await wait_until(lambda: isinstance(app.screen, StreamsScreen), what="the form closed")
             await wait_until(lambda: streams_rows(screen)[-1:] == [["3", "4", "ru", "2", "ещё не начат"]],
                              what="stream 3 in the list (pushed by the server)")

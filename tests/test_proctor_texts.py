@@ -103,6 +103,18 @@ REASON_SAMPLES = [
                  "or use a larger stick."),
     ("internal", "writing to /media/usb failed: Input/output error; the unfinished bundle was removed. Was the stick "
                  "pulled out?"),
+    # a day of streams, and the staff slips
+    ("wrong_state", "the sitting of stream 1 is open: close it first"), ("wrong_state", "stream 2 is already live"),
+    ("not_found", "no stream 7 (the day has 1, 2)"), ("stream_changed", "stream 2 is live now"),
+    ("busy", "another stream is opening"), ("bad_field", "a stream is numbered 1 to 20, not 21"),
+    ("wrong_state", "this room is one sitting, not a day of streams (make a day with 'room-server init --stream N')"),
+    ("bad_field", "/home/admin/room12 already has stream 2"),
+    ("bad_field", "grade 4 and grade 9 sit in separate rooms: the packs given have grades 4, 9"),
+    ("bad_field", "the packs of one room must have the same variants"),
+    ("bad_field", "no student questionnaire for the test language(s) ru (give one --questionnaire per language)"),
+    ("not_found", "no teachers' or principals' slips to print: add them with 'room-server staff'"),
+    ("bad_field", "the slips file /home/admin/room12/staff-slips.csv is missing: the clear passwords exist only there, "
+                  "so the slips cannot be printed"),
 ]
 
 
@@ -132,6 +144,8 @@ async def test_the_real_servers_refusals_are_translated(live, tmp_path):
         lambda: proctor.export(str(tmp_path / "no-stick")),
         lambda: proctor.incident("other", None, {}),
         lambda: proctor.approve_login(live.student_id(0), True),
+        lambda: proctor.switch_stream(2),  # a room of one sitting
+        lambda: proctor.print("staff", str(tmp_path / "staff.pdf")),  # no teachers' slips made
     ]
     seen = 0
     for attempt in attempts:
