@@ -71,7 +71,8 @@ def join_text(data: Path, port: int) -> str:
     if staff:
         lines.append("A teacher's or the principal's questionnaire (the same app, no test):")
         lines.extend(f"  {row['login']} / {row['password']}   ({row['audience']})" for row in staff)
-    lines.append("The day has two streams: close the grade 9 sitting, then switch to grade 4 in the console.")
+    lines.append("The day has two streams: close the grade 9 sitting (C on the room), then switch to grade 4 in the "
+                 "console (7, stream 2, s).")
     return "\n".join(lines)
 
 
@@ -97,8 +98,8 @@ def stop(process: subprocess.Popen | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m room_tools.demo", description="Synaq demo: a room, 25 simulated "
-                                     "students and the proctor console")
+    parser = argparse.ArgumentParser(prog="python -m room_tools.demo", description="Synaq demo: a day of two "
+                                     "streams, 45 simulated students and the proctor console")
     parser.add_argument("--data", default="demo-room", help="the demo room's folder (made on the first run)")
     parser.add_argument("--port", type=int, default=8765, help="the server's port (another free one if taken)")
     parser.add_argument("--students", type=int, default=45, help="simulated students (25 of grade 9, 20 of grade 4)")
