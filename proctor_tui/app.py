@@ -18,7 +18,6 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
@@ -27,7 +26,7 @@ from room_client import Connection, Offline, ProctorClient, ServerError
 
 from .day import live_stream, stream_summary
 from .i18n import N_, set_language, t, translate_bindings
-from .messages import Failed, Replied
+from .messages import Failed, Link, Replied, RoomEvent, SeatChanged, SittingChanged, Snapshot, StreamChanging
 from .model import RoomModel, local_time
 from .server_text import reason_text, refusal_text
 
@@ -67,46 +66,9 @@ class ProctorApp(App[None]):
     online: reactive[bool] = reactive(False, init=False)
     """Whether the proctor connection is up."""
 
-    class Snapshot(Message):
-        """A fresh Room snapshot (on connect, after a reconnect, after a room-level change)."""
-
-        def __init__(self, room: p.Room) -> None:
-            super().__init__()
-            self.room = room
-
-    class SeatChanged(Message):
-        def __init__(self, seat: p.SeatView) -> None:
-            super().__init__()
-            self.seat = seat
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, ProctorApp.SeatChanged) and message.seat.student == self.seat.student
-
-    class SittingChanged(Message):
-        def __init__(self, sitting: p.SittingView) -> None:
-            super().__init__()
-            self.sitting = sitting
-
-    class RoomEvent(Message):
-        def __init__(self, event: p.EventView) -> None:
-            super().__init__()
-            self.event = event
-
-    class StreamChanging(Message):
-        """The server is making another stream live: this connection closes, the client comes
-        back to the new stream."""
-
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
-    class Link(Message):
-        def __init__(self, online: bool, reason: str = "", fatal: bool = False) -> None:
-            super().__init__()
-            self.online = online
-            self.reason = reason
-            self.fatal = fatal
-
+    # What the link worker posts (messages.py), under the names the screens and tests use.
+    Snapshot, SeatChanged, SittingChanged, RoomEvent, StreamChanging, Link = (
+        Snapshot, SeatChanged, SittingChanged, RoomEvent, StreamChanging, Link)
     Replied = Replied
     Failed = Failed
 
@@ -181,6 +143,8 @@ class ProctorApp(App[None]):
                 self.post_message(self.SittingChanged(event.sitting))
             elif isinstance(event, p.EventOut):
                 self.post_message(self.RoomEvent(event.event))
+            elif isinstance(event, p.Room):  # the client watches again after a reconnect (another stream's room)
+                self.post_message(self.Snapshot(event))
             elif isinstance(event, Connection):
                 self.post_message(self.Link(event.online, event.reason))
                 if event.online:

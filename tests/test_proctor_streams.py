@@ -17,7 +17,7 @@ from proctor_tui.screens.dialogs import ConfirmDialog
 from proctor_tui.screens.paperwork import PrintScreen
 from proctor_tui.screens.stream_dialogs import AddStreamDialog
 from proctor_tui.screens.streams import StreamsScreen
-from proctor_tui.widgets.status import AddressBar, RoomHeader
+from proctor_tui.widgets.status import RoomHeader
 from room_client import StudentClient
 from room_server import day as day_rules
 from room_server.newroom import add_staff
