@@ -112,8 +112,9 @@ def test_translations_keep_their_placeholders(language):
 
 def test_every_binding_has_an_id_and_a_description():
     from proctor_tui.screens import (base, dialogs, events, incident_forms, incidents, paperwork, protocol, room,
-                                     seating)
-    modules = (base, dialogs, events, incident_forms, incidents, paperwork, protocol, room, seating)
+                                     seating, stream_dialogs, streams)
+    modules = (base, dialogs, events, incident_forms, incidents, paperwork, protocol, room, seating, stream_dialogs,
+               streams)
     classes = [ProctorApp] + [obj for m in modules for obj in vars(m).values()
                               if isinstance(obj, type) and "BINDINGS" in vars(obj)
                               and obj.__module__.startswith("proctor_tui")]

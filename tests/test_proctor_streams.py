@@ -11,6 +11,7 @@ from test_streams import day  # noqa: F401 (the fixture: stream 1 grade 9 kk/ru,
 from textual.widgets import Button, Input, RadioButton, Static
 
 import room_protocol as p
+from proctor_tui.day import split_paths
 from proctor_tui.event_text import log_rows
 from proctor_tui.i18n import set_language
 from proctor_tui.screens.dialogs import ConfirmDialog
@@ -225,3 +226,8 @@ def test_the_event_log_names_teachers_and_the_streams():
                     ("principal p-01", "logged in", "from the computer 10.0.0.9"),
                     ("administrator", "another stream made live", "from stream 1 to stream 2"),
                     ("administrator", "stream added", "stream 3")]
+
+
+def test_several_files_in_one_field():
+    assert split_paths(' C:\\My Files\\g4-kk ; "D:\\x y\\g4-ru";; ') == ["C:\\My Files\\g4-kk", "D:\\x y\\g4-ru"]
+    assert split_paths(" ; ") == []
