@@ -169,7 +169,8 @@ async def test_the_demo_day_simulates_both_streams_one_after_the_other(tmp_path)
             writer.writerow(["login", "password"])
             writer.writerows([row["login"], row["password"]] for row in rows[:4] + rows[4:7])
         sim = asyncio.ensure_future(run_sim(live.address, str(logins), think=0, take_break=False))
-        # Stream 1 (open) finishes; then the administrator closes it and makes stream 2 live.
+        # Stream 1 (open) finishes, questionnaires too (a switch cuts off whoever is still
+        # answering one); then the administrator closes it and makes stream 2 live.
         await wait_all_done(proctor, grade=9, count=4)
         await proctor.close_sitting()
         await proctor.switch_stream(2)
@@ -182,9 +183,9 @@ async def test_the_demo_day_simulates_both_streams_one_after_the_other(tmp_path)
 
 
 async def wait_all_done(proctor: ProctorClient, *, grade: int, count: int) -> None:
-    """Until `count` students of the live stream have finished (the console's view)."""
+    """Until `count` students of the live stream are done, questionnaire included (the console's view)."""
     async def done() -> bool:
         room = await proctor.watch()
-        return room.sitting.grade == grade and sum(s.state in ("finished", "questionnaire", "done")
+        return room.sitting.grade == grade and sum(s.state == "done"
                                                    for s in room.seats) >= count
     await wait_until(done, timeout=90, what=f"{count} students of grade {grade} finished")
