@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from conftest import make_room
 from paperwork_support import opened, copy_room, run_sitting
 from room_server.cli import main as cli_main
 from room_server.excel_text import plain_text
@@ -67,6 +68,22 @@ def test_results_workbook_has_text_ids_a_frozen_header_subject_columns_and_no_an
 def test_results_workbook_in_the_schools_language(sat_room, tmp_path, lang, header):
     sheet = results(sat_room[0], tmp_path / "r.xlsx", "--lang", lang).active
     assert sheet.cell(1, 2).value == header
+
+
+def test_results_without_lang_are_in_the_rooms_own_language(sat_room, tmp_path):
+    # The demo room tests in Kazakh and Russian: its sheet is in Kazakh, the state language.
+    assert set(read_snapshot(sat_room[0]).packs) == {"kk", "ru"}
+    sheet = results(sat_room[0], tmp_path / "both.xlsx").active
+    assert sheet.title == "Нәтижелер" and [c.value for c in sheet[1]][:3] == ["ИКТ", "ЖСН", "Тегі"]
+    # A room whose one test language is Russian gets a Russian sheet, its subjects as its pack names them.
+    room = asyncio.run(make_room(tmp_path / "ru", packs=("g9-ru",), languages=("ru",)))
+    snap = read_snapshot(room.dir)
+    assert set(snap.packs) == {"ru"}
+    sheet = results(room.dir, tmp_path / "ru.xlsx").active
+    head = [c.value for c in sheet[1]]
+    assert sheet.title == "Результаты" and head[:3] == ["ИКТ", "ИИН", "Фамилия"] and head[-3] == "Итого"
+    assert head[12:-3] == [s.title for s in snap.packs["ru"].subjects]
+    assert sheet.cell(2, 10).value == "не отмечен"  # nobody has been marked yet: in Russian too
 
 
 def test_results_refuses_a_wrong_output_clearly(sat_room, tmp_path, capsys):
