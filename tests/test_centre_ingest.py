@@ -36,6 +36,7 @@ from paperwork_support import opened
 import room_protocol as p
 from room_protocol import seal
 from room_protocol.responses import open_response, seal_response
+from room_server.bundle import sealed_info
 from room_server.cli import main as room_server
 from room_server.demo import demo_centre
 from room_server.excel_text import plain_text
@@ -277,6 +278,39 @@ def test_a_sealed_file_that_does_not_open_is_refused_even_when_signed(sitting, b
     assert room_server(["verify", str(bundle)]) == 0
     out = _refused(capsys, dataset_with_one, bundle, key)
     assert "unopened: results.csv.sealed does not open with this centre's key" in out
+
+
+def _answers_not_json(bundle: Path, key: Path) -> str:
+    answers = bundle / "answers.jsonl"
+    lines = answers.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2][: len(lines[2]) // 2] + b"\n"  # a line cut in half
+    answers.write_bytes(b"".join(lines))
+    return "unreadable: answers.jsonl line 3 is not JSON"
+
+
+def _results_not_utf8(bundle: Path, key: Path) -> str:
+    # The room wrote its results in a Windows code page: sealed to this centre, whole, signed.
+    text = opened_file(bundle, key, "results.csv").decode("utf-8-sig")
+    sealed = seal.seal(load_key(key).public, text.encode("cp1251", "replace"), sealed_info("results.csv"))
+    (bundle / "results.csv.sealed").write_bytes(sealed)
+    return "unreadable: results.csv is not UTF-8 text"
+
+
+def opened_file(bundle: Path, key: Path, name: str) -> bytes:
+    """A sealed file of the bundle, opened with the centre's key."""
+    private = load_key(key)
+    return seal.open_sealed(private.private, (bundle / (name + ".sealed")).read_bytes(), sealed_info(name))
+
+
+@pytest.mark.parametrize("damage", [_answers_not_json, _results_not_utf8], ids=["answers-not-json", "results-not-utf8"])
+def test_a_bundle_the_centre_cannot_read_is_refused_as_unreadable(sitting, bundle, key, dataset_with_one, capsys,
+                                                                  damage):
+    # A room that wrote a file the centre cannot read, and signed it: the signature holds, the reading does not.
+    reason = damage(bundle, key)
+    resign(bundle, sitting[0])
+    assert room_server(["verify", str(bundle)]) == 0
+    out = _refused(capsys, dataset_with_one, bundle, key)
+    assert reason in out
 
 
 def test_a_bundle_sealed_to_another_centre_is_refused(bundle, dataset_with_one, tmp_path, capsys):
