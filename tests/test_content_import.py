@@ -1,5 +1,6 @@
 """`room-server content import`: IMS QTI 2.1 items written after the specification's own
-examples, QTI 3.0 items with a shared stimulus in a content package (a folder and a zip), and
+examples, alone and zipped in a content package with imsmanifest.xml, QTI 3.0 items alone and
+with a shared stimulus in a content package (a folder and a zip), and
 GIFT as Moodle teachers write it (Kazakh and Russian): every supported kind carried over with
 its key, every unsupported interaction refused by name and file, and the written pack passing
 `content check`. Broad on purpose: odd but valid inputs (namespaces, escapes, entities, layout)
@@ -97,9 +98,10 @@ def test_unsupported_qti_items_are_refused_by_name_and_file(pack, capsys, name, 
 # ------------------------------------------------------------------------- QTI 3.0 packages
 
 def zipped(folder: Path, target: Path, *, root: str = "") -> Path:
+    """The folder's files (subfolders too) as a zip package, under `root` inside it."""
     with zipfile.ZipFile(target, "w") as z:
-        for path in sorted(folder.iterdir()):
-            z.write(path, root + path.name)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            z.write(path, root + path.relative_to(folder).as_posix())
     return target
 
 
@@ -139,6 +141,63 @@ def test_a_package_in_a_subfolder_of_the_zip_and_without_a_manifest(tmp_path):
     result = import_qti(bare)
     assert sorted(i.id for i in result.items) == ["choice", "match"]
     assert [r.what for r in result.refused] == ["hotspotInteraction"]
+
+
+# ------------------------------------------------------------------------- QTI 2.1 package, lone QTI 3.0 items
+
+# The specification's examples the importer cannot carry: refused one by one, by file and interaction.
+REFUSED_21 = {"hottext.xml (item hottext)": "hottextInteraction",
+              "graphic_gap_match.xml (item graphicGapfill)": "graphicGapMatchInteraction",
+              "select_point.xml (item selectPoint)": "selectPointInteraction",
+              "end_attempt.xml (item endAttempt)": "endAttemptInteraction"}
+
+
+def test_qti21_zipped_package_with_a_manifest(pack, capsys, tmp_path):
+    """An IMS content package (IMS CP 1.1, imsmanifest.xml) of QTI 2.1 items after the
+    specification's examples, with an assessmentTest and pictures, zipped as exported."""
+    source = zipped(DATA / "qti21-package", tmp_path / "examples-21.zip")
+    assert "imsmanifest.xml" in zipfile.ZipFile(source).namelist()
+    code, out, err = run(capsys, source, "--to", pack, "--variant", "B", "--subject", "reading")
+    assert code == 1  # some items are refused
+    for label, interaction in REFUSED_21.items():
+        assert f"refused: {source}:{label}: {interaction}: this interaction has no Synaq item kind" in err, err
+    assert err.count("refused:") == len(REFUSED_21)
+    assert "test.xml: the test's sections and order are not carried" in out
+    assert f"Imported 3 item(s) from {source}" in out and "4 refused" in out
+    items = imported_items(pack, "examples-21.toml")
+    assert {i["id"]: (i["kind"], i["key"], i["points"]) for i in items.values()} == {
+        "examples-21-choice": ("single", "A", 1),
+        "examples-21-textEntry": ("short", ["York"], 1),
+        "examples-21-match": ("matching", {"1": "B", "2": "A", "3": "A", "4": "C"}, 4)}
+    assert items["examples-21-choice"]["options"][2] == "Remember your luggage when you leave."
+    assert cli_main(["content", "check", str(pack)]) == 0
+
+
+def test_refusals_name_each_item_in_a_folder_too(tmp_path):
+    """The same package as a folder: nothing a refused item holds is carried, nothing silently dropped."""
+    result = import_qti(DATA / "qti21-package")
+    assert sorted(i.id for i in result.items) == ["choice", "match", "textEntry"]
+    got = {r.source.rsplit(":", 1)[1]: r.what for r in result.refused}
+    assert got == REFUSED_21
+
+
+def test_a_lone_qti30_item_file(pack, capsys):
+    code, out, err = run(capsys, DATA / "qti30-items" / "choice.xml", "--to", pack)
+    assert code == 0, err
+    (item,) = imported_items(pack, "choice.toml").values()
+    assert (item["kind"], item["key"], item["points"]) == ("single", "A", 1)
+    assert item["text"] == ("Look at the text in the picture.\n\n**NEVER LEAVE LUGGAGE UNATTENDED**"
+                            "\n\nWhat does it say?")
+    assert item["options"] == ["You must stay with your luggage at all times.",
+                               "Do not let someone else look after your luggage.",
+                               "Remember your luggage when you leave."]
+    assert score_item(pack_item(pack, item["id"]), "A") == 1
+    assert cli_main(["content", "check", str(pack)]) == 0
+    # A lone QTI 3.0 item of an interaction Synaq lacks: refused with QTI's name for it and the file.
+    hottext = DATA / "qti30-items" / "hottext.xml"
+    code, out, err = run(capsys, hottext, "--to", pack)
+    assert code == 1 and f"refused: {hottext} (item hottext): hottextInteraction: " in err
+    assert "nothing to import" in err
 
 
 QTI21 = 'xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1"'
