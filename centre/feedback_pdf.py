@@ -32,8 +32,7 @@ def _subjects(f: Figures, grade: int) -> list[str]:
 
 
 def _title(f: Figures, grade: int, subject: str, language: str) -> str:
-    return f.subject_titles.get((grade, subject, language)) or f.subject_titles.get(
-        (grade, subject, "kk" if language == "ru" else "ru"), subject)
+    return f.subject_title(grade, subject, language)
 
 
 def _shown(f: Figures, scope: str, group, grade: int, subject: str) -> float | None:

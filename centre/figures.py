@@ -29,11 +29,17 @@ class Figures:
     schools: list = field(default_factory=list)  # one dict per school
     classes: dict = field(default_factory=lambda: defaultdict(list))  # school_id -> [(grade, class)]
     context: dict = field(default_factory=dict)  # (region, grade) -> [(question, option, n, mean)]
-    students: dict = field(default_factory=lambda: defaultdict(list))  # school_id -> [student dicts]
+    subjects: dict = field(default_factory=dict)  # grade -> [subject ids in the test's order]
+    students: dict = field(default_factory=lambda: defaultdict(list))  # school_id -> [every registered student]
     student_topics: dict = field(default_factory=dict)  # (sitting_id, ikt) -> {topic: percent}
 
     def mean(self, scope: str, group, grade: int, subject: str) -> tuple[int, float | None]:
         return self.means.get((scope, group, grade, subject), (0, None))
+
+    def subject_title(self, grade: int, subject: str, language: str) -> str:
+        """The subject's title in `language`, else in the other test language, else its id."""
+        return self.subject_titles.get((grade, subject, language)) or self.subject_titles.get(
+            (grade, subject, "kk" if language == "ru" else "ru"), subject)
 
 
 COUNTS = "NOT s.annulled AND s.sat"
@@ -49,6 +55,9 @@ def gather(dataset: Path, year: int | None, schools: list[str] | None, min_group
     f = Figures(year, min_group)
     for r in rows(con, "SELECT DISTINCT grade, subject, language, subject_title FROM items WHERE year = ?", [year]):
         f.subject_titles[(r["grade"], r["subject"], r["language"])] = r["subject_title"]
+    for r in rows(con, """SELECT grade, subject FROM items WHERE year = ? GROUP BY grade, subject
+                          ORDER BY grade, min(position), subject""", [year]):
+        f.subjects.setdefault(r["grade"], []).append(r["subject"])
 
     scopes = {"country": "'KZ'", "region": "region", "school": "school_id", "class": "school_id || '|' || class"}
     for scope, group in scopes.items():
@@ -121,12 +130,14 @@ def _students(con, f: Figures, schools: set[str]) -> None:
     if not schools:
         return
     con.register("wanted_schools", __import__("pyarrow").table({"school_id": sorted(schools)}))
+    # Every registered student: those who sat get a letter, all of them a row of the results workbook.
     people = rows(con, f"""
-        SELECT s.school_id, s.sitting_id, s.ikt, s.grade, s.class, s.language, s.annulled, s.sat,
-               i.surname, i.name, i.patronymic
+        SELECT s.school_id, s.sitting_id, s.ikt, s.grade, s.class, s.language, s.variant, s.seat, s.attendance,
+               s.state, s.annulled, s.sat, s.total_score, s.max_total, s.percent,
+               i.iin, i.surname, i.name, i.patronymic
         FROM students s JOIN wanted_schools w USING (school_id)
              LEFT JOIN identities i ON i.year = s.year AND i.sitting_id = s.sitting_id AND i.ikt = s.ikt
-        WHERE s.year = {f.year} AND s.sat ORDER BY s.class, i.surname, i.name""")
+        WHERE s.year = {f.year} ORDER BY s.class, i.surname, i.name""")
     scores = defaultdict(dict)
     for r in rows(con, f"""SELECT c.sitting_id, c.ikt, c.subject, c.score, c.max_score, c.percent, c.level
                            FROM subject_scores c JOIN wanted_schools w USING (school_id) WHERE c.year = {f.year}"""):

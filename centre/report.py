@@ -19,6 +19,7 @@ from room_server.bundle import safe_name
 from .figures import Figures, gather
 
 MIN_GROUP = 10  # the smallest group whose figures a report shows
+RESULTS_BOOK = "results.xlsx"  # the sheet `room-server results` writes, for every student of the school
 
 
 def school_folder(out: Path, school: dict) -> Path:
@@ -44,15 +45,18 @@ _figures: Figures | None = None
 
 def _one_school(job: tuple[Path, dict]) -> int:
     from .feedback_pdf import letters_pdf, school_pdf, teacher_pdf
+    from .results_book import school_workbook
     out, school = job
     figures = _figures
     folder = school_folder(out, school)
     folder.mkdir(parents=True, exist_ok=True)
     _write(folder / "school-report.pdf", school_pdf(figures, school))
+    _write(folder / RESULTS_BOOK, school_workbook(figures, school))
     for grade, class_ in figures.classes.get(school["school_id"], []):
         label = safe_name(class_ or str(grade), max_len=10)
         _write(folder / f"teacher-{label}.pdf", teacher_pdf(figures, school, grade, class_))
-        pupils = [p for p in figures.students[school["school_id"]] if p["grade"] == grade and p["class"] == class_]
+        pupils = [p for p in figures.students[school["school_id"]]
+                  if p["sat"] and p["grade"] == grade and p["class"] == class_]
         if pupils:
             _write(folder / f"letters-{label}.pdf", letters_pdf(figures, school, pupils))
     return 1

@@ -12,6 +12,7 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
+import openpyxl
 import pytest
 from pypdf import PdfReader
 
@@ -19,6 +20,7 @@ from centre.cli import main as centre
 from centre.engine import connect, rows
 from centre.figures import gather
 from centre_support import centre_key_of, export_real_sitting
+from room_server.cli import main as room_server
 
 KAZAKH = set("әғқңөұүһі")
 CONTEXT = "Нәтижелермен байланысты факторлар"
@@ -153,3 +155,42 @@ def test_context_factors_stand_beside_each_students_own_result(centre_run):
         shown[question] += len(scores) >= 2
     school = "\n".join(text_of(only_folder(root / "small-groups") / "school-report.pdf"))
     assert (CONTEXT in school) == any(n >= 2 for n in shown.values())
+
+
+def test_the_schools_folder_holds_the_rooms_results_workbook(centre_run, tmp_path):
+    """The same sheet `room-server results` writes, in the school's folder: every cell the
+    room's sheet has, IIN and ИКТ as text, annulled results out of every total."""
+    root, ds, _ = centre_run
+    (school,) = gather(ds, None, None, 10).schools
+    path = only_folder(root / "reports") / "results.xlsx"
+    (sheet,) = openpyxl.load_workbook(path).worksheets  # one grade: one sheet
+    assert sheet.title == {"kk": "Нәтижелер, 9-сынып", "ru": "Результаты, 9 класс"}[school["language"]]
+    assert room_server(["results", "--data", str(root / "room"), "--out", str(tmp_path / "room.xlsx"),
+                        "--lang", school["language"]]) == 0
+    room = openpyxl.load_workbook(tmp_path / "room.xlsx").active
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert cells == [[c.value for c in row] for row in room.iter_rows()]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == room.auto_filter.ref
+
+    con = connect(ds, tables=("students", "identities"))
+    people = {r["ikt"]: r for r in rows(con, """SELECT s.ikt, i.iin, s.sat, s.annulled, s.total_score
+                                               FROM students s JOIN identities i USING (sitting_id, ikt)""")}
+    head = cells[0]
+    total = head.index({"kk": "Барлығы", "ru": "Итого"}[school["language"]])
+    body = list(sheet.iter_rows(min_row=2, max_row=1 + len(people)))
+    assert sorted(r[0].value for r in body) == sorted(people)
+    for row in body:
+        person = people[row[0].value]
+        for cell, value in ((row[0], person["ikt"]), (row[1], person["iin"])):
+            assert cell.data_type == "s" and cell.value == value and cell.number_format == "@"
+        if person["annulled"]:
+            assert row[11].value and row[0].fill.start_color.rgb.endswith("D9D9D9")
+            assert all(c.value is None for c in row[12:])
+        elif person["sat"]:
+            assert row[total].value == person["total_score"] and isinstance(row[total].value, int)
+            assert sum(c.value for c in row[12:total]) == row[total].value
+        else:
+            assert row[total].value is None
+    assert any(people[ikt]["annulled"] and people[ikt]["total_score"] for ikt in people)  # a score the sheet leaves out
+    counted = [r[total].value for r in body if r[total].value is not None]
+    assert sum(counted) == sum(p["total_score"] for p in people.values() if p["sat"] and not p["annulled"])
