@@ -174,7 +174,8 @@ def school_pdf(f: Figures, school: dict) -> bytes:
             worst = [r for r in topics[:3] if r[2] < 0]
             body = [[t("strengths", lang), name, _pct(value), f"{diff:+.0f}"] for name, value, diff in best]
             body += [[t("gaps", lang), name, _pct(value), f"{diff:+.0f}"] for name, value, diff in worst]
-            doc.table(["", t("topic", lang), t("school", lang) + ", %", t("difference", lang)], body, [38, 100, 22, 22],
+            # The first column holds "Назар аударатын тақырыптар" whole at 8 pt.
+            doc.table(["", t("topic", lang), t("school", lang) + ", %", t("difference", lang)], body, [47, 99, 18, 18],
                       size=8, marks=[i >= len(best) for i in range(len(body))])
             recommendations += [t("recommend_gap", lang, topic=name, diff=f"{-diff:.0f}") for name, _v, diff in worst
                                 if diff <= -5]

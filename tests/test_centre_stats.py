@@ -1,22 +1,27 @@
 """Item analysis: the Rasch estimator against girth's, Mantel–Haenszel on a table worked by
 hand, and the whole chain on simulated bundles — the generating difficulties recovered, the
-planted DIF item flagged, every figure equal to one computed directly from the responses."""
+planted DIF item flagged, every figure equal to one computed directly from the responses; and
+the feedback of a Russian-language school among them, read back from its PDF and workbook."""
 
 from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pyarrow.parquet as pq
 import pytest
+from pypdf import PdfReader
 
 from centre.cli import main as centre
 from centre.dataset import Dataset
 from centre.dif import Stratum, mantel_haenszel
 from centre.rasch import fit
+from centre.regions import region_name
+from centre.report import MIN_GROUP
 
 
 # ------------------------------------------------------------------------- estimators
@@ -177,3 +182,80 @@ def test_every_figure_equals_one_computed_directly_from_the_responses(simulated)
     (form,) = [f for f in pq.read_table(stats / "forms.parquet").to_pylist()
                if (f["language"], f["variant"], f["subject"]) == ("kk", "B", "math")]
     assert form["alpha"] == pytest.approx(alpha) and form["n"] == n
+
+
+# ------------------------------------------------------------------------- feedback in Russian
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(" ".join(page.extract_text().split()) for page in PdfReader(path).pages)
+
+
+def means(rows: list[dict], subjects: tuple[str, ...]) -> list[str]:
+    """Each subject's mean percent as the report prints it."""
+    return [f"{np.mean([r['percent'] for r in rows if r['subject'] == s]):.0f}" for s in subjects]
+
+
+def test_a_russian_schools_report_is_in_russian_with_region_country_and_topics(simulated, tmp_path):
+    ds, _, _ = simulated
+    students = pq.read_table(ds / "students").to_pylist()
+    languages, region_of = defaultdict(Counter), {}
+    for s in students:
+        languages[s["school_id"]][s["language"]] += 1
+        region_of[s["school_id"]] = s["region"]
+    counted = {(s["sitting_id"], s["ikt"]) for s in students if s["sat"] and not s["annulled"]}
+    size = Counter(s["school_id"] for s in students if (s["sitting_id"], s["ikt"]) in counted)
+    # A school most of whose students took the test in Russian, in a region with a Kazakh school.
+    russian = sorted(sid for sid, n in languages.items() if n["ru"] > n["kk"] and size[sid] >= MIN_GROUP)
+    kazakh = sorted(sid for sid, n in languages.items() if n["kk"] >= n["ru"])
+    ru, kk = next((r, k) for r in russian for k in kazakh if region_of[k] == region_of[r])
+    region = region_of[ru]
+    out = tmp_path / "reports"
+    assert centre(["report", "--dataset", str(ds), "--out", str(out), "--school", ru, "--school", kk,
+                   "--jobs", "1"]) == 0
+    (folder,) = (out / region).glob(f"{ru}_*")
+    text = pdf_text(folder / "school-report.pdf")
+    assert "Мониторинг образовательных достижений обучающихся (МОДО) — обратная связь для школы" in text
+    assert "мектепке кері байланыс" not in text and f"Регион: {region_name(region, 'ru')}" in text
+
+    # The school, its region and the country side by side, per subject, as the dataset has them.
+    subjects = ("reading", "math", "science")
+    scores = [r for r in pq.read_table(ds / "subject_scores").to_pylist() if not r["annulled"]]
+    school = means([r for r in scores if r["school_id"] == ru], subjects)
+    in_region = means([r for r in scores if r["region"] == region], subjects)
+    assert school != in_region  # the region's figures are its schools', not this one's again
+    for row in ("Школа", *school), (region_name(region, "ru"), *in_region), ("Казахстан", *means(scores, subjects)):
+        assert " ".join(row) in text, (row, text[:1500])
+
+    # Strengths and gaps by topic: the school's share of points per topic against the country's.
+    topic_of = {(i["variant"], i["item"]): i["topic"] for i in pq.read_table(ds / "items").to_pylist()
+                if i["language"] == "ru" and i["grade"] == 9}
+    points = defaultdict(lambda: [0, 0, 0, 0])  # topic -> school score, max, country score, max
+    for r in pq.read_table(ds / "responses").to_pylist():
+        if (r["sitting_id"], r["ikt"]) in counted:
+            cell = points[topic_of[(r["variant"], r["item"])]]
+            cell[2] += r["score"]
+            cell[3] += r["max_score"]
+            if r["school_id"] == ru:
+                cell[0] += r["score"]
+                cell[1] += r["max_score"]
+    topics = sorted(((100 * a / b - 100 * c / d, name, 100 * a / b) for name, (a, b, c, d) in points.items() if b),
+                    reverse=True)
+    assert "Сильные стороны и пробелы по темам" in text
+    for diff, name, value in [t for t in topics[:3] if t[0] > 0]:
+        assert f"Сильные стороны {name} {value:.0f} {diff:+.0f}" in text
+    for diff, name, value in [t for t in topics[-3:] if t[0] < 0]:
+        assert f"Темы, требующие внимания {name} {value:.0f} {diff:+.0f}" in text
+
+    # Its results workbook is in Russian too; the Kazakh school's report and workbook in Kazakh.
+    sheet = openpyxl.load_workbook(folder / "results.xlsx").active
+    assert sheet.title == "Результаты, 9 класс" and [c.value for c in sheet[1]][:3] == ["ИКТ", "ИИН", "Фамилия"]
+    mine = {s["ikt"]: s for s in students if s["school_id"] == ru}
+    body = list(sheet.iter_rows(min_row=2, max_row=1 + len(mine)))
+    assert sorted(r[0].value for r in body) == sorted(mine) and all(r[1].data_type == "s" for r in body)
+    total = [c.value for c in sheet[1]].index("Итого")
+    for row in body:
+        s = mine[row[0].value]
+        assert row[total].value == (s["total_score"] if s["sat"] and not s["annulled"] else None)
+    (kk_folder,) = (out / region).glob(f"{kk}_*")
+    assert "мектепке кері байланыс" in pdf_text(kk_folder / "school-report.pdf")
+    assert openpyxl.load_workbook(kk_folder / "results.xlsx").active.title == "Нәтижелер, 9-сынып"
