@@ -30,7 +30,8 @@ def sheet_row(p: dict) -> SheetRow:
     sat = p["sat"] and p["total_score"] is not None
     return SheetRow(
         p["ikt"], p["iin"] or "", p["surname"] or "", p["name"] or "", p["patronymic"] or "", p["class"] or "",
-        p["language"] or "", p["seat"], p["variant"] or "", p["attendance"] or "", p["state"] or "", bool(p["annulled"]),
+        p["language"] or "", p["seat"], p["variant"] or "", p["attendance"] or "", p["state"] or "",
+        bool(p["annulled"]),
         {subject: row["score"] for subject, row in p["scores"].items()} if sat else None,
         p["total_score"] if sat else None, p["max_total"] if sat else None,
         percent_of(p["total_score"], p["max_total"] or 0) if sat else None)  # as the room rounds it

@@ -81,7 +81,8 @@ def write_planted(root: Path, seed: int = 11) -> dict[str, np.ndarray]:
                         "items": [k] * n, "total_score": total, "max_total": [k] * n, "percent": 100.0 * total / k,
                         "late_refused": [0] * n, "bundle_id": [f"planted-{lang}"] * n}
             letters = np.array([None, *LETTERS], dtype=object)[choice.ravel() + 1]
-            responses = {"sitting_id": np.repeat(sitting, k), "ikt": np.repeat(ikt, k), "school_id": np.repeat(school, k),
+            responses = {"sitting_id": np.repeat(sitting, k), "ikt": np.repeat(ikt, k),
+                         "school_id": np.repeat(school, k),
                          "language": [lang] * (n * k), "variant": ["A"] * (n * k), "subject": ["math"] * (n * k),
                          "item": np.tile(np.array(ITEMS, dtype=object), n), "position": np.tile(np.arange(1, k + 1), n),
                          "answered": choice.ravel() >= 0, "value": [json.dumps(c) if c else None for c in letters],
