@@ -6,8 +6,9 @@ After it, stdin carries the web driver's packets (b"D"/b"M", 4-byte big-endian l
 payload) and stdout carries the app's output the same way.
 
 Meta packets this seat adds to Textual's: `{"type": "repaint"}` (a new tab attached: send
-the terminal modes and the whole screen again); it writes `{"type": "seat", "logged_in":
-true}` once the student has logged in (the bridge stops counting the seat as idle).
+the terminal modes and the whole screen again); it writes `{"type": "seat", "drawn": true}`
+once its first screen is drawn (the bridge stops counting it as starting) and `{"type": "seat",
+"logged_in": true}` once the student has logged in (the bridge stops counting it as idle).
 """
 
 from __future__ import annotations
@@ -75,11 +76,19 @@ class SeatApp(StudentApp):
     def get_driver_class(self):
         return SeatDriver
 
+    def screen_shown(self, screen) -> None:
+        super().screen_shown(screen)
+        if len(self.shown) == 1:  # the first screen: told once it is on the tab
+            self.call_after_refresh(self._tell_bridge, drawn=True)
+
     def logged_in_as(self, login: str, login_ok) -> None:
         super().logged_in_as(login, login_ok)
+        self._tell_bridge(logged_in=True)
+
+    def _tell_bridge(self, **facts: bool) -> None:
         driver = self._driver
         if isinstance(driver, WebDriver):
-            driver.write_meta({"type": "seat", "logged_in": True})
+            driver.write_meta({"type": "seat", **facts})
 
     def action_quit(self) -> None:
         """Ctrl+Q would end the seat and leave the tab blank; a browser seat is closed by its tab."""

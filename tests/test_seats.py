@@ -81,11 +81,14 @@ class FakeTab:
         await self._reader
 
 
-async def seat_room(tmp_path, launcher: str = "auto", **limits) -> SeatRoom:
+async def seat_room(tmp_path, launcher: str = "auto", port: int | None = None, room_address: str | None = None,
+                    **limits) -> SeatRoom:
+    """A room with browser seats on `port`; its seat processes reach it at `room_address` (the
+    room itself unless a test puts a cuttable link between them)."""
     from room_server.app import create_app
     room = await make_room(tmp_path)
-    port = free_port()
-    options = SeatOptions(room_address=f"127.0.0.1:{port}", launcher=launcher,
+    port = port or free_port()
+    options = SeatOptions(room_address=room_address or f"127.0.0.1:{port}", launcher=launcher,
                           limits=SeatLimits(**{"max_seats": 6, "sweep_every_s": 0.1, **limits}))
     server = TestServer(create_app(room.dir, f"127.0.0.1:{port}", seats=options), host="127.0.0.1", port=port)
     await server.start_server()
@@ -262,4 +265,39 @@ async def test_a_flood_of_new_tabs_gets_the_cap_in_processes_and_quick_refusals(
     finally:
         for session in sessions:
             await session.close()
+        await room.close()
+
+
+def most_at_once(spans: list[tuple[float, float]]) -> int:
+    """The largest number of (start, end) spans open at one moment (one ending as another
+    starts is not an overlap)."""
+    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    open_now = most = 0
+    for _, step in edges:
+        open_now += step
+        most = max(most, open_now)
+    return most
+
+
+async def test_more_tabs_than_the_start_slots_all_reach_the_login_screen_starting_at_most_that_many_at_once(tmp_path):
+    room = await seat_room(tmp_path, max_seats=8, per_address=8, starting_at_once=2)
+    try:
+        async def open_page(seat: str) -> FakeTab:
+            status, answer = await room.claim(seat)  # as the page does: claim, then the socket
+            assert status == 200, answer
+            tab = await FakeTab(room.session, room.base, seat).open()
+            await tab.wait(LOGIN_SCREEN, timeout=60)
+            return tab
+
+        tabs = await asyncio.gather(*(open_page(new_seat()) for _ in range(7)))  # seven tabs at once, two slots
+        seats = list(room.registry.seats.values())
+        assert len(seats) == 7
+        # Each app tells the bridge just after its first screen went out.
+        await wait_until(lambda: all(seat.drawn.is_set() for seat in seats), 10, what="every seat's first screen")
+        # From the fork to the first screen drawn, as the seats' processes reported it.
+        spans = [(seat.launched_at, seat.drawn_at) for seat in seats]
+        assert most_at_once(spans) == 2, sorted(spans)
+        for tab in tabs:
+            await tab.close()
+    finally:
         await room.close()

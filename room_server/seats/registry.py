@@ -2,7 +2,8 @@
 
 - at most `max_seats` seats (the roster plus a margin) and `per_address` from one address;
   a seat whose tab went away still counts until its grace period ends;
-- at most `starting_at_once` processes starting at the same time (the rest queue briefly);
+- at most `starting_at_once` processes starting at the same time, from the fork to the app's
+  first screen drawn (the rest queue briefly): a flood of tabs does not take every core at once;
 - a seat still at the login screen with no key for `login_idle_s` is closed (its tab shows
   "Continue", which opens a fresh one), so idle tabs do not hold the room's memory;
 - a seat with no tab for `grace_s` is closed.
@@ -62,6 +63,7 @@ class SeatRegistry:
         self.launcher = make_launcher(launcher)
         self.seats: dict[str, Seat] = {}
         self._starting = asyncio.Semaphore(limits.starting_at_once)
+        self._slot_holders: set[asyncio.Task] = set()
         self._sweeper: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -75,6 +77,8 @@ class SeatRegistry:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
         await asyncio.gather(*(seat.stop() for seat in list(self.seats.values())), return_exceptions=True)
+        for task in list(self._slot_holders):
+            task.cancel()
         self.seats.clear()
         await self.launcher.close()
 
@@ -92,18 +96,32 @@ class SeatRegistry:
         if sum(1 for s in self.seats.values() if s.address == address) >= self.limits.per_address:
             raise Refused("address_full")
         seat = Seat(seat_id, address, self.folder / seat_id)
-        self.seats[seat_id] = seat  # counted from now, while it starts
+        self.seats[seat_id] = seat  # counted from now, while it waits for a start slot and starts
+        slot = False
         try:
-            async with self._starting:
-                process = await self.launcher.new_process()
-                await seat.start(process, {
-                    "state_dir": str(seat.state_dir), "server": self.room_address,
-                    "headers": origin.header(self.secret, address), "width": 80, "height": 24})
-        except Exception:
+            await self._starting.acquire()
+            slot = True
+            process = await self.launcher.new_process()
+            await seat.start(process, {
+                "state_dir": str(seat.state_dir), "server": self.room_address,
+                "headers": origin.header(self.secret, address), "width": 80, "height": 24})
+        except BaseException:  # also cancelled while queued: never left counted with no process
+            if slot:
+                self._starting.release()
             self.seats.pop(seat_id, None)
+            seat.ended.set()  # a tab waiting for this seat stops waiting
             raise
+        holder = asyncio.create_task(self._free_slot_when_drawn(seat), name=f"slot-{seat_id[:8]}")
+        self._slot_holders.add(holder)
+        holder.add_done_callback(self._slot_holders.discard)
         log.info("seat %s started for %s (%d seats)", seat_id[:8], address, len(self.seats))
         return seat
+
+    async def _free_slot_when_drawn(self, seat: Seat) -> None:
+        try:
+            await seat.first_screen()
+        finally:
+            self._starting.release()
 
     # ------------------------------------------------------------------ closing what is not used
 

@@ -49,7 +49,10 @@ class Seat:
         self.ws: web.WebSocketResponse | None = None
         self.logged_in = False
         self.started = asyncio.Event()  # the app's driver is running
+        self.drawn = asyncio.Event()  # its first screen is drawn: no longer starting
         self.ended = asyncio.Event()
+        self.launched_at: float | None = None  # when its process was handed over (for the log and the start slots)
+        self.drawn_at: float | None = None
         self.last_input = time.monotonic()
         self.detached_at: float | None = time.monotonic()  # no tab yet
         self.size = (80, 24)
@@ -60,6 +63,7 @@ class Seat:
 
     async def start(self, process: SeatProcess, settings: dict) -> None:
         self.process = process
+        self.launched_at = time.monotonic()
         process.writer.write(json.dumps(settings).encode() + b"\n")
         await process.writer.drain()
         self._pump = asyncio.create_task(self._run(), name=f"seat-{self.id[:8]}")
@@ -102,8 +106,18 @@ class Seat:
             data = json.loads(payload)
         except ValueError:
             return
-        if data.get("type") == "seat" and data.get("logged_in"):
+        if data.get("type") != "seat":
+            return
+        if data.get("logged_in"):
             self.logged_in = True
+        if data.get("drawn") and not self.drawn.is_set():
+            self.drawn_at = time.monotonic()
+            self.drawn.set()
+            log.info("seat %s drew its first screen %.2f s after its start", self.id[:8], self.drawn_at - self.launched_at)
+
+    async def first_screen(self) -> None:
+        """Returns once the app has drawn its first screen, has ended, or START_TIMEOUT_S passed."""
+        await wait_any((self.drawn, self.ended), START_TIMEOUT_S)
 
     async def _to_tab(self, data: bytes) -> None:
         ws = self.ws
@@ -146,8 +160,8 @@ class Seat:
             await old.close(code=CLOSE_REPLACED, message=b"this seat is open in another tab")
         self.size = (clamp(width), clamp(height))
         # Only once the driver runs: its own first resize (80x24) must not come after the tab's.
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self.started.wait()), START_TIMEOUT_S)
+        # A seat may first wait for a start slot (registry.py); a seat that never starts ends.
+        await wait_any((self.started, self.ended), None)
         # A new xterm.js knows nothing: the size first, then the modes and the whole screen.
         await self.send(meta({"type": "resize", "width": self.size[0], "height": self.size[1]}))
         await self.send(meta({"type": "repaint"}))
@@ -178,6 +192,15 @@ class Seat:
             await ws.send_str(json.dumps(["pong", body[:40]]))
         elif kind in ("focus", "blur"):
             await self.send(meta({"type": kind}))
+
+
+async def wait_any(events: tuple[asyncio.Event, ...], timeout: float | None) -> None:
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 def clamp(value: int) -> int:
