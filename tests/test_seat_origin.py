@@ -44,9 +44,10 @@ def failures(room) -> list[str]:
 
 
 def password_border(tab: FakeTab) -> str:
-    """The colour of the password field's left border (it changes when the field has the focus)."""
+    """The colour of the password field's left border (it changes when the field has the focus);
+    "" while the field is not drawn yet."""
     for row, line in enumerate(tab.screen.display):
-        if "Құпиясөз" in line:
+        if "Құпиясөз" in line and "▊" in line:
             return tab.screen.buffer[row][line.index("▊")].fg
     return ""
 
@@ -54,11 +55,11 @@ def password_border(tab: FakeTab) -> str:
 async def type_login(tab: FakeTab, login: str) -> None:
     """The login, then Tab to the password, at a person's pace: a key sent while the focus is
     still moving would land in the login field."""
-    unfocused = password_border(tab)
+    unfocused = await wait_until(lambda: password_border(tab), 20, what=f"the password field drawn\n{tab.text()}")
     await tab.keys(login)
     await tab.wait(login)
     await tab.keys("\t")
-    await wait_until(lambda: password_border(tab) != unfocused, 20, what="the password field focused")
+    await wait_until(lambda: password_border(tab) not in ("", unfocused), 20, what="the password field focused")
 
 
 async def wrong_password(tab: FakeTab, room, tries_before: int) -> None:
@@ -161,4 +162,56 @@ async def test_only_this_runs_secret_moves_a_connection_to_another_address(tmp_p
             await ws.close()
         await session.close()
         await room.room.close_clients()
+        await room.close()
+
+
+AWAITING_APPROVAL = "Сіз басқа компьютерде кіріп тұрсыз"  # "You are already logged in on another computer."
+STOPPED_HERE = "Сіз басқа компьютерден кірдіңіз"  # "You have logged in on another computer, so this one has stopped."
+
+
+async def log_in(tab: FakeTab, student: dict) -> None:
+    await type_login(tab, student["login"])
+    await tab.keys(student["password"])
+    await tab.wait("•" * len(student["password"]))
+    await tab.keys("\r")
+
+
+def seat_device(room, tab: FakeTab) -> str:
+    seat_id = tab.url.rsplit("/", 1)[1].split("?")[0]
+    return json.loads((room.registry.seats[seat_id].state_dir / "settings.json").read_text())["device"]
+
+
+async def test_another_browser_logging_in_as_a_seated_student_waits_for_the_proctors_approval(tmp_path):
+    room = await seat_room(tmp_path)
+    room.room.server = room.server
+    sessions: list[ClientSession] = []
+    try:
+        student = room.room.logins[0]
+        student_id = room.room.student_id(0)
+        first = await browser_tab(room, "127.0.0.20", sessions)
+        await log_in(first, student)
+        await first.wait(CONFIRM_SCREEN)
+
+        # Another computer's browser (another address, another seat id) with the same slip.
+        second = await browser_tab(room, "127.0.0.21", sessions)
+        await log_in(second, student)
+        await second.wait(AWAITING_APPROVAL)
+        assert CONFIRM_SCREEN not in second.text()
+        rows = db_rows(room.room.dir, "SELECT data FROM audit WHERE kind = 'second_login' AND student_id = ?",
+                       (student_id,))
+        assert [json.loads(row["data"])["address"] for row in rows] == ["127.0.0.21"]
+        assert db_rows(room.room.dir, "SELECT device FROM attempts WHERE student_id = ?",
+                       (student_id,))[0]["device"] == seat_device(room, first)
+
+        # The proctor allows it: the second browser goes on, the first one stops.
+        proctor = await room.room.proctor()
+        await proctor.approve_login(student_id, True)
+        await second.wait(CONFIRM_SCREEN)
+        await first.wait(STOPPED_HERE)
+        assert db_rows(room.room.dir, "SELECT device FROM attempts WHERE student_id = ?",
+                       (student_id,))[0]["device"] == seat_device(room, second) != seat_device(room, first)
+    finally:
+        await room.room.close_clients()
+        for session in sessions:
+            await session.close()
         await room.close()
