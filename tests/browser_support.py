@@ -55,6 +55,15 @@ def start_demo(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, Path, int
     return server, data, port
 
 
+def serve(tmp_path: Path, data: Path, port: int) -> subprocess.Popen:
+    """`room-server serve` for a room already made (e.g. by `demo`), on the same port again."""
+    log = open(tmp_path / "server.log", "a")
+    server = subprocess.Popen([tool("room-server"), "serve", "--data", str(data), "--port", str(port), "--host",
+                               "127.0.0.1", "--no-zeroconf"], stdout=log, stderr=subprocess.STDOUT)
+    wait_port(port)
+    return server
+
+
 def stop(server: subprocess.Popen) -> None:
     server.terminate()
     try:

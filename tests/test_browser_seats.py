@@ -12,10 +12,11 @@ import re
 import shutil
 from pathlib import Path
 
+import psutil
 import pytest
 from playwright.sync_api import sync_playwright
 
-from browser_support import Guard, Tab, greenish, launch, start_demo, stop
+from browser_support import Guard, Tab, greenish, launch, serve, start_demo, stop
 from conftest import db_answers, db_rows
 
 pytestmark = pytest.mark.browser
@@ -55,6 +56,19 @@ def log_in(tab: Tab, row: dict) -> None:
     tab.press("Enter")
 
 
+def into_the_test(tab: Tab, row: dict) -> None:
+    """From the login screen to item 1 of the test."""
+    log_in(tab, row)
+    tab.wait("Деректеріңізді тексеріңіз")
+    assert row["surname"] in tab.text()
+    tab.press("Enter")  # "Correct" has the focus
+    tab.wait("Келісемін")
+    tab.press("Space")  # tick "I agree"; "Start testing" comes alive and takes the focus
+    tab.wait("Енді «Тестілеуді бастау» батырмасын басыңыз")
+    tab.press("Enter")
+    tab.wait("Тапсырмалар:")
+
+
 def test_a_student_takes_the_test_in_a_browser_and_a_reload_keeps_everything(demo, tmp_path):
     data, port = demo
     row = demo_login(data)
@@ -65,16 +79,7 @@ def test_a_student_takes_the_test_in_a_browser_and_a_reload_keeps_everything(dem
         page = context.new_page()
         tab = Tab(page)
         page.goto(f"http://127.0.0.1:{port}/")
-        log_in(tab, row)
-
-        tab.wait("Деректеріңізді тексеріңіз")
-        assert row["surname"] in tab.text()
-        tab.press("Enter")  # "Correct" has the focus
-        tab.wait("Келісемін")
-        tab.press("Space")  # tick "I agree"; "Start testing" comes alive and takes the focus
-        tab.wait("Енді «Тестілеуді бастау» батырмасын басыңыз")
-        tab.press("Enter")
-        tab.wait("Тапсырмалар:")
+        into_the_test(tab, row)
 
         # Item 1 (single choice): B, then on to item 2; item 1 turns green once saved.
         tab.wait(r"\( \) A\.")
@@ -168,3 +173,45 @@ def test_the_page_loads_nothing_from_outside_and_names_the_address_the_browser_u
     assert "0.0.0.0" not in html and "googleapis" not in html
     loaded = {url.split(f"localhost:{port}", 1)[1] for url in guard.seen}
     assert {"/", "/seat/static/textual.js", "/seat/static/xterm.css", "/seat/static/RobotoMono.ttf"} <= loaded
+
+
+def test_when_the_laptops_server_dies_its_seats_end_and_continue_after_the_restart_needs_no_approval(tmp_path):
+    server, data, port = start_demo(tmp_path)
+    row = demo_login(data)
+    try:
+        with sync_playwright() as pw:
+            browser = launch(pw)
+            context = browser.new_context(viewport={"width": 1280, "height": 760})
+            guard = Guard(context, f"127.0.0.1:{port}")
+            page = context.new_page()
+            tab = Tab(page)
+            page.goto(f"http://127.0.0.1:{port}/")
+            into_the_test(tab, row)
+            tab.wait(r"\( \) A\.")
+            tab.press("b")
+            tab.wait(r"\(•\) B\.")
+            student_id = db_rows(data, "SELECT id FROM students WHERE login = ?", (row["login"],))[0]["id"]
+            tab.until(lambda: list(db_answers(data, student_id).values()) == ["B"], "the answer saved in the room")
+            seat_processes = psutil.Process(server.pid).children(recursive=True)  # the fork server and the seat
+            assert len(seat_processes) >= 2
+
+            server.kill()  # the laptop's room server dies: its bridge and its seats with it
+            server.wait()
+            page.wait_for_selector("#closed", state="visible", timeout=20_000)
+            closed = page.inner_text("#closed")
+            assert "Сақталған жауаптарыңыз жоғалмайды" in closed and "Your saved answers are safe" in closed
+            _, left = psutil.wait_procs(seat_processes, timeout=15)
+            assert left == [], f"seat processes outlived the room server: {left}"
+
+            server = serve(tmp_path, data, port)  # restarted on the same folder and port
+            page.click("#closed button")  # "Continue": the same seat id, a new process in the same folder
+            tab.wait("Тестке кіру")
+            log_in(tab, row)
+            tab.wait("Тапсырмалар:")  # back in the test at once: the same computer, no approval asked
+            tab.wait(r"\(•\) B\.")  # item 1 again, with its answer
+            browser.close()
+        assert guard.foreign == [], f"requests left the laptop: {guard.foreign}"
+        assert db_rows(data, "SELECT id FROM audit WHERE kind = 'second_login'") == []
+        assert list(db_answers(data, student_id).values()) == ["B"]
+    finally:
+        stop(server)
