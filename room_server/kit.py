@@ -87,10 +87,28 @@ def download(student: Path, folder: Path, platforms: list[str], version: str, wh
         command += ["--no-index", "--find-links", str(wheels)]
     done = subprocess.run(command + [str(student)], capture_output=True, text=True)
     if done.returncode != 0:
-        where = f"the wheel folder {wheels}" if wheels else "the package registry"
-        raise KitError(f"the wheels for {folder.name}, Python {version} could not be had from {where}. Build the "
-                       f"kit where a package registry is reachable, or give a folder of wheels with --wheels.\n"
-                       f"pip said: {done.stderr.strip()[-1500:]}")
+        raise KitError(why_not(done.stderr, f"{folder.name}, Python {version}", wheels))
+
+
+# What pip says when it cannot reach an index at all (not: the index lacks a wheel).
+UNREACHABLE = ("Failed to establish a new connection", "NewConnectionError", "ConnectTimeoutError",
+               "Temporary failure in name resolution", "Name or service not known", "Network is unreachable",
+               "No route to host", "getaddrinfo failed")
+
+
+def why_not(pip_said: str, wanted: str, wheels: Path | None) -> str:
+    """The kit's refusal in words: where the wheels were looked for, and what to do."""
+    todo = "Build the kit where a package registry is reachable, or give a folder of wheels with --wheels."
+    if wheels is not None:
+        head = f"the wheels for {wanted} could not be had from the wheel folder {wheels}. {todo}"
+    elif any(sign in pip_said for sign in UNREACHABLE):
+        head = (f"no package registry can be reached from this computer, and no wheel folder was given, so the "
+                f"wheels for {wanted} cannot be had. {todo}")
+    else:
+        head = f"the wheels for {wanted} could not be had from the package registry. {todo}"
+    lines = [line for line in pip_said.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR:")] or lines
+    return head + "\npip said:\n  " + "\n  ".join(line[:300] for line in errors[-5:])
 
 
 def check_contents(out: Path, files: list[Path]) -> None:
