@@ -15,7 +15,7 @@ _ITEM_FIELDS = {
     "single": _ITEM_COMMON | {"options"},
     "multiple": _ITEM_COMMON | {"options"},
     "matching": _ITEM_COMMON | {"left", "right"},
-    "short": _ITEM_COMMON | {"tolerance"},
+    "short": _ITEM_COMMON | {"tolerance", "units"},
 }
 _ANY_ITEM_FIELDS = frozenset().union(*_ITEM_FIELDS.values())
 
@@ -145,6 +145,35 @@ def _read_short_key(fields: Fields) -> tuple[str | None, object, float]:
     return answer_type, value, tolerance
 
 
+MAX_UNITS = 10
+MAX_UNIT_LENGTH = 20
+
+
+def _read_units(fields: Fields, answer_type: str | None) -> tuple[str, ...]:
+    """The units a number answer may carry ("ж.", "₸"): short text without digits."""
+    if not fields.has("units"):
+        return ()
+    raw = fields.table["units"]
+    if not isinstance(raw, list) or not raw:
+        fields.problem("units", f'must be a list of units like ["ж.", "жылы"], not {describe(raw)}')
+        return ()
+    units: list[str] = []
+    for entry in raw:
+        if not isinstance(entry, str) or not entry.strip():
+            fields.problem("units", f"{describe(entry)} is not a unit: each is non-empty text")
+        elif len(entry.strip()) > MAX_UNIT_LENGTH:
+            fields.problem("units", f'"{entry}" is longer than {MAX_UNIT_LENGTH} characters')
+        elif any(ch.isdigit() for ch in entry):
+            fields.problem("units", f'"{entry}" has a digit: a unit is what follows the number')
+        else:
+            units.append(entry.strip())
+    if len(raw) > MAX_UNITS:
+        fields.problem("units", f"at most {MAX_UNITS} units, not {len(raw)}")
+    if answer_type == "text":
+        fields.problem("units", "apply only to a number key, not to a text key")
+    return tuple(units)
+
+
 def _read_item(table: dict, index: int, path: str, problems: list[Problem]) -> Item | None:
     raw_id = table.get("id")
     where = raw_id if isinstance(raw_id, str) and raw_id.strip() else f"item {index + 1}"
@@ -175,7 +204,7 @@ def _read_item(table: dict, index: int, path: str, problems: list[Problem]) -> I
                 fields.problem(name, "is empty: a matching item needs entries on both sides")
             elif column is not None and len(column) > MAX_OPTIONS:
                 fields.problem(name, f"at most {MAX_OPTIONS} entries, not {len(column)}")
-    answer_type, key, tolerance = None, None, 0.0
+    answer_type, key, tolerance, units = None, None, 0.0, ()
     if kind in ITEM_KINDS and fields.has("key"):
         if kind == "single":
             key = _read_single_key(fields, options)
@@ -185,6 +214,7 @@ def _read_item(table: dict, index: int, path: str, problems: list[Problem]) -> I
             key = _read_matching_key(fields, left or None, right or None)
         else:
             answer_type, key, tolerance = _read_short_key(fields)
+            units = _read_units(fields, answer_type)
     elif kind in ITEM_KINDS:
         fields.problem("key", "is missing (required)")
     if kind in ITEM_KINDS:
@@ -201,7 +231,7 @@ def _read_item(table: dict, index: int, path: str, problems: list[Problem]) -> I
     return Item(
         id=item_id, kind=kind, text=text, points=points, stimulus=stimulus,
         options=tuple(options or ()), left=tuple(left or ()), right=tuple(right or ()),
-        answer_type=answer_type, key=key, tolerance=tolerance,
+        answer_type=answer_type, key=key, tolerance=tolerance, units=units,
     )
 
 

@@ -71,6 +71,9 @@ class Item:
     right: tuple[str, ...] = ()
     # short: "number" or "text"
     answer_type: str | None = None
+    # short numbers: units the student may write after the number ("ж.", "₸"); the scorer
+    # strips them
+    units: tuple[str, ...] = ()
     # The key, server-side only:
     #   single   -> "B"
     #   multiple -> ("A", "C")
@@ -91,6 +94,8 @@ class Item:
             view["right"] = list(self.right)
         if self.kind == "short":
             view["answer_type"] = self.answer_type
+            if self.units:
+                view["units"] = list(self.units)
         return view
 
 

@@ -11,19 +11,12 @@ the server must be able to score whatever a (possibly broken) client sent.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
 from content.model import Item, TestPack
 from room_protocol import rules
-
-# A typed number: optional sign, digits with one decimal point or comma. Deliberately
-# narrower than float(): "1e3", "inf", "1_000" are not what a student means.
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
-_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})  # "−5" typed from a layout
-
 
 def normalize_text(text: str) -> str:
     """Compare text answers as a teacher would: case, surrounding and repeated spaces, and
@@ -32,17 +25,14 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def parse_number(text: object) -> Decimal | None:
-    """A typed number ("2,5", " 2.5 ", "-3"), or None when it is not one."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        text = repr(text)  # a client that sent the number itself
-    if not isinstance(text, str):
-        return None
-    cleaned = text.strip().translate(_MINUS_SIGNS).replace(" ", "")
-    if not _NUMBER.match(cleaned):
+def parse_number(text: object, units: tuple[str, ...] = ()) -> Decimal | None:
+    """A typed number ("2,5", " 2.5 ", "-3", "82 000 ₸" when "₸" is one of the item's
+    units), or None when it is not one (the protocol's one rule, `rules.number_text`)."""
+    cleaned = rules.number_text(text, units)
+    if cleaned is None:
         return None
     try:
-        return Decimal(cleaned.replace(",", "."))
+        return Decimal(cleaned)
     except InvalidOperation:
         return None
 
@@ -96,7 +86,7 @@ def score_item(item: Item, response: object) -> int:
         return max(0, item.points - wrong - nonexistent)
     if item.kind == "short":
         if item.answer_type == "number":
-            value = parse_number(response)
+            value = parse_number(response, item.units)
             if value is None:
                 return 0
             # Decimal from the shortest repr keeps 0.1 as 0.1, so tolerance edges are exact.

@@ -6,6 +6,7 @@ needs a socket, a database or a clock.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -129,6 +130,36 @@ MAX_QUESTIONNAIRE_TEXT = 300  # characters of a typed answer (fits the fixed siz
 QUESTIONNAIRE_LATE_MS = 2 * 60_000  # a response the app sent at its time over may arrive this late
 STAFF_AUDIENCES = ("teacher", "principal")  # who answers a questionnaire without a test
 STAFF_MESSAGES = frozenset({"questionnaire_start", "questionnaire_submit"})  # all a staff login may send
+
+
+# ------------------------------------------------------------------------- number answers
+
+# A typed number: an optional sign, digits with one decimal point or comma. Deliberately
+# narrower than float(): "1e3", "inf", "1_000" are not what a student means.
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})  # "−5" typed from a layout
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")  # "82 000": spaces group the thousands
+
+
+def number_text(text: Any, units: list[str] | tuple[str, ...] | None = ()) -> str | None:
+    """A typed number answer as the plain number ("82 000 ₸" -> "82000", "2,5" -> "2.5"), or
+    None when it is not a number. Digits, a sign, one decimal comma or point and spaces are
+    allowed; so is one of the item's `units` after the number (with or without its final
+    dot, any case). The app checks it before sending, the scorer reads the same way."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = repr(text)  # a client that sent the number itself
+    if not isinstance(text, str):
+        return None
+    cleaned = _SPACES.sub(" ", text.translate(_MINUS_SIGNS)).strip()
+    forms = {form for unit in units or () for form in (unit.strip(), unit.strip().rstrip(".")) if form}
+    for form in sorted(forms, key=len, reverse=True):  # "жылы" before "ж"
+        if len(cleaned) > len(form) and cleaned[-len(form):].casefold() == form.casefold():
+            cleaned = cleaned[:-len(form)].strip()
+            break
+    cleaned = cleaned.replace(" ", "")
+    if not _NUMBER.match(cleaned):
+        return None
+    return cleaned.replace(",", ".")
 
 
 # ------------------------------------------------------------------------- the room

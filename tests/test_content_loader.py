@@ -83,6 +83,19 @@ def test_one_subject_may_span_several_files(tmp_path):
     assert math.items[2].tolerance == 0.1
 
 
+def test_units_of_a_number_answer_reach_the_student_view(tmp_path):
+    folder = write_sound_pack(tmp_path / "pack")
+    (folder / "A" / "zz-money.toml").write_text(
+        'kind = "items"\nvariant = "A"\nsubject = "math"\n\n[[item]]\nid = "A-m3"\nkind = "short"\n'
+        'points = 1\ntext = "How much is left?"\nkey = 82000\nunits = ["₸", " теңге "]\n', encoding="utf-8")
+    pack, problems = load_pack(folder)
+    assert problems == []
+    item = pack.variant("A").item("A-m3")
+    assert item.units == ("₸", "теңге")
+    assert item.student_view()["units"] == ["₸", "теңге"]
+    assert "units" not in pack.variant("A").item("A-m2").student_view()  # none declared: none sent
+
+
 def test_other_files_in_a_pack_are_left_to_the_checker(tmp_path):
     folder = write_sound_pack(tmp_path / "pack")
     write_sound_questionnaire(folder / "extra")

@@ -29,10 +29,24 @@ NUMBER = Item("n", "short", "?", 1, answer_type="number", key=2.5)
 NUMBER_TOL = Item("nt", "short", "?", 2, answer_type="number", key=25.0, tolerance=0.5)
 NUMBER_TENTH = Item("n10", "short", "?", 1, answer_type="number", key=0.3, tolerance=0.1)
 NEGATIVE = Item("neg", "short", "?", 1, answer_type="number", key=-4.0)
+YEAR = Item("y", "short", "?", 1, answer_type="number", key=2015.0, units=("ж.", "жылы"))
+MONEY = Item("tg", "short", "?", 1, answer_type="number", key=82000.0, units=("₸",))
 TEXT = Item("t", "short", "?", 1, answer_type="text", key=("Алматы", "Алма-Ата"))
 TEXT_YO = Item("ty", "short", "?", 1, answer_type="text", key=("ёлка",))
 
 ROWS = [
+    # numbers with the units the item declares: stripped; other text after a number: 0
+    (YEAR, "2015 ж.", 1),
+    (YEAR, "2015 ж", 1),
+    (YEAR, "2015 жылы", 1),
+    (YEAR, "2015 ЖЫЛЫ", 1),
+    (YEAR, "2015", 1),
+    (YEAR, "2015 г.", 0),
+    (YEAR, "ж. 2015", 0),
+    (MONEY, "82 000 ₸", 1),
+    (MONEY, "82000₸", 1),
+    (MONEY, "82\u00a0000", 1),
+    (NUMBER, "2,5 ₸", 0),  # a unit this item does not declare
     # single: all or nothing
     (SINGLE, "B", 1),
     (SINGLE, "b", 1),
