@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import room_protocol as p
 from room_protocol import ErrorCode
@@ -69,14 +69,19 @@ class AttemptClock:
     elapsed_ms: int = 0
     remaining_ms: int = 0
     paused: bool = True
-    anchor: float = field(default_factory=time.monotonic)
+    monotonic: Callable[[], float] = time.monotonic  # injectable: tests run it frozen
+    anchor: float = -1.0
+
+    def __post_init__(self) -> None:
+        if self.anchor < 0:
+            self.anchor = self.monotonic()
 
     def update(self, elapsed_ms: int, remaining_ms: int, paused: bool) -> None:
         self.elapsed_ms, self.remaining_ms, self.paused = elapsed_ms, remaining_ms, paused
-        self.anchor = time.monotonic()
+        self.anchor = self.monotonic()
 
     def _moved(self) -> int:
-        return 0 if self.paused else int((time.monotonic() - self.anchor) * 1000)
+        return 0 if self.paused else int((self.monotonic() - self.anchor) * 1000)
 
     def now_elapsed_ms(self) -> int:
         return self.elapsed_ms + self._moved()
@@ -90,12 +95,13 @@ class StudentClient(RoomLink):
 
     def __init__(self, address: str, *, journal_dir: Path | None = None, reconnect: bool = True,
                  client_name: str = "synaq-client/1", local_address: str | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, monotonic: Callable[[], float] = time.monotonic):
         super().__init__(address, reconnect=reconnect, client_name=client_name, local_address=local_address,
                          headers=headers)
         self.journal_dir = Path(journal_dir) if journal_dir is not None else None
         self.journal: Journal | None = None
-        self.clock = AttemptClock()
+        self.clock = AttemptClock(monotonic=monotonic)
+        self.position: str | None = None  # the item the student is on, told to the server when it can be
         self.answers: dict[int, AnswerState] = {}  # seq -> state, the unacknowledged and the latest
         self.latest_by_item: dict[str, AnswerState] = {}
         self.next_seq = 1
@@ -164,7 +170,12 @@ class StudentClient(RoomLink):
         self._logged_in(login_ok)
         self._emit(login_ok)
         if login_ok.attempt.state in IN_TEST:
-            self._took_test(await self.request(p.Start()))
+            test = await self.request(p.Start())
+            self._took_test(test)
+            if self.position and self.position != test.current_item:
+                # The student moved while the link was down: the server learns where they are,
+                # so a relaunch resumes at the student's own item.
+                await self.goto(self.position)
 
     def _link_lost(self) -> None:
         self._ready.clear()
@@ -210,6 +221,10 @@ class StudentClient(RoomLink):
         self.next_seq = max(self.next_seq, test.next_seq, max(self.answers, default=0) + 1)
 
     async def goto(self, item: str) -> None:
+        """Tells the server where the student is; offline, it is told after the reconnect."""
+        self.position = item
+        if not self.online:
+            return
         try:
             await self.request(p.Goto(item))
         except (Offline, ServerError, asyncio.TimeoutError) as exc:

@@ -16,11 +16,13 @@ from typing import Any
 
 from textual import work
 from textual.app import App
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from room_client.i18n import Translator
 
+from .clock import FrozenClock, LiveClock
 from .settings import Settings, default_state_dir, setup_logging
 
 log = logging.getLogger("synaq.student")
@@ -29,16 +31,21 @@ CLIENT_NAME = "synaq-student/1"
 
 
 class StudentApp(App):
-    """One student's app. `frozen_ms` freezes every displayed clock (snapshot tests only)."""
+    """One student's app. Every time a screen shows comes from `clock` (a `LiveClock` by
+    default); `frozen_ms` shows that time left everywhere and never moves (snapshots)."""
 
     CSS_PATH = Path(__file__).parent / "student.tcss"
     TITLE = "Synaq"
     ENABLE_COMMAND_PALETTE = False
     client_headers: dict[str, str] | None = None  # extra handshake headers (set by a browser seat)
+    BINDINGS = [Binding("ctrl+q", "request_quit", "Quit", show=False, priority=True, id="quit")]
 
     def __init__(self, *, server: str | None = None, language: str | None = None, state_dir: Path | None = None,
-                 frozen_ms: int | None = None, discover_timeout: float = 3.0, safe: bool = True):
+                 frozen_ms: int | None = None, clock: LiveClock | None = None, discover_timeout: float = 3.0,
+                 safe: bool = True):
         super().__init__()
+        self.clock = clock or (FrozenClock(frozen_ms) if frozen_ms is not None else LiveClock())
+        self.frozen_ms = frozen_ms  # read by the questionnaire screen
         self.state_dir = Path(state_dir) if state_dir else default_state_dir()
         self.log_path = setup_logging(self.state_dir)
         self.settings = Settings.load(self.state_dir)
@@ -47,7 +54,6 @@ class StudentApp(App):
             self.settings.save(self.state_dir)
         self.t = Translator("student_tui", self.settings.language)
         self.server = server
-        self.frozen_ms = frozen_ms
         self.discover_timeout = discover_timeout
         self.safe = safe
         self.client = None  # StudentClient once connected
@@ -58,7 +64,6 @@ class StudentApp(App):
         self.last_clock = None
         self.result = None
         self.logged_in = False
-        self.break_declined = False
         self.shown: list[str] = []  # names of the screens shown, in order (tests and the benchmark)
         self.connected = asyncio.Event()
 
@@ -75,6 +80,36 @@ class StudentApp(App):
         else:
             from .screens.connect import ConnectScreen
             self.push_screen(ConnectScreen(""))
+
+    def on_ready(self) -> None:
+        self._exit_on_signals()
+
+    def _exit_on_signals(self) -> None:
+        """Closed by the system (a kill, the terminal window closed): leave the terminal as it
+        was found, not in raw mode, by exiting the normal way."""
+        import signal
+        loop = asyncio.get_running_loop()
+        for name in ("SIGTERM", "SIGHUP"):
+            number = getattr(signal, name, None)
+            if number is None:
+                continue
+            try:
+                loop.add_signal_handler(number, self.exit)
+            except (NotImplementedError, RuntimeError, ValueError):  # Windows: the console closes it
+                pass
+
+    def action_request_quit(self) -> None:
+        """Ctrl+Q: quits at once before the test; during it, only after a yes."""
+        from .screens.dialogs import ConfirmDialog
+        from .screens.test import TestScreen
+        if self.find_screen(TestScreen) is None:
+            self.exit()
+            return
+        if isinstance(self.screen, ConfirmDialog):
+            return
+        self.push_screen(ConfirmDialog(
+            self.t("Close the test app? Your saved answers are kept; to go on, start the app again and log in."),
+            self.t("Close the app"), self.t("Stay in the test")), lambda yes: self.exit() if yes else None)
 
     async def on_unmount(self) -> None:
         if self.client is not None:
@@ -123,11 +158,7 @@ class StudentApp(App):
         return None
 
     def remaining_ms(self) -> int:
-        if self.frozen_ms is not None:
-            return self.frozen_ms
-        if self.client is None:
-            return 0
-        return self.client.clock.now_remaining_ms()
+        return self.clock.remaining_ms(self.client)
 
     # ------------------------------------------------------------------ connecting and logging in
 
@@ -138,7 +169,7 @@ class StudentApp(App):
 
         try:
             client = StudentClient(address, journal_dir=self.state_dir, client_name=CLIENT_NAME,
-                                   headers=self.client_headers)
+                                   headers=self.client_headers, monotonic=self.clock.monotonic)
         except ValueError as exc:
             self.log_problem(f"bad address {address!r}", exc)
             self.connect_failed(address, self.t("This address is not right. It looks like 192.168.1.10:8765."))
@@ -153,8 +184,7 @@ class StudentApp(App):
         if self.client is not None:
             await self.client.close()
         self.client = client
-        self.settings.address = address
-        self.settings.save(self.state_dir)
+        self.address = address  # remembered once a login here succeeds, not before
         log.info("connected to %s (%s, room %s)", address, self.hello.school, self.hello.room)
         self.pump_events()
         self.connected.set()
@@ -163,6 +193,19 @@ class StudentApp(App):
             login.show_room()
         else:
             self.show(LoginScreen())
+
+    @work(exclusive=True, group="connect")
+    async def change_room(self) -> None:
+        """Back from the login form to choosing the room (the address is forgotten)."""
+        from .screens.connect import ConnectScreen
+        client, self.client = self.client, None
+        self.connected.clear()
+        self.hello = None
+        self.settings.address = ""
+        self.settings.save(self.state_dir)
+        self.show(ConnectScreen(""))
+        if client is not None:
+            await client.close()
 
     def connect_failed(self, address: str, text: str) -> None:
         from .screens.connect import ConnectScreen
@@ -196,12 +239,14 @@ class StudentApp(App):
                 wait = exc.retry_after_s or 0
                 text = self.t("The login or password is not right. Look at your slip and type the password again.")
                 if wait:
-                    text += " " + self.t("Please wait {seconds} seconds before the next try.", seconds=int(wait + 0.99))
+                    text += " " + self.t.plural("Please wait {n} second before the next try.",
+                                                "Please wait {n} seconds before the next try.", int(wait + 0.99))
                 screen.show_error(text, clear_password=True, wait_s=wait)
             elif exc.code == ErrorCode.SLOW_DOWN:
                 wait = exc.retry_after_s or 5
-                screen.show_error(self.t("Too many wrong tries. Please wait {seconds} seconds and try again.",
-                                         seconds=int(wait + 0.99)), clear_password=True, wait_s=wait)
+                screen.show_error(self.t.plural("Too many wrong tries. Please wait {n} second and try again.",
+                                                "Too many wrong tries. Please wait {n} seconds and try again.",
+                                                int(wait + 0.99)), clear_password=True, wait_s=wait)
             elif exc.code == ErrorCode.AWAITING_APPROVAL:
                 screen.show_awaiting()  # the client keeps the login: the approval logs it in
             else:
@@ -218,6 +263,9 @@ class StudentApp(App):
         self.login_ok = login_ok
         self.student = login_ok.student
         self.logged_in = True
+        if getattr(self, "address", None) and self.settings.address != self.address:
+            self.settings.address = self.address  # the right room: next start comes straight here
+            self.settings.save(self.state_dir)
         log.info("logged in as %s; attempt %s", login, login_ok.attempt.state)
         self.route(login_ok.attempt.state)
 
@@ -370,6 +418,8 @@ class StudentApp(App):
         elif isinstance(event, p.Ended):
             self.ended()
         elif isinstance(event, p.Result):
+            if test_screen is not None:
+                test_screen.commit_all()  # typed but not sent: it goes now (counted if still in time)
             self.show_result(event)
         elif isinstance(event, p.Done):
             self.questionnaire_finished()
@@ -410,7 +460,8 @@ class StudentApp(App):
             screen.refresh_states()
 
     def follow_clock(self) -> None:
-        """The server's clock decides: breaks offered, taken and over; the pause note."""
+        """The server's clock decides: breaks taken and over, the break offer (a line on the
+        test screen, never a window over the student's typing) and the pause."""
         from .screens.breaks import BreakScreen
         from .screens.dialogs import BreakOfferDialog
         from .screens.test import TestScreen
@@ -419,37 +470,36 @@ class StudentApp(App):
         test_screen = self.find_screen(TestScreen)
         if clock is None or test_screen is None:
             return
+        self.clock.heard(clock)
         on_break = self.find_screen(BreakScreen)
         if clock.state == "on_break":
             if on_break is None:
                 self.show_above_test(BreakScreen())
             else:
-                on_break.follow_clock()
+                on_break.tick()
             return
         if on_break is not None and clock.state == "testing":
             self.break_over()
-        if not clock.break_due:
-            self.break_declined = False
-            offer = self.find_screen(BreakOfferDialog)
-            if offer is not None:
-                offer.dismiss(None)
+        offer = self.find_screen(BreakOfferDialog)
+        if offer is not None and not test_screen.break_due:
+            offer.dismiss(None)  # the break's time has passed
+        test_screen.tick()
+
+    def offer_break(self) -> None:
+        """F8 on the test screen while a break is due: take it?"""
+        from .screens.dialogs import BreakOfferDialog
+        clock = self.last_clock
+        if clock is None or self.find_screen(BreakOfferDialog) is not None:
             return
-        if clock.state == "testing" and not self.break_declined and self.find_screen(BreakOfferDialog) is None \
-                and self.screen is test_screen:
-            minutes = self.test.timing.break_minutes if self.test else 10
-            self.push_screen(BreakOfferDialog(minutes, room=clock.room_break), self._break_answer)
+        minutes = self.test.timing.break_minutes if self.test else 10
+        self.push_screen(BreakOfferDialog(minutes, room=clock.room_break),
+                         lambda take: self.take_break() if take else None)
 
     def show_above_test(self, screen: Screen) -> None:
         from .screens.test import TestScreen
         while len(self.screen_stack) > 2 and not isinstance(self.screen, TestScreen):
             self.pop_screen()
         self.push_screen(screen)
-
-    def _break_answer(self, take: bool | None) -> None:
-        if take:
-            self.take_break()
-        elif take is False:
-            self.break_declined = True
 
     @work(exclusive=True, group="net")
     async def take_break(self) -> None:
@@ -463,7 +513,6 @@ class StudentApp(App):
         from .screens.test import TestScreen
         if self.find_screen(BreakScreen) is None:
             return
-        self.break_declined = True  # not offered again until the next break comes due
         while len(self.screen_stack) > 2 and not isinstance(self.screen, TestScreen):
             self.pop_screen()
         screen = self.find_screen(TestScreen)

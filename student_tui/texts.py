@@ -10,7 +10,7 @@ RULES = """\
 - You may use a pen, blank paper and a calculator.
 - If an item is hard, skip it and come back to it later.
 - On the left of the screen there are aids: the periodic table and the solubility table.
-- The time left is always shown at the top of the screen. You have {minutes} minutes in all, breaks included.
+- The time left is always shown at the top of the screen. You have {duration} in all, breaks included.
 - A 10-minute break is offered from time to time. It is your choice: you may keep working.
 - When you finish a subject, press "Next subject".
 - If you need help, raise your hand: the administrator will come to you.

@@ -92,19 +92,19 @@ async def test_every_item_kind_navigation_and_aids(room, seats, tmp_path):
         assert set(kinds) == {"single", "multiple", "matching", "short"}
         expected = {}
         # single: a letter
-        await screen.show_item(kinds["single"])
+        screen.show_item(kinds["single"])
         await pilot.press("b")
         expected[screen.item.id] = "B"
         # multiple: two letters (and a digit for the third option, then off again)
-        await screen.show_item(kinds["multiple"])
+        screen.show_item(kinds["multiple"])
         await pilot.press("a", "3", "c", "d")
         expected[screen.item.id] = ["A", "D"]
         # matching: a left number then a right letter; the next row follows by itself
-        await screen.show_item(kinds["matching"])
+        screen.show_item(kinds["matching"])
         await pilot.press("1", "c", "a")
         expected[screen.item.id] = {"1": "C", "2": "A"}
         # short: typing and Enter
-        await screen.show_item(kinds["short"])
+        screen.show_item(kinds["short"])
         await pilot.press(*"киік", "enter")
         expected[screen.item.id] = "киік"
         for item_id in expected:
@@ -141,7 +141,8 @@ async def test_every_item_kind_navigation_and_aids(room, seats, tmp_path):
         await wait_screen(pilot, app, "ConfirmDialog")
         text = static_text(app, ".dialog-text")
         assert app.t("You cannot come back to this subject later.") in text
-        assert app.t("You have {n} unanswered items in this subject.", n=len(screen.items) - 4) in text
+        assert app.t.plural("You have {n} unanswered item in this subject.",
+                            "You have {n} unanswered items in this subject.", len(screen.items) - 4) in text
         await pilot.click("#no")
         assert screen_name(app) == "TestScreen" and screen.subject_index == 0
         await pilot.press("f5")
@@ -159,12 +160,12 @@ async def test_break_offered_taken_and_returned(room, seats, tmp_path):
         async with app.run_test(size=SIZE) as pilot:
             await to_test(pilot, app, row)
             await admin.request(p.AnnounceBreak())
+            await wait_for(lambda: app.screen.break_due, pilot=pilot, what="the break offer")
+            await pilot.press("f8")  # the offer is a line on the screen: F8 asks
             await wait_screen(pilot, app, "BreakOfferDialog")
             await pilot.click("#no")
             assert screen_name(app) == "TestScreen"
-            # Offered again after a reconnect-free decline? Not until the next break.
-            app.break_declined = False
-            app.follow_clock()
+            await pilot.press("f8")  # still offered while the break is due
             await wait_screen(pilot, app, "BreakOfferDialog")
             await pilot.click("#yes")
             await wait_screen(pilot, app, "BreakScreen")
@@ -188,7 +189,7 @@ async def test_finish_result_and_questionnaire(room, seats, tmp_path):
         await wait_for(lambda: screen_name(app) == "FinishScreen" and app.screen.check is not None, pilot=pilot,
                        what="the finish check")
         unanswered = static_text(app, "#unanswered")
-        assert app.t("{n} unanswered", n=9) in unanswered
+        assert app.t.plural("{n} item unanswered", "{n} items unanswered", 9) in unanswered
         # A wrong answer: a new example.
         first = app.screen.check.question
         app.screen.query_one("#check", Input).value = str(int(solve(first)) + 1)
@@ -262,7 +263,7 @@ async def test_closing_the_app_and_coming_back(room, seats, tmp_path):
         await pilot.pause()
         assert app.screen.item.id == stopped_at
         assert cell(app, 0).has_class("-acked") and not cell(app, 1).has_class("-acked")
-        assert static_text(app, "#item-head").startswith("Задание 3 из")
+        assert app.screen.view.head.startswith("Задание 3 из")
 
 
 async def test_time_over_by_closing_the_sitting_shows_the_result(tmp_path):
@@ -298,22 +299,28 @@ async def test_unreachable_and_bad_addresses(tmp_path):
             "This address is not right. It looks like 192.168.1.10:8765."), pilot=pilot, what="the bad address")
 
 
-def used_messages() -> list[str]:
-    """Every msgid the app passes to t() or N_(), and the long texts."""
+def used_messages(plural: bool = False) -> list[str]:
+    """Every msgid the app passes to t() or N_() (and the long texts), or with `plural` the
+    singular msgid of every tn() / t.plural() count."""
     from student_tui import texts
-    found: list[str] = list(texts.ALL)
+    found: list[str] = [] if plural else list(texts.ALL)
+    names = ("tn", "plural") if plural else ("t", "N_")
     for path in sorted(Path(__import__("student_tui").__file__).parent.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
                     and isinstance(node.args[0].value, str):
                 func = node.func
                 name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-                if name in ("t", "N_") and node.args[0].value not in found:
+                if name in names and node.args[0].value not in found:
                     found.append(node.args[0].value)
     return found
 
 
-@pytest.mark.parametrize("language", ["kk", "ru"])
+def placeholders(text: str) -> list[str]:
+    return sorted(part.split("}")[0] for part in text.split("{")[1:])
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
 def test_catalogs_translate_every_message(language):
     from room_client.i18n import Translator
     messages = used_messages()
@@ -322,8 +329,13 @@ def test_catalogs_translate_every_message(language):
     assert translator.missing(messages, language) == []
     catalog = translator.catalog(language)
     for message in messages:  # the same {placeholders} in the translation
-        names = sorted(part.split("}")[0] for part in message.split("{")[1:])
-        assert sorted(part.split("}")[0] for part in catalog[message].split("{")[1:]) == names, message
+        assert placeholders(catalog[message]) == placeholders(message), message
+    counts = used_messages(plural=True)
+    assert len(counts) >= 10
+    assert translator.missing_plurals(counts, language) == []  # a form for each plural category
+    for message in counts:
+        for form in catalog[message]:
+            assert placeholders(form) == placeholders(message), message
 
 
 async def test_language_switch_on_the_login_screen_is_kept(room, tmp_path):
@@ -368,7 +380,7 @@ async def test_slowed_retries_are_shown_with_the_wait(tmp_path):
                     break
             assert button is not None and button.disabled
             assert str(button.label).startswith(app.t("Wait {seconds} s", seconds=0).split("0")[0])
-            assert app.t("Please wait {seconds} seconds before the next try.", seconds=2)[:12] in \
-                static_text(app, "#login-error")
+            assert app.t.plural("Please wait {n} second before the next try.",
+                                "Please wait {n} seconds before the next try.", 2)[:12] in static_text(app, "#login-error")
     finally:
         server.stop()

@@ -27,20 +27,28 @@ async def test_answers_made_while_the_server_is_down_are_sent_after(tmp_path):
             await wait_for(lambda: not app.client.online, pilot=pilot, what="the app noticing the server is gone")
             await pilot.press("right")
             second = screen.item.id
-            await pilot.press("b")
+            await pilot.press("c", "b")  # changed once: two answers of one item wait
             await pilot.pause()
             # Kept, waiting, and not green: the server does not have it.
             assert app.client.item_state(second) == "pending"
             assert cells(app)[1].has_class("-pending") and not cells(app)[1].has_class("-acked")
+            assert "2…" in str(cells(app)[1].render())  # pending says so in a symbol, not only a colour
             save = screen.query_one("SaveState")
             assert save.has_class("-offline")
-            assert app.t("Offline: {n} waiting", n=1) in str(save.render())
+            assert app.client.waiting_count() == 2
+            # "waiting" counts the student's items, not the changes made to them
+            assert app.t.plural("Offline: {n} answer waiting", "Offline: {n} answers waiting", 1) in str(save.render())
             assert not server.sql("SELECT 1 FROM answers WHERE item = ?", (second,))
+            await pilot.press("right", "right")  # moved on while offline: the server learns it later
+            third = screen.item.id
 
             server.start()  # the same room, the same port
             await wait_for(lambda: cells(app)[1].has_class("-acked"), timeout=20, pilot=pilot,
                            what="the answer sent after the restart")
             assert save.has_class("-saved")
+            assert "2✓" in str(cells(app)[1].render())
+            await wait_for(lambda: server.sql("SELECT current_item FROM attempts WHERE current_item IS NOT NULL")
+                           [0][0] == third, pilot=pilot, what="the server told where the student is")
         rows = {r["item"]: r["value"] for r in server.sql("SELECT item, value FROM answers")}
         assert first in rows and second in rows
     finally:

@@ -130,7 +130,7 @@ SNAPSHOT_SEATS = {1: "kk", 5: "ru", 2: "kk", 10: "ru", 3: "kk", 15: "ru"}
 
 @pytest.fixture(scope="session")
 def room(tmp_path_factory):
-    server = ServerThread(tmp_path_factory.mktemp("student-room") / "room").start()
+    server = ServerThread(tmp_path_factory.mktemp("student-room") / "room", students=60).start()
     yield server
     server.stop()
 
@@ -208,3 +208,48 @@ async def to_test(pilot, app, row: dict) -> None:
 def solve(question: str) -> str:
     a, op, b = question.replace("−", "-").split()
     return str(int(a) + int(b) if op == "+" else int(a) - int(b))
+
+
+def screen_text(app) -> str:
+    """What the terminal shows now, as plain text (the same picture a snapshot draws)."""
+    import io
+
+    from rich.console import Console
+    console = Console(width=app.size.width, height=app.size.height, file=io.StringIO(), record=True,
+                      legacy_windows=False, color_system=None, force_terminal=True)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+def key_event(key: str):
+    """The Key event a terminal driver makes for `key` (a character or a key name)."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+    if len(key) == 1:  # a printable character: as the terminal parser makes it
+        return events.Key(_character_to_key(key) if not key.isalnum() else key, key)
+    try:
+        char = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    return events.Key(key, char)
+
+
+def burst(app, *keys: str) -> None:
+    """Sends `keys` as a terminal delivers keys typed at machine speed: all at once, with no
+    wait for the app between them (Pilot's `press` waits for the app after every key)."""
+    for key in keys:
+        event = key_event(key)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+def typed(text: str) -> list[str]:
+    """The keys that type `text`."""
+    return ["space" if ch == " " else ch for ch in text]
+
+
+def shows(app, text: str) -> bool:
+    """Whether the screen shows `text`, wrapped over lines or not."""
+    return "".join(text.split()) in "".join(screen_text(app).split())

@@ -25,6 +25,10 @@ class StudentText:
     def t(self, message: str, **values) -> str:
         return self.sapp.t(message, **values)
 
+    def tn(self, singular: str, plural: str, n: int, **values) -> str:
+        """The text for the count `n` in the language's plural form ({n} is the count)."""
+        return self.sapp.t.plural(singular, plural, n, **values)
+
 
 class StudentScreen(StudentText, Screen):
     """A full screen of the student app."""

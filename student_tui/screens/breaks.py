@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
@@ -14,11 +12,6 @@ from .base import StudentScreen
 
 
 class BreakScreen(StudentScreen):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.break_ms = 0
-        self.anchor = time.monotonic()
-
     def compose(self) -> ComposeResult:
         t = self.t
         with Center():
@@ -32,22 +25,14 @@ class BreakScreen(StudentScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.follow_clock()
         self.tick()
         self.set_interval(0.5, self.tick)
         self.query_one("#return", Button).focus()
 
-    def follow_clock(self) -> None:
-        clock = self.sapp.last_clock
-        if clock is not None and clock.break_remaining_ms is not None:
-            self.break_ms = clock.break_remaining_ms
-            self.anchor = time.monotonic()
-
     def tick(self) -> None:
-        if self.sapp.frozen_ms is not None:
-            left = self.sapp.frozen_ms
-        else:
-            left = max(0, self.break_ms - int((time.monotonic() - self.anchor) * 1000))
+        """Both times from the app's one clock (frozen in snapshots: the same picture however
+        slow the machine)."""
+        left = self.sapp.clock.break_remaining_ms()
         self.query_one("#break-left", Static).update(self.t("Break time left: {time}", time=clock_text(left)))
         self.query_one("#test-left", Static).update(
             self.t("Test time left: {time}", time=clock_text(self.sapp.remaining_ms())))

@@ -1,4 +1,8 @@
-"""Finding the room: rooms found on the network, or the address the teacher gives."""
+"""Finding the room: rooms found on the network, or the address the teacher gives.
+
+With several rooms listed the first is highlighted at once; ↑↓ move and Enter takes the
+highlighted one. The address is remembered only after a login there worked, so a wrong
+room chosen by mistake is not where the app goes next time."""
 
 from __future__ import annotations
 
@@ -10,6 +14,12 @@ from textual.widgets import Button, Footer, Input, Label, ListItem, ListView, St
 
 from ..i18n import N_
 from .base import StudentScreen
+
+
+class RoomItem(ListItem):
+    def __init__(self, room, text: str):
+        super().__init__(Label(text, markup=False))
+        self.room = room
 
 
 class ConnectScreen(StudentScreen):
@@ -68,7 +78,8 @@ class ConnectScreen(StudentScreen):
         for room in rooms:
             text = self.t("School {school}, room {room}, grade {grade}", school=room.school or "-",
                           room=room.room or "-", grade=room.grade or "-")
-            listing.append(ListItem(Label(f"{text}  ({room.address})", markup=False)))
+            listing.append(RoomItem(room, f"{text}  ({room.address})"))
+        listing.index = 0  # the first room highlighted: ↓ then Enter takes the second
         listing.display = True
         status.update(self.t("Choose your room:"))
         if len(rooms) == 1:  # exactly one room: straight on
@@ -79,9 +90,9 @@ class ConnectScreen(StudentScreen):
 
     @on(ListView.Selected, "#rooms")
     def _picked(self, event: ListView.Selected) -> None:
-        index = event.list_view.index or 0
-        if 0 <= index < len(self.rooms):
-            self.connect(self.rooms[index].address)
+        if isinstance(event.item, RoomItem):  # the very row highlighted, whatever the index says
+            self.query_one("#address", Input).value = event.item.room.address
+            self.connect(event.item.room.address)
 
     @on(Button.Pressed, "#connect")
     @on(Input.Submitted, "#address")

@@ -55,9 +55,11 @@ class BreakOfferDialog(ConfirmDialog):
     def compose(self) -> ComposeResult:
         t = self.t
         if self.room:
-            self.text = t("The administrator has announced a break of {minutes} minutes.", minutes=self.minutes)
+            self.text = self.tn("The administrator has announced a break of {n} minute.",
+                                "The administrator has announced a break of {n} minutes.", self.minutes)
         else:
-            self.text = t("You may take a break of {minutes} minutes now.", minutes=self.minutes)
+            self.text = self.tn("You may take a break of {n} minute now.", "You may take a break of {n} minutes now.",
+                                self.minutes)
         self.text += "\n\n" + t("You may stand up, but do not talk about the test. Take the break?")
         self.yes = t("Take a break")
         self.no = t("Keep working")

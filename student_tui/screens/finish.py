@@ -54,7 +54,8 @@ class FinishScreen(StudentScreen):
         lines = []
         for subject_id, count in self.check.unanswered.items():
             title = titles.get(subject_id, subject_id)
-            lines.append(f"{title}: " + (self.t("{n} unanswered", n=count) if count else self.t("all answered")))
+            lines.append(f"{title}: " + (self.tn("{n} item unanswered", "{n} items unanswered", count)
+                                         if count else self.t("all answered")))
         self.query_one("#unanswered", Static).update("\n".join(lines))
         self.query_one("#question", Static).update(
             self.t("Solve the example to finish: {question} = ?", question=self.check.question))

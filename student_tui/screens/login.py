@@ -1,20 +1,23 @@
-"""Login: login, password, the test type, the interface language and "Кіру"."""
+"""Login: login, password, the test type, the interface language and "Кіру"; F9 (or the
+button) goes back to choosing the room."""
 
 from __future__ import annotations
 
-import time
-
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
+from ..i18n import N_
 from .base import StudentScreen
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
 
 class LoginScreen(StudentScreen):
+    BINDINGS = [Binding("f9", "change_room", N_("Another room"), id="change_room")]
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.wait_until = 0.0  # slowed retries: the Log in button waits until then
@@ -35,7 +38,7 @@ class LoginScreen(StudentScreen):
                     yield Input(id="password", password=True, max_length=64)
                 with Horizontal(classes="field"):
                     yield Label(t("Test type"), classes="field-label")
-                    yield Static("◉ " + t("ББЖО (monitoring)"), id="test-type")
+                    yield Static("◉ " + t("ББЖМ (monitoring)"), id="test-type")
                 with Horizontal(classes="field", id="languages"):
                     yield Label(t("Language"), classes="field-label")
                     for code, name in LANGUAGE_NAMES.items():
@@ -43,6 +46,8 @@ class LoginScreen(StudentScreen):
                                      classes="lang -current" if code == self.sapp.t.language else "lang")
                 yield Button(t("Log in"), id="login-button", variant="primary")
                 yield Static("", id="login-error", classes="error")
+                yield Button(t("Another room"), id="change-room", compact=True)
+        yield Footer()
 
     def room_text(self) -> str:
         hello = self.sapp.hello
@@ -50,6 +55,10 @@ class LoginScreen(StudentScreen):
             return self.t("Connecting to the room…")
         return self.t("School {school}, room {room}, grade {grade}", school=hello.school or "-",
                       room=hello.room or "-", grade=hello.grade)
+
+    @on(Button.Pressed, "#change-room")
+    def action_change_room(self) -> None:
+        self.sapp.change_room()
 
     def show_room(self) -> None:
         self.query_one("#room-line", Static).update(self.room_text())
@@ -76,7 +85,7 @@ class LoginScreen(StudentScreen):
     @on(Input.Submitted, "#password")
     @on(Button.Pressed, "#login-button")
     def _submit(self) -> None:
-        if time.monotonic() < self.wait_until or self.awaiting or self.checking:
+        if self.sapp.clock.monotonic() < self.wait_until or self.awaiting or self.checking:
             return
         login = self.query_one("#login", Input).value.strip()
         password = self.query_one("#password", Input).value.strip()
@@ -95,7 +104,7 @@ class LoginScreen(StudentScreen):
         if clear_password:
             self.query_one("#password", Input).value = ""
             self.query_one("#password", Input).focus()
-        self.wait_until = time.monotonic() + wait_s if wait_s else 0.0
+        self.wait_until = self.sapp.clock.monotonic() + wait_s if wait_s else 0.0
         self._tick()
 
     def show_awaiting(self) -> None:
@@ -107,7 +116,7 @@ class LoginScreen(StudentScreen):
 
     def _tick(self) -> None:
         button = self.query_one("#login-button", Button)
-        left = self.wait_until - time.monotonic()
+        left = self.wait_until - self.sapp.clock.monotonic()
         if left > 0:
             button.disabled = True
             button.label = self.t("Wait {seconds} s", seconds=int(left) + 1)

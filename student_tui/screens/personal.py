@@ -7,9 +7,11 @@ from textual.app import ComposeResult
 from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Footer, Static
 
+from ..i18n import N_
 from .base import StudentScreen
 
-TEST_LANGUAGES = {"kk": "Қазақ тілі", "ru": "Русский язык"}
+# The test language named in the interface language ("Kazakh" on an English screen).
+TEST_LANGUAGES = {"kk": N_("Kazakh"), "ru": N_("Russian")}
 
 
 class DataScreen(StudentScreen):
@@ -17,12 +19,13 @@ class DataScreen(StudentScreen):
         t = self.t
         student = self.sapp.student
         rows = [
-            (t("Test type"), t("ББЖО (monitoring)")),
+            (t("Test type"), t("ББЖМ (monitoring)")),
             (t("Surname"), student.surname),
             (t("Name"), student.name),
             (t("Patronymic"), student.patronymic or "—"),
             (t("IIN"), student.iin),
-            (t("Test language"), TEST_LANGUAGES.get(student.test_language, student.test_language)),
+            (t("Test language"), t(TEST_LANGUAGES[student.test_language])
+             if student.test_language in TEST_LANGUAGES else student.test_language),
         ]
         with Center():
             with Vertical(id="data-box", classes="card"):

@@ -12,8 +12,15 @@ import room_protocol as p
 from .base import StudentScreen
 
 
-def number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+def number(value: float, comma: bool = False) -> str:
+    text = str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+    return text.replace(".", ",") if comma else text
+
+
+def percent_text(percent: float, comma: bool) -> str:
+    """One decimal, as the exported results have it (62,8 % in Kazakh and Russian)."""
+    text = f"{percent:.1f}"
+    return (text.replace(".", ",") + " %") if comma else text + "%"
 
 
 class ResultScreen(StudentScreen):
@@ -24,6 +31,7 @@ class ResultScreen(StudentScreen):
     def compose(self) -> ComposeResult:
         t = self.t
         result = self.result
+        comma = self.sapp.t.language in ("kk", "ru")
         with Center():
             with Vertical(id="result-box", classes="card"):
                 yield Static(t("Your result"), classes="title")
@@ -38,14 +46,15 @@ class ResultScreen(StudentScreen):
                     for subject in result.subjects:
                         with Horizontal(classes="data-row"):
                             yield Static(subject.title or subject.subject, classes="result-subject", markup=False)
-                            yield Static(f"{number(subject.score)} / {number(subject.max_score)}",
+                            yield Static(f"{number(subject.score, comma)} / {number(subject.max_score, comma)}",
                                          classes="result-score")
                     with Horizontal(classes="data-row total"):
                         yield Static(t("Total"), classes="result-subject")
-                        yield Static(f"{number(result.total)} / {number(result.max_total)}", classes="result-score")
+                        yield Static(f"{number(result.total, comma)} / {number(result.max_total, comma)}",
+                                     classes="result-score")
                     with Horizontal(classes="data-row total"):
                         yield Static(t("Percent"), classes="result-subject")
-                        yield Static(f"{result.percent:.0f}%", classes="result-score", id="percent")
+                        yield Static(percent_text(result.percent, comma), classes="result-score", id="percent")
                 yield Static(t("Now please answer a short questionnaire."), classes="muted")
                 yield Button(t("Go to the questionnaire"), id="questionnaire", variant="primary")
                 yield Static("", id="result-error", classes="error")

@@ -23,7 +23,8 @@ class RulesScreen(StudentScreen):
         attempt = self.sapp.login_ok.attempt if self.sapp.login_ok else None
         minutes = attempt.total_minutes if attempt else 0
         # The pack's own rules (in the test language) when it has them; the app's otherwise.
-        rules = (attempt.rules if attempt else "") or t(RULES).replace("{minutes}", str(minutes))
+        rules = (attempt.rules if attempt else "") or \
+            t(RULES).replace("{duration}", self.tn("{n} minute", "{n} minutes", minutes))
         with Vertical(id="rules-box"):
             yield Static(t("Rules of the test"), classes="title")
             with VerticalScroll(id="rules-text"):
@@ -81,5 +82,6 @@ class RulesScreen(StudentScreen):
             self.waiting = True
             self.add_class("-waiting")
             self.query_one("#start", Button).disabled = True
+            self.query_one("#agree-hint", Static).update("")  # pressed already: now only "please wait"
             return
         self.sapp.test_started(reply)

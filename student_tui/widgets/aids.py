@@ -1,7 +1,10 @@
 """The aids on the left of the test: the periodic table and the solubility table.
 
-They come with the test (`test.aids`: only what the pack grants, ready to draw); each
-scrolls, so they are usable at 80×24 and roomy on a larger screen."""
+They come with the test (`test.aids`: only what the pack grants, ready to draw; grade 4 gets
+none, and then no key or button offers them). Each scrolls with its first column (the
+periods, the anions) and its header row kept in view; below 100 columns the panel takes the
+whole width, so a table is readable at 80×24. Solubility codes are written as the school
+tables of the interface language write them (Р, М, Н in Kazakh and Russian)."""
 
 from __future__ import annotations
 
@@ -12,16 +15,20 @@ from textual.widgets import DataTable, Static
 
 import room_protocol as p
 
+# The codes as Kazakh and Russian school tables print them (Cyrillic Р, М, Н).
+CYRILLIC_CODES = {"R": "Р", "M": "М", "N": "Н"}
+
 
 class AidsPanel(Vertical):
     """Hidden until opened; shows one table at a time (`periodic` or `solubility`)."""
 
     DEFAULT_CSS = """
     AidsPanel { dock: left; width: 50%; min-width: 36; display: none; border-right: thick $primary; }
+    AidsPanel.-wide { width: 100%; border-right: none; }
     AidsPanel.-open { display: block; }
     AidsPanel #aids-title { height: auto; text-style: bold; padding: 0 1; background: $primary-background; }
     AidsPanel DataTable { height: 1fr; }
-    AidsPanel #aids-legend { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
+    AidsPanel #aids-legend { height: auto; padding: 0 1; color: $text-muted; }
     """
 
     def __init__(self, language: str, aids: p.Aids | None, **kwargs):
@@ -37,8 +44,8 @@ class AidsPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="aids-title", markup=False)
-        yield DataTable(id="periodic", zebra_stripes=True, cursor_type="cell")
-        yield DataTable(id="solubility", zebra_stripes=True, cursor_type="cell")
+        yield DataTable(id="periodic", zebra_stripes=True, cursor_type="cell", fixed_columns=1)
+        yield DataTable(id="solubility", zebra_stripes=True, cursor_type="cell", fixed_columns=1)
         yield Static("", id="aids-legend", markup=False)
 
     def toggle(self, which: str) -> bool:
@@ -64,6 +71,10 @@ class AidsPanel(Vertical):
     def _text(self, texts: dict[str, str]) -> str:
         return texts.get(self.language) or texts.get("en", "")
 
+    def code(self, code: str) -> str:
+        """A solubility code as this language's school table writes it."""
+        return CYRILLIC_CODES.get(code, code) if self.language in ("kk", "ru") else code
+
     def _fill(self, which: str) -> None:
         title = self.query_one("#aids-title", Static)
         legend = self.query_one("#aids-legend", Static)
@@ -75,7 +86,7 @@ class AidsPanel(Vertical):
             if which not in self._filled:
                 self._fill_periodic(table, data)
         else:
-            legend.update("  ".join(f"{code} — {self._text(names)}" for code, names in data.legend.items()))
+            legend.update("  ".join(f"{self.code(code)} — {self._text(names)}" for code, names in data.legend.items()))
             if which not in self._filled:
                 self._fill_solubility(table, data)
         self._filled.add(which)
@@ -109,4 +120,5 @@ class AidsPanel(Vertical):
             table.add_column(cation, key=f"c{index}")
         styles = {"R": "bold green", "M": "yellow", "N": "bold red"}
         for anion, codes in zip(data.anions, data.rows):
-            table.add_row(Text(anion, style="bold"), *(Text(code, style=styles.get(code, "dim")) for code in codes))
+            table.add_row(Text(anion, style="bold"),
+                          *(Text(self.code(code), style=styles.get(code, "dim")) for code in codes))

@@ -1,8 +1,13 @@
 """The answer widgets: one option, several options, pairs for matching, a short typed answer.
 
-Each posts `AnswerChanged(value)` when the student changes the answer; the screen sends it
-through the client. Keys: a letter or a digit picks an option, arrows move, Enter or Space
-chooses; in matching, a number picks the left row and a letter the right one."""
+On the test screen none of them takes the focus (`focusable=False`): the screen receives
+every key and hands it to the answer of the item on screen through `take_key(key,
+character) -> bool` (True: used). Elsewhere (the questionnaire) a focused ChoiceAnswer
+takes its keys itself, through the same `take_key`. Each posts
+`AnswerChanged(item, value)` when the student changes the answer; the screen sends it
+through the client. Keys: a letter or a digit picks an option, ↑↓ move, Enter or Space
+chooses, Delete or Backspace clears; in matching, a number picks the left row and a letter
+the right one."""
 
 from __future__ import annotations
 
@@ -11,17 +16,32 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Click, Key
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
-from ..i18n import N_, translate_bindings
+from room_protocol.rules import number_text
+
+from .textbox import TextBox
+
+# A Kazakh or Russian keyboard layout types these letters on the keys marked A, B, C...:
+# the key the student pressed is what counts.
+_LAYOUT = dict(zip("ФИСВУАПРШОЛДЬТЩЗЙКЫЕГМЦЧНЯ", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 
 
 def letter(index: int) -> str:
     return chr(ord("A") + index)
+
+
+def key_letter(character: str | None) -> str | None:
+    """The option letter a typed character names (A–Z, also from a Cyrillic layout)."""
+    char = (character or "").upper()
+    if len(char) != 1:
+        return None
+    if "A" <= char <= "Z":
+        return char
+    return _LAYOUT.get(char)
 
 
 @dataclass
@@ -45,12 +65,10 @@ class OptionLine(Static):
 
     def on_click(self, event: Click) -> None:
         event.stop()
-        owner = self.parent
-        while owner is not None and not isinstance(owner, ChoiceAnswer):
-            owner = owner.parent
-        if owner is not None:
-            owner.highlight = self.index
-            owner.choose(self.index)
+        owner = self.query_ancestor(ChoiceAnswer)
+        owner.highlight = self.index
+        owner.choose(self.index)
+        if owner.can_focus:
             owner.focus()
 
 
@@ -61,14 +79,11 @@ class ChoiceAnswer(Vertical, can_focus=True):
     ChoiceAnswer { height: auto; padding: 0 0 1 0; }
     ChoiceAnswer:focus { background: $boost; }
     """
-    BINDINGS = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("enter,space", "choose", N_("Choose"), id="choose"),
-    ]
 
-    def __init__(self, options: list[str], value: Any = None, *, multiple: bool = False, item_id: str = "", **kwargs):
+    def __init__(self, options: list[str], value: Any = None, *, multiple: bool = False, item_id: str = "",
+                 focusable: bool = True, **kwargs):
         super().__init__(**kwargs)
+        self.can_focus = focusable
         self.item_id = item_id
         self.options = list(options)
         self.multiple = multiple
@@ -83,13 +98,12 @@ class ChoiceAnswer(Vertical, can_focus=True):
             yield OptionLine(index, text)
 
     def on_mount(self) -> None:
-        translate_bindings(self, self.app.t)
         self._render_lines()
 
     @property
     def value(self) -> Any:
         if self.multiple:
-            return sorted(self.chosen)
+            return sorted(self.chosen) or None
         return next(iter(self.chosen), None)
 
     def _render_lines(self) -> None:
@@ -102,7 +116,14 @@ class ChoiceAnswer(Vertical, can_focus=True):
                 box = "(•)" if on else "( )"
             line.update(Text.assemble((f"{box} {mark}. ", "bold"), line.text))
             line.set_class(on, "-chosen")
-            line.set_class(line.index == self.highlight and self.has_focus, "-highlight")
+            # The test screen's answer is always the active one; a focusable one when focused.
+            line.set_class(line.index == self.highlight and (self.has_focus or not self.can_focus), "-highlight")
+
+    def on_key(self, event: Key) -> None:
+        """Focused (the questionnaire): its own keys."""
+        if self.take_key(event.key, event.character):
+            event.stop()
+            event.prevent_default()
 
     def on_focus(self) -> None:
         self._render_lines()
@@ -110,15 +131,28 @@ class ChoiceAnswer(Vertical, can_focus=True):
     def on_blur(self) -> None:
         self._render_lines()
 
-    def action_move(self, step: int) -> None:
-        self.highlight = (self.highlight + step) % len(self.options)
-        self._render_lines()
-        lines = list(self.query(OptionLine))
-        if lines:
-            lines[self.highlight].scroll_visible(animate=False)
-
-    def action_choose(self) -> None:
-        self.choose(self.highlight)
+    def take_key(self, key: str, character: str | None) -> bool:
+        if key in ("up", "down"):
+            self.highlight = (self.highlight + (1 if key == "down" else -1)) % len(self.options)
+            self._render_lines()
+            lines = list(self.query(OptionLine))
+            if lines:
+                lines[self.highlight].scroll_visible(animate=False)
+            return True
+        if key in ("enter", "space"):
+            self.choose(self.highlight)
+            return True
+        if key in ("delete", "backspace"):
+            self.clear()
+            return True
+        mark = key_letter(character)
+        if mark is not None and ord(mark) - 65 < len(self.options):
+            self.choose(ord(mark) - 65)
+            return True
+        if character and len(character) == 1 and "1" <= character <= "9" and int(character) <= len(self.options):
+            self.choose(int(character) - 1)
+            return True
+        return False
 
     def choose(self, index: int) -> None:
         if not 0 <= index < len(self.options):
@@ -129,23 +163,19 @@ class ChoiceAnswer(Vertical, can_focus=True):
             self.chosen ^= {mark}
         elif mark in self.chosen:
             self._render_lines()
-            return  # choosing the same option again changes nothing
+            return  # choosing the same option again changes nothing (Delete clears)
         else:
             self.chosen = {mark}
         self._render_lines()
         self.post_message(AnswerChanged(self.item_id, self.value))
 
-    def on_key(self, event: Key) -> None:
-        char = (event.character or "").upper()
-        index = None
-        if len(char) == 1 and "A" <= char <= "Z":
-            index = ord(char) - ord("A")
-        elif len(char) == 1 and "1" <= char <= "9":
-            index = int(char) - 1
-        if index is not None and index < len(self.options):
-            event.stop()
-            event.prevent_default()
-            self.choose(index)
+    def clear(self) -> None:
+        """Delete or Backspace: no option chosen any more (a single choice can be undone)."""
+        if not self.chosen:
+            return
+        self.chosen = set()
+        self._render_lines()
+        self.post_message(AnswerChanged(self.item_id, None))
 
 
 class PairRow(Static):
@@ -165,7 +195,6 @@ class PairRow(Static):
         event.stop()
         owner = self.query_ancestor(MatchingAnswer)
         owner.row = self.index
-        owner.focus()
         owner.refresh_rows()
 
 
@@ -183,26 +212,18 @@ class RightOption(Static):
 
     def on_click(self, event: Click) -> None:
         event.stop()
-        owner = self.query_ancestor(MatchingAnswer)
-        owner.pair(letter(self.index))
-        owner.focus()
+        self.query_ancestor(MatchingAnswer).pair(letter(self.index))
 
 
-class MatchingAnswer(Vertical, can_focus=True):
+class MatchingAnswer(Vertical):
     """Numbered left rows, lettered right options: pick a row (number or arrows), then a letter."""
 
     DEFAULT_CSS = """
     MatchingAnswer { height: auto; padding: 0 0 1 0; }
-    MatchingAnswer:focus { background: $boost; }
     MatchingAnswer .columns { height: auto; }
     MatchingAnswer .left { width: 1fr; height: auto; }
     MatchingAnswer .right { width: 1fr; height: auto; border-left: solid $primary; }
     """
-    BINDINGS = [
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("backspace,delete", "clear_row", N_("Clear pair"), id="clear_pair"),
-    ]
 
     def __init__(self, left: list[str], right: list[str], value: Any = None, *, item_id: str = "", **kwargs):
         super().__init__(**kwargs)
@@ -222,12 +243,11 @@ class MatchingAnswer(Vertical, can_focus=True):
                     yield RightOption(index, text)
 
     def on_mount(self) -> None:
-        translate_bindings(self, self.app.t)
         self.refresh_rows()
 
     @property
-    def value(self) -> dict:
-        return dict(sorted(self.pairs.items(), key=lambda kv: int(kv[0])))
+    def value(self) -> dict | None:
+        return dict(sorted(self.pairs.items(), key=lambda kv: int(kv[0]))) or None
 
     def refresh_rows(self) -> None:
         for row in self.query(PairRow):
@@ -238,14 +258,28 @@ class MatchingAnswer(Vertical, can_focus=True):
             row.set_class(row.index == self.row, "-highlight")
             row.set_class(chosen is not None, "-paired")
 
-    def action_move(self, step: int) -> None:
-        self.row = (self.row + step) % len(self.left)
-        self.refresh_rows()
+    def take_key(self, key: str, character: str | None) -> bool:
+        if key in ("up", "down"):
+            self.row = (self.row + (1 if key == "down" else -1)) % len(self.left)
+            self.refresh_rows()
+            return True
+        if key in ("delete", "backspace"):
+            self.clear_row()
+            return True
+        if character and len(character) == 1 and "1" <= character <= "9" and int(character) <= len(self.left):
+            self.row = int(character) - 1
+            self.refresh_rows()
+            return True
+        mark = key_letter(character)
+        if mark is not None and ord(mark) - 65 < len(self.right):
+            self.pair(mark)
+            return True
+        return False
 
-    def action_clear_row(self) -> None:
+    def clear_row(self) -> None:
         if self.pairs.pop(str(self.row + 1), None) is not None:
             self.refresh_rows()
-            self.post_message(AnswerChanged(self.item_id, self.value or None))
+            self.post_message(AnswerChanged(self.item_id, self.value))
 
     def pair(self, mark: str) -> None:
         key = str(self.row + 1)
@@ -257,56 +291,65 @@ class MatchingAnswer(Vertical, can_focus=True):
         self.refresh_rows()
         self.post_message(AnswerChanged(self.item_id, self.value))
 
-    def on_key(self, event: Key) -> None:
-        char = (event.character or "").upper()
-        if len(char) == 1 and "1" <= char <= "9" and int(char) <= len(self.left):
-            event.stop()
-            event.prevent_default()
-            self.row = int(char) - 1
-            self.refresh_rows()
-        elif len(char) == 1 and "A" <= char <= "Z" and ord(char) - ord("A") < len(self.right):
-            event.stop()
-            event.prevent_default()
-            self.pair(char)
-
 
 class ShortAnswer(Vertical):
-    """A typed answer, saved on Enter and when the student moves away."""
+    """A typed answer, sent on Enter and when the student moves away. A number answer is
+    checked first (`rules.number_text`): what is not a number gets a gentle note and is
+    not sent; the text stays for the student to correct."""
 
     DEFAULT_CSS = """
     ShortAnswer { height: auto; padding: 0 0 1 0; }
-    ShortAnswer Input { width: 60; max-width: 100%; }
     ShortAnswer .hint { color: $text-muted; padding: 0 1; }
+    ShortAnswer .note { color: $text-warning; padding: 0 1; display: none; }
+    ShortAnswer.-bad .note { display: block; }
     """
 
-    def __init__(self, value: Any, hint: str, *, item_id: str = "", **kwargs):
+    def __init__(self, value: Any, hint: str, *, item_id: str = "", number: bool = False,
+                 units: list[str] | None = None, bad_number: str = "", **kwargs):
         super().__init__(**kwargs)
         self.item_id = item_id
         self.saved = value if isinstance(value, str) else ""
         self.hint = hint
+        self.number = number
+        self.units = list(units or [])
+        self.bad_number = bad_number
 
     def compose(self) -> ComposeResult:
-        yield Input(self.saved, max_length=200, id="short-input")
-        yield Static(self.hint, classes="hint")
+        yield TextBox(self.saved, max_length=200)
+        yield Static(self.hint, classes="hint", markup=False)
+        yield Static(self.bad_number, classes="note", markup=False)
 
     @property
-    def input(self) -> Input:
-        return self.query_one(Input)
+    def box(self) -> TextBox:
+        return self.query_one(TextBox)
 
-    def focus(self, scroll_visible: bool = True) -> "ShortAnswer":
-        self.input.focus(scroll_visible)
-        return self
+    @property
+    def typed(self) -> str:
+        return self.box.value.strip()
 
-    def commit(self) -> None:
-        """Sends the typed text if it changed (an empty box clears the answer)."""
-        text = self.input.value.strip()
-        if text != self.saved:
-            self.saved = text
-            self.post_message(AnswerChanged(self.item_id, text or None))
+    @property
+    def uncommitted(self) -> bool:
+        return self.typed != self.saved
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.commit()
+    def take_key(self, key: str, character: str | None) -> bool:
+        if key == "enter":
+            self.commit()
+            return True
+        used = self.box.take_key(key, character)
+        if used and self.has_class("-bad"):
+            self.remove_class("-bad")  # the note goes once the student corrects the text
+        return used
 
-    def on_descendant_blur(self) -> None:
-        self.commit()
+    def commit(self) -> bool:
+        """Sends the typed text if it changed (an empty box clears the answer). False when
+        it is not a number where a number is asked: nothing is sent."""
+        text = self.typed
+        if text == self.saved:
+            return True
+        if self.number and text and number_text(text, self.units) is None:
+            self.add_class("-bad")
+            return False
+        self.remove_class("-bad")
+        self.saved = text
+        self.post_message(AnswerChanged(self.item_id, text or None))
+        return True

@@ -1,13 +1,19 @@
-"""The bar at the top of the test: remaining time, the student's name, the subject, saving."""
+"""The bar at the top of the test: remaining time, the student's name, the subject, saving.
+
+At 80 columns everything must stay readable: the time and the saving state are never cut;
+the subject gives way first (with "…"), and the name keeps at least a few letters. Warnings
+and states show in words and symbols as well as colours, for a screen without colour."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
 WARN_MS = 10 * 60_000
 DANGER_MS = 5 * 60_000
+NAME_MIN = 12  # the name keeps this much before the subject gives way
 
 
 def clock_text(ms: int) -> str:
@@ -17,8 +23,18 @@ def clock_text(ms: int) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
 
 
+def time_level(ms: int) -> str | None:
+    """None, "warn" (10 minutes or less left) or "danger" (5 minutes or less)."""
+    if ms <= DANGER_MS:
+        return "danger"
+    if ms <= WARN_MS:
+        return "warn"
+    return None
+
+
 class TimeLeft(Static):
-    """Remaining time; `-warn` at 10 minutes left, `-danger` at 5."""
+    """Remaining time; from 10 minutes left it also says so with "⚠" (and `-warn`, then
+    `-danger` at 5 minutes, for the colour)."""
 
     DEFAULT_CSS = """
     TimeLeft { width: auto; padding: 0 1; text-style: bold; }
@@ -26,14 +42,18 @@ class TimeLeft(Static):
     TimeLeft.-danger { background: $error; color: $text; }
     """
 
+    shown = ""
+
     def show_ms(self, label: str, ms: int) -> None:
-        self.update(f"{label} {clock_text(ms)}")
-        self.set_class(DANGER_MS < ms <= WARN_MS, "-warn")
-        self.set_class(ms <= DANGER_MS, "-danger")
+        level = time_level(ms)
+        self.shown = ("⚠ " if level else "") + f"{label} {clock_text(ms)}"
+        self.update(self.shown)
+        self.set_class(level == "warn", "-warn")
+        self.set_class(level == "danger", "-danger")
 
 
 class SaveState(Static):
-    """saved / saving / offline with N answers waiting."""
+    """✓ saved / … saving / ⚠ offline with N answers waiting."""
 
     DEFAULT_CSS = """
     SaveState { width: auto; padding: 0 1; }
@@ -41,8 +61,12 @@ class SaveState(Static):
     SaveState.-offline { background: $error 40%; }
     """
 
+    SYMBOLS = {"saved": "✓", "saving": "…", "offline": "⚠"}
+    shown = ""
+
     def show_state(self, text: str, state: str) -> None:
-        self.update(text)
+        self.shown = f"{self.SYMBOLS.get(state, '')} {text}".strip()
+        self.update(self.shown)
         for name in ("saved", "saving", "offline"):
             self.set_class(state == name, f"-{name}")
 
@@ -51,7 +75,7 @@ class TopBar(Horizontal):
     DEFAULT_CSS = """
     TopBar { dock: top; height: 1; background: $primary-background; }
     TopBar #who { width: 1fr; padding: 0 1; text-overflow: ellipsis; text-wrap: nowrap; }
-    TopBar #subject { width: auto; max-width: 40%; padding: 0 1; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
+    TopBar #subject { width: auto; padding: 0 1; text-style: bold; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, name_text: str = "", subject: str = "", **kwargs):
@@ -60,10 +84,10 @@ class TopBar(Horizontal):
         self._subject = subject
 
     def compose(self) -> ComposeResult:
-        yield TimeLeft(id="time")
+        yield TimeLeft(id="time", markup=False)
         yield Static(self._name_text, id="who", markup=False)
         yield Static(self._subject, id="subject", markup=False)
-        yield SaveState(id="save")
+        yield SaveState(id="save", markup=False)
 
     @property
     def time(self) -> TimeLeft:
@@ -74,4 +98,17 @@ class TopBar(Horizontal):
         return self.query_one(SaveState)
 
     def set_subject(self, subject: str) -> None:
+        self._subject = subject
         self.query_one("#subject", Static).update(subject)
+        self.fit()
+
+    def on_resize(self) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """The subject gets what the time, the saving state and a short name leave."""
+        if not self.size.width:
+            return
+        used = sum(cell_len(widget.shown) + 2 for widget in (self.time, self.save))
+        room = self.size.width - used - NAME_MIN - 2
+        self.query_one("#subject", Static).styles.max_width = max(8, room)
