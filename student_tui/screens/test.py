@@ -9,7 +9,7 @@ left behind. Keys typed while a subject is being opened wait and go to its first
 
 from __future__ import annotations
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -19,19 +19,15 @@ import room_protocol as p
 from room_protocol.rules import is_answered
 
 from ..widgets.aids import AidsPanel
-from ..widgets.answers import AnswerChanged, ChoiceAnswer, MatchingAnswer
+from ..widgets.answers import AnswerChanged
 from ..widgets.document import DocumentView
 from ..widgets.item_view import ItemView
-from ..widgets.keybar import KeyBar, KeyHint
+from ..widgets.keybar import KeyBar
 from ..widgets.palette import Palette
 from ..widgets.topbar import TopBar, time_level
 from .base import StudentScreen
-from .dialogs import ConfirmDialog
-
-MOVES = {"left": -1, "right": 1, "pageup": -1, "pagedown": 1}
-SCREEN_KEYS = {"f2": "periodic", "f3": "solubility", "f4": "previous_subject", "f5": "next_subject",
-               "f6": "read", "f8": "take_break", "f10": "finish", "escape": "escape"}
-LAST_SECONDS_MS = 10_000  # typed text is sent as it is typed when this little time is left
+from .test_keys import LAST_SECONDS_MS, KeyRouting
+from .test_subjects import SubjectMoves
 
 
 class ItemScroll(VerticalScroll, inherit_bindings=False):
@@ -50,7 +46,7 @@ class ItemsScroll(VerticalScroll, can_focus=False):
     """The items' scroll: this screen scrolls it (↑↓ where the answer does not use them)."""
 
 
-class TestScreen(StudentScreen):
+class TestScreen(KeyRouting, SubjectMoves, StudentScreen):
     AUTO_FOCUS = ""  # no widget takes the keys: this screen routes them
 
     def __init__(self, test: p.Test, **kwargs):
@@ -177,116 +173,6 @@ class TestScreen(StudentScreen):
         width = self.query_one("#item-scroll").scrollable_content_region.width
         for view in self.views:
             view.prepare(width)
-
-    def _subject_buttons(self) -> None:
-        self.query_one("#prev-subject", Button).display = self.can_go_back
-        self.query_one("#next-subject", Button).display = not self.last_subject
-        self.query_one("#finish", Button).display = self.last_subject
-
-    # ------------------------------------------------------------------ keys
-
-    def on_key(self, event: events.Key) -> None:
-        if self.app.screen is self and self.focus_binds(event.key):
-            return  # a focused button or table: its own key (Enter presses, arrows move)
-        if self.app.screen is not self:
-            # Typed after a dialog or another screen came up: it belongs there.
-            self.app.post_message(events.Key(event.key, event.character))
-        elif self.switching:
-            self.held_keys.append((event.key, event.character))
-        elif not self.take_key(event.key, event.character):
-            return  # tab, ctrl+q...: on to the app's own keys
-        event.stop()
-        event.prevent_default()
-
-    def focus_binds(self, key: str) -> bool:
-        """Whether the focused widget (or one around it, below this screen) has `key`."""
-        node = self.focused
-        while node is not None and node is not self:
-            if node._bindings.key_to_bindings.get(key):
-                return True
-            node = node.parent
-        return False
-
-    def on_paste(self, event: events.Paste) -> None:
-        event.stop()
-        short = self.view.short if self.views and not self.paused else None
-        if short is not None:
-            short.box.insert(event.text)
-
-    def take_key(self, key: str, character: str | None) -> bool:
-        """One key for the item on screen, or for the screen. True when used."""
-        if key in ("tab", "shift+tab"):
-            return False  # the focus moves to the buttons below
-        if self.paused:
-            return not key.startswith("ctrl+")  # nothing changes while the room is paused
-        if self.has_class("-aids-wide") and key not in SCREEN_KEYS:
-            return True  # a table covers the item: keys for the item would land unseen
-        if key in ("pageup", "pagedown"):
-            self.move(MOVES[key])
-            return True
-        view = self.view
-        if view.take_key(key, character):
-            if view.short is not None and self.sapp.remaining_ms() <= LAST_SECONDS_MS:
-                view.commit()  # the last seconds: what is typed is sent at once
-            return True
-        if key in MOVES:
-            self.move(MOVES[key])
-        elif key in ("up", "down", "home", "end"):
-            scroll = self.query_one(ItemsScroll)
-            {"up": scroll.scroll_up, "down": scroll.scroll_down, "home": scroll.scroll_home,
-             "end": scroll.scroll_end}[key](animate=False)
-        elif key in SCREEN_KEYS and self.key_ready(key):
-            getattr(self, f"action_{SCREEN_KEYS[key]}")()
-        else:
-            return key in SCREEN_KEYS  # an F-key of no use here does nothing
-        return True
-
-    def key_ready(self, key: str) -> bool:
-        name = SCREEN_KEYS[key]
-        if name in ("periodic", "solubility"):
-            return name in self.query_one(AidsPanel).available
-        if name == "previous_subject":
-            return self.can_go_back
-        if name == "next_subject":
-            return not self.last_subject
-        if name == "read":
-            return bool(self.item.stimulus in self.stimulus_views)
-        if name == "take_break":
-            return self.break_due
-        return True
-
-    def key_hints(self) -> tuple[list[KeyHint], KeyHint]:
-        t = self.t
-        if self.query_one(AidsPanel).showing:
-            hints = [KeyHint("Esc", t("Close the table"), 95)]
-            if self.key_ready("f2"):
-                hints.append(KeyHint("F2", t("Periodic table"), 50))
-            if self.key_ready("f3"):
-                hints.append(KeyHint("F3", t("Solubility"), 45))
-            return hints, KeyHint("F10", t("Finish"), 100)
-        short = self.item.kind == "short"
-        hints = [KeyHint("PgUp PgDn" if short else "←→", t("Items"), 90)]
-        if isinstance(self.view.answer, (ChoiceAnswer, MatchingAnswer)) if self.views else False:
-            hints.append(KeyHint("Del", t("Clear"), 20))
-        if self.key_ready("f6"):
-            hints.append(KeyHint("F6", t("Read the text"), 80))
-        if self.key_ready("f8"):
-            hints.append(KeyHint("F8", t("Break"), 85))
-        if self.key_ready("f4"):
-            hints.append(KeyHint("F4", t("Previous subject"), 40))
-        if self.key_ready("f5"):
-            hints.append(KeyHint("F5", t("Next subject"), 70))
-        if self.key_ready("f2"):
-            hints.append(KeyHint("F2", t("Periodic table"), 50))
-        if self.key_ready("f3"):
-            hints.append(KeyHint("F3", t("Solubility"), 45))
-        return hints, KeyHint("F10", t("Finish"), 100)
-
-    def update_keys(self) -> None:
-        if self.paused:
-            self.query_one(KeyBar).show([], None)
-        else:
-            self.query_one(KeyBar).show(*self.key_hints())
 
     # ------------------------------------------------------------------ showing an item
 
@@ -473,77 +359,6 @@ class TestScreen(StudentScreen):
     def _previous_subject_button(self) -> None:
         self.action_previous_subject()
 
-    def action_previous_subject(self) -> None:
-        if self.can_go_back:
-            self.commit_all()
-            self.switching = True
-            self.change_subject(self.test.subjects[self.subject_index - 1].id)
-
     @on(Button.Pressed, "#finish")
     def _finish_button(self) -> None:
         self.action_finish()
-
-    def action_next_subject(self) -> None:
-        if self.last_subject:
-            self.action_finish()
-            return
-        self.commit_all()
-        missing = self.unanswered()
-        lines = []
-        if missing:
-            lines.append(self.tn("You have {n} unanswered item in this subject.",
-                                 "You have {n} unanswered items in this subject.", missing))
-        if self.test.timing.reopen:
-            lines.append(self.t("You can come back to this subject later."))
-        else:
-            lines.append(self.t("You cannot come back to this subject later."))
-        lines.append(self.t("Go on to the next subject?"))
-        self.app.push_screen(ConfirmDialog("\n\n".join(lines), self.t("Next subject"), self.t("Stay here")),
-                             self._next_subject_confirmed)
-
-    def _next_subject_confirmed(self, yes: bool | None) -> None:
-        if yes:
-            self.switching = True  # keys typed from now on go to the next subject's first item
-            self.change_subject(None)
-
-    @work(exclusive=True, group="net")
-    async def change_subject(self, subject_id: str | None) -> None:
-        """The next subject (None) or the subject `subject_id`, as the server allows."""
-        try:
-            client = self.sapp.client
-            now = await (client.next_subject() if subject_id is None else client.open_subject(subject_id))
-        except Exception as exc:
-            self.notify(self.sapp.explain(exc), severity="warning", timeout=8)
-            self.release_keys()
-            return
-        await self.set_subject(now.subject_index)
-
-    async def set_subject(self, index: int) -> None:
-        self.switching = True
-        try:
-            self.subject_index = min(index, len(self.test.subjects) - 1)
-            self.query_one(TopBar).set_subject(self.subject.title)
-            area = self.query_one("#items-area")
-            await area.remove_children()
-            await area.mount_all(self.subject_widgets())
-            await self.query_one(Palette).remove()
-            await self.query_one("#palette-row").mount(Palette(len(self.items)))
-            self._subject_buttons()
-            self.index = 0
-            self.show_item(0)
-            self.call_after_refresh(self.prepare_views)
-        finally:
-            self.release_keys()
-
-    def release_keys(self) -> None:
-        """The keys typed while a subject was opening, to the item now on screen."""
-        self.switching = False
-        held, self.held_keys = self.held_keys, []
-        for key, character in held:
-            if self.app.screen is not self or not self.take_key(key, character):
-                self.app.post_message(events.Key(key, character))
-
-    def action_finish(self) -> None:
-        self.commit_all()
-        from .finish import FinishScreen
-        self.app.push_screen(FinishScreen(self.test))
