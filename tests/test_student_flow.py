@@ -70,6 +70,7 @@ async def test_wait_until_the_sitting_opens(tmp_path):
             await pilot.click("#start")
             await wait_for(lambda: app.screen.has_class("-waiting"), pilot=pilot, what="please wait")
             assert app.screen.query_one("#wait-note").display
+            assert static_text(app, "#agree-hint") == ""  # only "please wait", no "now press Start" below it
             admin = await proctor(server)
             try:
                 await admin.request(p.OpenSitting())

@@ -27,6 +27,8 @@ from ..widgets.palette import Palette
 from ..widgets.topbar import TopBar, time_level
 from .base import StudentScreen
 from .test_keys import LAST_SECONDS_MS, KeyRouting
+
+WARNING_S = 60  # how long "10 minutes left" stays on the banner line
 from .test_subjects import SubjectMoves
 
 
@@ -61,6 +63,7 @@ class TestScreen(KeyRouting, SubjectMoves, StudentScreen):
         self.paused = False
         self.built = False  # composed and mounted: the widgets below can be reached
         self.warned: set[str] = set()
+        self.warning = ("", 0.0)  # the time warning shown on the banner line, and until when
         for i, item in enumerate(self.items):
             if item.id == test.current_item:
                 self.index = i
@@ -253,16 +256,17 @@ class TestScreen(KeyRouting, SubjectMoves, StudentScreen):
         clock = self.sapp.last_clock
         self.set_paused(bool(clock and clock.paused))
         level = time_level(remaining)
+        now = self.sapp.clock.monotonic()
         if level and level not in self.warned and remaining > 0:
             self.warned.update({"warn", level})  # said once each, and never "10" after "5"
             minutes = 5 if level == "danger" else 10
-            self.notify(self.tn("{n} minute left. Check your answers.", "{n} minutes left. Check your answers.",
-                                minutes), title="⚠", severity="warning", timeout=20)
+            self.warning = ("⚠ " + self.tn("{n} minute left. Check your answers.",
+                                           "{n} minutes left. Check your answers.", minutes), now + WARNING_S)
         if remaining <= LAST_SECONDS_MS and self.views:
             self.view.commit()
         banner = self.query_one("#banner", Static)
-        text = ""
-        if self.break_due:
+        text = self.warning[0] if now <= self.warning[1] else ""
+        if self.break_due and not text:
             minutes = self.test.timing.break_minutes
             text = (self.tn("The administrator has announced a break of {n} minute.",
                             "The administrator has announced a break of {n} minutes.", minutes)

@@ -41,8 +41,7 @@ class Drawn:
         """The header to keep on top when line `top` is the first one in view: the header
         of a table whose own header has scrolled away while rows are still in view."""
         for table in self.tables:
-            header_line = table.start + 1  # Rich leaves the table's first line blank
-            if header_line < top < table.end - len(table.header) - 1:
+            if table.start < top < table.end - len(table.header):
                 return table.header
         return []
 
@@ -78,13 +77,14 @@ def draw(console: Console, text: str, width: int, title: str = "") -> Drawn:
             lines.append(Strip.blank(0))
         start = len(lines)
         for segments in console.render_lines(Markdown(piece), options, pad=False):
-            lines.append(Strip(segments))
+            if len(lines) > start or Strip(segments).text.strip():  # not the blank lines Rich puts first
+                lines.append(Strip(segments))
         while len(lines) > start and not lines[-1].text.strip():
-            lines.pop()  # the blank line Rich leaves after a block
+            lines.pop()  # nor those it leaves after a block
         if is_table:
             rule = next((n for n in range(start, len(lines)) if lines[n].text.strip()
                          and set(lines[n].text) <= _RULE_CHARS), None)
-            header = [line.apply_style(Style(bold=True)) for line in lines[start + 1:rule + 1]] \
+            header = [line.apply_style(Style(bold=True)) for line in lines[start:rule + 1]] \
                 if rule is not None else []
             tables.append(TableSpan(start, len(lines), header))
     return Drawn(lines, tables)
@@ -154,6 +154,7 @@ class DocumentView(_Drawing, ScrollView, can_focus=False):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.text_width, len(self.drawn(self.text_width).lines))
+        self._refresh_scrollbars()  # as Textual's TextArea does once its lines are known
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 WARN_MS = 10 * 60_000
 DANGER_MS = 5 * 60_000
-NAME_MIN = 12  # the name keeps this much before the subject gives way
+NAME_MOST = 24  # the name asks for this much at most; the subject gets what is left
 
 
 def clock_text(ms: int) -> str:
@@ -106,9 +106,9 @@ class TopBar(Horizontal):
         self.fit()
 
     def fit(self) -> None:
-        """The subject gets what the time, the saving state and a short name leave."""
+        """The subject gets what the time, the saving state and the name leave."""
         if not self.size.width:
             return
         used = sum(cell_len(widget.shown) + 2 for widget in (self.time, self.save))
-        room = self.size.width - used - NAME_MIN - 2
-        self.query_one("#subject", Static).styles.max_width = max(8, room)
+        name = min(cell_len(self._name_text) + 2, NAME_MOST)
+        self.query_one("#subject", Static).styles.max_width = max(8, self.size.width - used - name)
