@@ -1,7 +1,9 @@
-"""One end-to-end run of the installed `student-tui` in a real terminal (tmux), against a
-real `room-server demo`: log in, answer items of every kind, open the periodic table, take a
-break the administrator announced, finish, answer the questionnaire, and then find every
-answer in the server's database."""
+"""End-to-end runs of the installed `student-tui` in a real terminal (tmux) at 80×24, against
+a real `room-server demo`: log in, answer every item of every subject with the keys sent at
+machine speed (one burst per subject, no wait between keys, moving on with → and PgDn in the
+same burst), open the periodic table, take a break the administrator announced, finish,
+answer the questionnaire, and then find every answer in the server's database exactly as it
+was typed. And a killed app leaves the terminal as it found it."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def tool(name: str) -> str:
 
 
 class Tmux:
-    def __init__(self, command: str, width: int = 100, height: int = 30):
+    def __init__(self, command: str, width: int = 80, height: int = 24):
         self.name = f"synaq-student-{uuid.uuid4().hex[:8]}"
         subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), command],
                        check=True)
@@ -46,6 +48,15 @@ class Tmux:
 
     def text(self, text: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+
+    def burst(self, keys: list[str]) -> None:
+        """All `keys` in one send-keys: the terminal gets them as fast as a machine types."""
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def pane_pid(self) -> int:
+        out = subprocess.run(["tmux", "display", "-p", "-t", self.name, "#{pane_pid}"], capture_output=True,
+                             text=True, check=True)
+        return int(out.stdout.strip())
 
     def wait(self, pattern: str, timeout: float = 15.0, gone: bool = False) -> str:
         """Polls the pane until `pattern` (a regex) appears (or disappears with gone=True)."""
@@ -91,6 +102,23 @@ def demo_server(tmp_path):
         log.close()
 
 
+def answer_keys(item, index: int) -> tuple[list[str], object]:
+    """tmux keys that answer `item`, and the value the server must then hold."""
+    if item.kind == "single":
+        mark = "ABCD"[index % len(item.options)]
+        return [mark.lower()], mark
+    if item.kind == "multiple":
+        return ["a", "c"], ["A", "C"]
+    if item.kind == "matching":
+        pairs = {str(n + 1): chr(65 + (n + index) % len(item.right)) for n in range(len(item.left))}
+        return [key for left, right in pairs.items() for key in (left, right.lower())], pairs
+    if item.answer_type == "number":
+        text = f"20{10 + index}" + (f" {item.units[0]}" if item.units else "")
+    else:
+        text = f"Алматы {index}"
+    return [part if part else "Space" for word in text.split(" ") for part in (word, "")][:-1], text
+
+
 async def test_student_tui_from_login_to_the_questionnaire(demo_server, tmp_path):
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed: the end-to-end terminal test needs it")
@@ -101,7 +129,7 @@ async def test_student_tui_from_login_to_the_questionnaire(demo_server, tmp_path
     data, port = demo_server
     row = next(r for r in __import__("csv").DictReader(open(data / "demo-logins.csv", encoding="utf-8"))
                if r["seat"] == "1")  # seat 1: Kazakh, variant A
-    items = shipped_pack(9, "kk").variant("A").subjects[0].items
+    subjects = shipped_pack(9, "kk").variant("A").subjects
     questions = shipped_questionnaire("kk").questions
 
     term = Tmux(f"{tool('student-tui')} --server 127.0.0.1:{port} --lang kk --state-dir {tmp_path / 'state'}")
@@ -131,38 +159,24 @@ async def test_student_tui_from_login_to_the_questionnaire(demo_server, tmp_path
         term.keys("Enter")
         term.wait("Тапсырмалар:")
 
-        # Every kind of item in the first subject, by keys only.
+        # Every item of every subject, each subject's keys in one burst at machine speed.
         expected = {}
-        for index, item in enumerate(items):
-            term.wait(f"{len(items)} тапсырманың {index + 1}-сі")
-            # Each answer widget, once drawn, has the focus; the change shows before it is sent.
-            if item.kind == "single":
-                term.wait(r"\( \) A\.")
-                term.keys("b")
-                term.wait(r"\(•\) B\.")
-                expected[item.id] = "B"
-            elif item.kind == "multiple":
-                term.wait(r"\[ \] A\.")
-                term.keys("a", "c")
-                term.wait(r"\[x\] C\.")
-                expected[item.id] = ["A", "C"]
-            elif item.kind == "matching":
-                term.wait("→ \\?")
-                pairs = {str(n + 1): chr(65 + n % len(item.right)) for n in range(len(item.left))}
-                for left, right in pairs.items():
-                    term.keys(left, right.lower())
-                term.wait("→ \\?", gone=True)
-                expected[item.id] = pairs
-            else:
-                term.wait("Enter пернесін басыңыз")
-                term.text("42")
-                term.keys("Enter")
-                term.wait("42")
-                expected[item.id] = "42"
-            term.wait("Сақталды")
-            if index < len(items) - 1:
-                term.keys("PageDown")
-        term.wait("Сақталуда", gone=True)
+        for number, subject in enumerate(subjects):
+            items = subject.items
+            term.wait(f"{len(items)} тапсырманың 1-сі")
+            keys: list[str] = []
+            for index, item in enumerate(items):
+                item_keys, value = answer_keys(item, index)
+                keys += item_keys + (["PageDown" if index % 2 else "Right"] if index < len(items) - 1 else [])
+                expected[item.id] = value
+            term.burst(keys)
+            term.wait(f"{len(items)} тапсырманың {len(items)}-сі")
+            term.wait("✓ Сақталды")
+            if number < len(subjects) - 1:
+                term.keys("F5")
+                term.wait("Келесі пәнге өтесіз бе")
+                term.keys("BTab", "Enter")  # "Next subject" (the dialog starts on "Stay here")
+                term.wait("Келесі пәнге өтесіз бе", gone=True)
 
         # The periodic table, opened and closed by its key.
         term.keys("F2")
@@ -171,11 +185,13 @@ async def test_student_tui_from_login_to_the_questionnaire(demo_server, tmp_path
         term.keys("F2")
         term.wait("Менделеевтің", gone=True)
 
-        # The administrator announces a break; the student takes it and comes back.
+        # The administrator announces a break: a line on the screen; F8 takes it.
         await admin.connect()
         await admin.request(p.AnnounceBreak())
+        term.wait("F8")
+        term.keys("F8")
         term.wait("Үзіліс алу")
-        term.keys("Enter")  # "Take a break" has the focus
+        term.keys("Enter")  # asked for: "Take a break" has the focus
         term.wait("Тестке оралу")
         assert "Тапсырмалар:" not in term.screen()  # the items are hidden
         term.keys("Enter")
@@ -228,3 +244,26 @@ async def test_student_tui_from_login_to_the_questionnaire(demo_server, tmp_path
         assert stored.get(item_id) == value, item_id
     assert state == "done"
     assert q_answers == 1  # one sealed response
+
+
+def test_a_killed_app_gives_the_terminal_back(demo_server, tmp_path):
+    """`kill` (SIGTERM) on the running app, as a closing session or an administrator does:
+    the app exits the normal way, so the terminal is cooked again (echo, line editing)."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed: the end-to-end terminal test needs it")
+    _, port = demo_server
+    after = tmp_path / "stty-after.txt"
+    app = f"{tool('student-tui')} --server 127.0.0.1:{port} --lang kk --state-dir {tmp_path / 'state'}"
+    term = Tmux(f"sh -c '{app}; stty -a > {after}; sleep 60'")  # the app in the foreground, on the terminal
+    try:
+        term.wait("Тестке кіру")
+        shell = term.pane_pid()
+        pid = int(Path(f"/proc/{shell}/task/{shell}/children").read_text().split()[0])  # the app, by its id
+        subprocess.run(["kill", "-TERM", str(pid)], check=True)
+        deadline = time.monotonic() + 15
+        while not (after.exists() and after.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        settings = after.read_text().split()
+        assert "icanon" in settings and "echo" in settings  # not -icanon / -echo: the terminal is usable
+    finally:
+        term.kill()
