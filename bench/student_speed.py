@@ -129,7 +129,7 @@ async def key_to_green(server: str, data: Path, state: Path, presses: int) -> tu
     from textual.widgets import Input
 
     from student_tui.app import StudentApp
-    from student_tui.widgets.palette import PaletteCell
+    from student_tui.widgets.palette import Palette
 
     with open(data / "demo-logins.csv", encoding="utf-8") as f:
         row = next(csv.DictReader(f))
@@ -159,16 +159,16 @@ async def key_to_green(server: str, data: Path, state: Path, presses: int) -> tu
         await until(lambda: type(app.screen).__name__ == "TestScreen" and app.screen.is_mounted)
         await pilot.pause()
         screen = app.screen
-        singles = [i for i, item in enumerate(screen.items) if item["kind"] == "single"]
-        await screen.show_item(singles[0])
-        item_id = screen.item["id"]
-        cell = list(screen.query(PaletteCell))[singles[0]]
+        singles = [i for i, item in enumerate(screen.items) if item.kind == "single"]
+        screen.show_item(singles[0])
+        item_id = screen.item.id
+        palette = screen.query_one(Palette)
         for n in range(presses):
             key = "ab"[n % 2]
             started = time.perf_counter()
             # What the terminal driver does with a key press: a Key event to the app.
             app.post_message(events.Key(key, key))
-            await until(lambda: app.client.item_state(item_id) == "acked" and cell.has_class("-acked")
+            await until(lambda: app.client.item_state(item_id) == "acked" and palette.states[singles[0]] == "acked"
                         and app.client.latest_by_item[item_id].value == key.upper())
             times.append((time.perf_counter() - started) * 1000)
             await pilot.pause()

@@ -153,6 +153,7 @@ class StudentClient(RoomLink):
             return
         if not self.journal.unlocked:
             self.journal.unlock(key)
+            self.journal.save_soon()  # answers made before the key came: on disk now
         for entry in self.journal.pending():
             if entry["seq"] not in self.answers:
                 state = AnswerState(entry["seq"], entry["item"], entry["value"], entry["made_ms"])
@@ -193,6 +194,11 @@ class StudentClient(RoomLink):
         elif isinstance(msg, p.LoginOk):  # the proctor approved a waiting login
             self._logged_in(msg)
         await super()._push(msg)
+
+    async def close(self) -> None:
+        if self.journal is not None:
+            await self.journal.save()  # the last answers on disk before the app goes
+        await super().close()
 
     async def wait_ready(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._ready.wait(), timeout)
@@ -337,7 +343,8 @@ class StudentClient(RoomLink):
         if self.latest_by_item.get(state.item) is not state:
             self.answers.pop(state.seq, None)
         if self.journal is not None:
-            self.journal.acked(state.seq)
+            self.journal.drop(state.seq)
+            self.journal.save_soon()
 
     # ------------------------------------------------------------------ the questionnaire
 

@@ -10,15 +10,16 @@ from textual.widgets import Button, Checkbox, Input, Static
 
 import room_protocol as p
 from student_tui.screens.test import TestScreen as ItemsScreen
-from student_tui.widgets.palette import PaletteCell
+from student_tui.widgets.palette import CELL, Palette
 from test_student_support import (ServerThread, log_in, make_app, proctor, room, screen_name, seats, solve,  # noqa: F401
                                   to_test, wait_for, wait_screen)
 
 SIZE = (100, 32)
 
 
-def cell(app, index: int) -> PaletteCell:
-    return list(app.screen.query(PaletteCell))[index]
+def state(app, index: int) -> str | None:
+    """What the palette shows for item `index`: "acked", "pending" or None."""
+    return app.screen.query_one(Palette).states[index]
 
 
 def static_text(app, selector: str) -> str:
@@ -112,14 +113,14 @@ async def test_every_item_kind_navigation_and_aids(room, seats, tmp_path):
             await wait_for(lambda: app.client.item_state(item_id) == "acked", pilot=pilot, what=f"the ack of {item_id}")
         await pilot.pause()
         for index in kinds.values():
-            assert cell(app, index).has_class("-acked")
+            assert state(app, index) == "acked" and "✓" in app.screen.query_one(Palette).cell(index)
         stored = {r["item"]: r["value"] for r in room.sql(
             "SELECT a.item, a.value FROM answers a JOIN students s ON s.id = a.student_id WHERE s.login = ?",
             (row["login"],))}
         assert set(expected) <= set(stored)
         # The palette: click a number; Previous / Next by keys.
-        await pilot.click(cell(app, 4))
-        assert screen.index == 4 and cell(app, 4).has_class("-current")
+        await pilot.click(Palette, offset=(1 + 4 * CELL + 1, 0))
+        assert screen.index == 4 and app.screen.query_one(Palette).current == 4
         await pilot.press("pagedown")
         assert screen.index == 5
         await pilot.press("pageup", "pageup")
@@ -150,7 +151,7 @@ async def test_every_item_kind_navigation_and_aids(room, seats, tmp_path):
         await wait_screen(pilot, app, "ConfirmDialog")
         await pilot.click("#yes")
         await wait_for(lambda: screen.subject_index == 1, pilot=pilot, what="the next subject")
-        assert screen.index == 0 and not any(c.has_class("-acked") for c in app.screen.query(PaletteCell))
+        assert screen.index == 0 and not any(app.screen.query_one(Palette).states)
 
 
 async def test_break_offered_taken_and_returned(room, seats, tmp_path):
@@ -263,7 +264,7 @@ async def test_closing_the_app_and_coming_back(room, seats, tmp_path):
         await wait_screen(pilot, app, "TestScreen")
         await pilot.pause()
         assert app.screen.item.id == stopped_at
-        assert cell(app, 0).has_class("-acked") and not cell(app, 1).has_class("-acked")
+        assert state(app, 0) == "acked" and state(app, 1) is None
         assert app.screen.view.head.startswith("Задание 3 из")
 
 

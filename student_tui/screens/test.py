@@ -9,7 +9,9 @@ left behind. Keys typed while a subject is being opened wait and go to its first
 
 from __future__ import annotations
 
-from textual import on, work
+import asyncio
+
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -29,6 +31,7 @@ from .base import StudentScreen
 from .test_keys import LAST_SECONDS_MS, KeyRouting
 
 WARNING_S = 60  # how long "10 minutes left" stays on the banner line
+SAVING_AFTER_S = 0.5  # "Saving…" only for an answer not saved within this (no flicker per key)
 from .test_subjects import SubjectMoves
 
 
@@ -62,6 +65,8 @@ class TestScreen(KeyRouting, SubjectMoves, StudentScreen):
         self.held_keys: list[tuple[str, str | None]] = []
         self.paused = False
         self.built = False  # composed and mounted: the widgets below can be reached
+        self._position_task: asyncio.Task | None = None
+        self._waiting_since: float | None = None
         self.warned: set[str] = set()
         self.warning = ("", 0.0)  # the time warning shown on the banner line, and until when
         for i, item in enumerate(self.items):
@@ -188,16 +193,22 @@ class TestScreen(KeyRouting, SubjectMoves, StudentScreen):
         """Shows item `index` in this same step: the one shown before is hidden (what was
         typed in it is sent first), the new one, already built, is displayed."""
         index = max(0, min(index, len(self.items) - 1))
-        if self.views[self.index].display and index != self.index:
-            self.views[self.index].commit()
-        for view in self.views:
-            view.display = view.index == index
+        old = self.views[self.index]
+        if old.display and index != self.index:
+            old.commit()
+        # Only what changes is touched: each change costs the next frame some work.
+        old.display = False
         self.index = index
+        self.view.display = True
         if self.view.short is not None:
             self.view.short.box.cursor_to_end()  # so → goes on at once, as from an empty box
         for stimulus_id, stimulus in self.stimulus_views.items():
-            stimulus.display = stimulus_id == self.item.stimulus
-        self.query_one(ItemsScroll).scroll_home(animate=False)
+            shown = stimulus_id == self.item.stimulus
+            if stimulus.display != shown:
+                stimulus.display = shown
+        scroll = self.query_one(ItemsScroll)
+        if scroll.scroll_y:
+            scroll.scroll_home(animate=False)
         self.refresh_states()
         self.update_keys()
         self.send_position(self.item.id)
@@ -206,10 +217,15 @@ class TestScreen(KeyRouting, SubjectMoves, StudentScreen):
         for view in self.views:
             view.commit()
 
-    @work(exclusive=True, group="goto")
-    async def send_position(self, item_id: str) -> None:
-        if self.sapp.client is not None:
-            await self.sapp.client.goto(item_id)
+    def send_position(self, item_id: str) -> None:
+        """Tells the server where the student is (a plain task, not a worker: a move must
+        not cost the next frame a worker's start-up and its messages)."""
+        client = self.sapp.client
+        if client is None:
+            return
+        if self._position_task is not None and not self._position_task.done():
+            self._position_task.cancel()  # only the latest position matters
+        self._position_task = asyncio.get_running_loop().create_task(client.goto(item_id))
 
     @on(AnswerChanged)
     def _answered(self, event: AnswerChanged) -> None:
@@ -234,13 +250,19 @@ class TestScreen(KeyRouting, SubjectMoves, StudentScreen):
             return
         bar = self.query_one(TopBar)
         waiting = client.waiting_items()
+        now = self.sapp.clock.monotonic()
+        if not waiting:
+            self._waiting_since = None
+        elif self._waiting_since is None:
+            self._waiting_since = now
         if not client.online:
             bar.save.show_state(self.tn("Offline: {n} answer waiting", "Offline: {n} answers waiting", waiting),
                                 "offline")
-        elif waiting:
+        elif waiting and now - self._waiting_since >= SAVING_AFTER_S:
             bar.save.show_state(self.t("Saving…"), "saving")
-        else:
+        elif not waiting or bar.save.has_class("-offline"):
             bar.save.show_state(self.t("Saved"), "saved")
+        # else: an answer on its way for a moment: the item's "…" says so; the bar stays still
         bar.fit()
 
     @property

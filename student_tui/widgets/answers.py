@@ -11,11 +11,17 @@ the right one."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from rich.text import Text
+from rich.cells import cell_len
 from textual.app import ComposeResult
+from textual.content import Content
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.visual import Visual
+from textual.widget import Widget
 from textual.containers import Horizontal, Vertical
 from textual.events import Click, Key
 from textual.message import Message
@@ -50,33 +56,80 @@ class AnswerChanged(Message):
     value: Any
 
 
-class OptionLine(Static):
+HIGHLIGHT = "on $accent 30%"
+CHOSEN = "bold $text-success"
+
+
+def wrapped(marker: str, text: str, width: int, style: str) -> list[Content]:
+    """`marker` then `text` wrapped to `width`, later lines under the text (not the marker)."""
+    indent = cell_len(marker)
+    lines = textwrap.wrap(text, max(8, width - indent)) or [""]
+    return [Content.styled((marker if n == 0 else " " * indent) + line, style) for n, line in enumerate(lines)]
+
+
+class Rows(Widget):
+    """Rows drawn in one widget (a move between items redraws one widget, not one per row),
+    each wrapped under its own marker; a click finds its row. The lines are made once per
+    change and kept, so showing the item again draws nothing new."""
+
     DEFAULT_CSS = """
-    OptionLine { height: auto; padding: 0 1; }
-    OptionLine:hover { background: $boost; }
-    OptionLine.-highlight { background: $accent 30%; }
-    OptionLine.-chosen { text-style: bold; color: $text-success; }
+    Rows { height: auto; }
     """
 
-    def __init__(self, index: int, text: str, **kwargs):
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.index = index
-        self.text = text
+        self._starts: list[int] = []  # the first line of each row
+        self._width = 0  # the width last drawn at
+        self._content = Content("")
+        self._lines: tuple | None = None  # (width, style, strips) last made
 
-    def on_click(self, event: Click) -> None:
-        event.stop()
-        owner = self.query_ancestor(ChoiceAnswer)
-        owner.highlight = self.index
-        owner.choose(self.index)
-        if owner.can_focus:
-            owner.focus()
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(marker, text, style) of each row."""
+        raise NotImplementedError
+
+    def draw(self, width: int | None = None) -> None:
+        """Draws the rows at `width` (by default the widget's own: a hidden item is drawn
+        before it shows, at the width it will have)."""
+        width = width or self.content_region.width or self._width or self.app.size.width - 4
+        self._width = width
+        lines: list[Content] = []
+        self._starts = []
+        for marker, text, style in self.rows():
+            self._starts.append(len(lines))
+            lines += wrapped(marker, text, width, style)
+        grew = self._lines is not None and len(lines) != len(self._lines[2])
+        self._content = Content("\n").join(lines)
+        self._lines = None
+        self.refresh(layout=grew)
+
+    def strips(self, width: int) -> list[Strip]:
+        style = self.visual_style
+        if self._lines is None or self._lines[:2] != (width, style):
+            self._lines = (width, style, Visual.to_strips(self, self._content, width, None, style, pad=True))
+        return self._lines[2]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.strips(width))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_region.width
+        strips = self.strips(width)
+        return strips[y] if y < len(strips) else Strip.blank(width, self.rich_style)
+
+    def on_resize(self) -> None:
+        if self.content_region.width != self._width:
+            self.draw()
+
+    def row_at(self, y: int) -> int | None:
+        found = [n for n, start in enumerate(self._starts) if start <= y]
+        return found[-1] if found and y >= 0 else None
 
 
-class ChoiceAnswer(Vertical, can_focus=True):
+class ChoiceAnswer(Rows, can_focus=True):
     """Options A, B, C...: one (`multiple=False`) or several."""
 
     DEFAULT_CSS = """
-    ChoiceAnswer { height: auto; padding: 0 0 1 0; }
+    ChoiceAnswer { height: auto; padding: 0 1 1 1; }
     ChoiceAnswer:focus { background: $boost; }
     """
 
@@ -93,12 +146,8 @@ class ChoiceAnswer(Vertical, can_focus=True):
             self.chosen = {value} if isinstance(value, str) else set()
         self.highlight = 0
 
-    def compose(self) -> ComposeResult:
-        for index, text in enumerate(self.options):
-            yield OptionLine(index, text)
-
     def on_mount(self) -> None:
-        self._render_lines()
+        self.draw()
 
     @property
     def value(self) -> Any:
@@ -106,18 +155,24 @@ class ChoiceAnswer(Vertical, can_focus=True):
             return sorted(self.chosen) or None
         return next(iter(self.chosen), None)
 
-    def _render_lines(self) -> None:
-        for line in self.query(OptionLine):
-            mark = letter(line.index)
+    def rows(self) -> list[tuple[str, str, str]]:
+        rows = []
+        # The test screen's answer is always the active one; a focusable one when focused.
+        active = self.has_focus or not self.can_focus
+        for index, text in enumerate(self.options):
+            mark = letter(index)
             on = mark in self.chosen
-            if self.multiple:
-                box = "[x]" if on else "[ ]"
-            else:
-                box = "(•)" if on else "( )"
-            line.update(Text.assemble((f"{box} {mark}. ", "bold"), line.text))
-            line.set_class(on, "-chosen")
-            # The test screen's answer is always the active one; a focusable one when focused.
-            line.set_class(line.index == self.highlight and (self.has_focus or not self.can_focus), "-highlight")
+            box = ("[x]" if on else "[ ]") if self.multiple else ("(•)" if on else "( )")
+            style = " ".join(part for part in (CHOSEN if on else "", HIGHLIGHT if active and index == self.highlight
+                                                  else "") if part)
+            rows.append((f"{box} {mark}. ", text, style))
+        return rows
+
+    def on_focus(self) -> None:
+        self.draw()
+
+    def on_blur(self) -> None:
+        self.draw()
 
     def on_key(self, event: Key) -> None:
         """Focused (the questionnaire): its own keys."""
@@ -125,19 +180,19 @@ class ChoiceAnswer(Vertical, can_focus=True):
             event.stop()
             event.prevent_default()
 
-    def on_focus(self) -> None:
-        self._render_lines()
-
-    def on_blur(self) -> None:
-        self._render_lines()
+    def on_click(self, event: Click) -> None:
+        event.stop()
+        index = self.row_at(event.y)
+        if index is not None:
+            self.highlight = index
+            self.choose(index)
+        if self.can_focus:
+            self.focus()
 
     def take_key(self, key: str, character: str | None) -> bool:
         if key in ("up", "down"):
             self.highlight = (self.highlight + (1 if key == "down" else -1)) % len(self.options)
-            self._render_lines()
-            lines = list(self.query(OptionLine))
-            if lines:
-                lines[self.highlight].scroll_visible(animate=False)
+            self.draw()
             return True
         if key in ("enter", "space"):
             self.choose(self.highlight)
@@ -162,11 +217,11 @@ class ChoiceAnswer(Vertical, can_focus=True):
         if self.multiple:
             self.chosen ^= {mark}
         elif mark in self.chosen:
-            self._render_lines()
+            self.draw()
             return  # choosing the same option again changes nothing (Delete clears)
         else:
             self.chosen = {mark}
-        self._render_lines()
+        self.draw()
         self.post_message(AnswerChanged(self.item_id, self.value))
 
     def clear(self) -> None:
@@ -174,55 +229,49 @@ class ChoiceAnswer(Vertical, can_focus=True):
         if not self.chosen:
             return
         self.chosen = set()
-        self._render_lines()
+        self.draw()
         self.post_message(AnswerChanged(self.item_id, None))
 
 
-class PairRow(Static):
-    DEFAULT_CSS = """
-    PairRow { height: auto; padding: 0 1; }
-    PairRow:hover { background: $boost; }
-    PairRow.-highlight { background: $accent 30%; }
-    PairRow.-paired { color: $text-success; }
-    """
-
-    def __init__(self, index: int, text: str, **kwargs):
-        super().__init__(**kwargs)
-        self.index = index
-        self.text = text
-
-    def on_click(self, event: Click) -> None:
-        event.stop()
+class LeftRows(Rows):
+    def rows(self) -> list[tuple[str, str, str]]:
         owner = self.query_ancestor(MatchingAnswer)
-        owner.row = self.index
-        owner.refresh_rows()
-
-
-class RightOption(Static):
-    DEFAULT_CSS = """
-    RightOption { height: auto; padding: 0 1; }
-    RightOption:hover { background: $boost; }
-    """
-
-    def __init__(self, index: int, text: str, **kwargs):
-        super().__init__(**kwargs)
-        self.index = index
-        self.text = text
-        self.update(Text.assemble((f"{letter(index)}. ", "bold"), text))
+        rows = []
+        for index, text in enumerate(owner.left):
+            key = str(index + 1)
+            chosen = owner.pairs.get(key)
+            style = " ".join(part for part in (CHOSEN if chosen else "", HIGHLIGHT if index == owner.row else "")
+                             if part)
+            rows.append((f"{key}. ", f"{text} → {chosen or '?'}", style))
+        return rows
 
     def on_click(self, event: Click) -> None:
         event.stop()
-        self.query_ancestor(MatchingAnswer).pair(letter(self.index))
+        index = self.row_at(event.y)
+        if index is not None:
+            owner = self.query_ancestor(MatchingAnswer)
+            owner.row = index
+            owner.refresh_rows()
 
 
-class MatchingAnswer(Vertical):
+class RightRows(Rows):
+    def rows(self) -> list[tuple[str, str, str]]:
+        return [(f"{letter(index)}. ", text, "") for index, text in enumerate(self.query_ancestor(MatchingAnswer).right)]
+
+    def on_click(self, event: Click) -> None:
+        event.stop()
+        index = self.row_at(event.y)
+        if index is not None:
+            self.query_ancestor(MatchingAnswer).pair(letter(index))
+
+
+class MatchingAnswer(Horizontal):
     """Numbered left rows, lettered right options: pick a row (number or arrows), then a letter."""
 
     DEFAULT_CSS = """
     MatchingAnswer { height: auto; padding: 0 0 1 0; }
-    MatchingAnswer .columns { height: auto; }
-    MatchingAnswer .left { width: 1fr; height: auto; }
-    MatchingAnswer .right { width: 1fr; height: auto; border-left: solid $primary; }
+    MatchingAnswer LeftRows { width: 1fr; height: auto; padding: 0 1; }
+    MatchingAnswer RightRows { width: 1fr; height: auto; padding: 0 1; border-left: solid $primary; }
     """
 
     def __init__(self, left: list[str], right: list[str], value: Any = None, *, item_id: str = "", **kwargs):
@@ -234,29 +283,15 @@ class MatchingAnswer(Vertical):
         self.row = 0
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="columns"):
-            with Vertical(classes="left"):
-                for index, text in enumerate(self.left):
-                    yield PairRow(index, text)
-            with Vertical(classes="right"):
-                for index, text in enumerate(self.right):
-                    yield RightOption(index, text)
-
-    def on_mount(self) -> None:
-        self.refresh_rows()
+        yield LeftRows()
+        yield RightRows()
 
     @property
     def value(self) -> dict | None:
         return dict(sorted(self.pairs.items(), key=lambda kv: int(kv[0]))) or None
 
     def refresh_rows(self) -> None:
-        for row in self.query(PairRow):
-            key = str(row.index + 1)
-            chosen = self.pairs.get(key)
-            arrow = f" → {chosen}" if chosen else " → ?"
-            row.update(Text.assemble((f"{key}. ", "bold"), row.text, (arrow, "bold")))
-            row.set_class(row.index == self.row, "-highlight")
-            row.set_class(chosen is not None, "-paired")
+        self.query_one(LeftRows).draw()
 
     def take_key(self, key: str, character: str | None) -> bool:
         if key in ("up", "down"):

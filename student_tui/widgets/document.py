@@ -124,9 +124,15 @@ class Document(_Drawing, Widget):
 
     def render_line(self, y: int) -> Strip:
         width = self.content_region.width
-        lines = self.drawn(width).lines
-        line = lines[y] if y < len(lines) else Strip.blank(width)
-        return line.extend_cell_length(width).crop(0, width).apply_style(self.rich_style)
+        key = (y, width, self.rich_style)
+        cache = self.__dict__.setdefault("_strips", {})
+        if key not in cache:  # a line drawn once is kept: showing the item again costs nothing
+            if len(cache) > 400:
+                cache.clear()
+            lines = self.drawn(width).lines
+            line = lines[y] if y < len(lines) else Strip.blank(width)
+            cache[key] = line.extend_cell_length(width).crop(0, width).apply_style(self.rich_style)
+        return cache[key]
 
 
 class DocumentView(_Drawing, ScrollView, can_focus=False):
@@ -153,17 +159,25 @@ class DocumentView(_Drawing, ScrollView, can_focus=False):
         return len(self.drawn(max(8, width - self.styles.scrollbar_size_vertical)).lines)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.text_width, len(self.drawn(self.text_width).lines))
-        self._refresh_scrollbars()  # as Textual's TextArea does once its lines are known
+        size = Size(self.text_width, len(self.drawn(self.text_width).lines))
+        if size != self.virtual_size:
+            self.virtual_size = size
+            self._refresh_scrollbars()  # as Textual's TextArea does once its lines are known
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        drawn = self.drawn(self.text_width)
         top = int(self.scroll_offset.y)
-        header = drawn.sticky_header(top)
-        if y < len(header):
-            line = header[y]
-        else:
-            number = top + y
-            line = drawn.lines[number] if number < len(drawn.lines) else Strip.blank(width)
-        return line.extend_cell_length(width).crop(0, width).apply_style(self.rich_style)
+        key = (top, y, width, self.rich_style)
+        cache = self.__dict__.setdefault("_strips", {})
+        if key not in cache:  # drawn once per place in view: moving between items redraws nothing
+            if len(cache) > 2000:
+                cache.clear()
+            drawn = self.drawn(self.text_width)
+            header = drawn.sticky_header(top)
+            if y < len(header):
+                line = header[y]
+            else:
+                number = top + y
+                line = drawn.lines[number] if number < len(drawn.lines) else Strip.blank(width)
+            cache[key] = line.extend_cell_length(width).crop(0, width).apply_style(self.rich_style)
+        return cache[key]

@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 import room_protocol as p
 
-from .answers import ChoiceAnswer, MatchingAnswer, ShortAnswer
+from .answers import ChoiceAnswer, LeftRows, MatchingAnswer, RightRows, ShortAnswer
 from .document import Document
 
 
@@ -70,4 +70,12 @@ class ItemView(Vertical):
         return short.commit() if short is not None else True
 
     def prepare(self, width: int) -> None:
+        """Draws the text and the rows now at `width` (the item scroll's), so showing the
+        item later is one frame with nothing left to draw or measure."""
         self.query_one(Document).prepare(width)
+        answer = self.answer
+        if isinstance(answer, ChoiceAnswer):
+            answer.draw(width - 2)
+        elif isinstance(answer, MatchingAnswer):
+            answer.query_one(LeftRows).draw(width // 2 - 2)
+            answer.query_one(RightRows).draw(width - width // 2 - 3)

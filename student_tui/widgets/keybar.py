@@ -29,6 +29,7 @@ class KeyBar(Static):
         self.hints: list[KeyHint] = []
         self.last: KeyHint | None = None
         self.shown: list[KeyHint] = []
+        self._drawn = ""
 
     def show(self, hints: list[KeyHint], last: KeyHint | None = None) -> None:
         """`hints` left to right; `last` always shown, at the right end."""
@@ -55,7 +56,9 @@ class KeyBar(Static):
         if self.last:
             line.append(" " * max(0, width - line.cell_len - self._width(self.last) + 1))
             self._append(line, self.last)
-        self.update(line)
+        if line.plain != self._drawn:
+            self._drawn = line.plain
+            self.update(line)  # only when it changes: most moves keep the same keys
 
     @staticmethod
     def _append(line: Text, hint: KeyHint) -> None:

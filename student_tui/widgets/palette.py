@@ -1,18 +1,23 @@
 """The subject's item numbers: each says in a symbol, not only a colour, whether the server
 has its answer (✓ saved, green), whether it is still being saved (… pending) or unanswered;
-the current item is in brackets."""
+the current item is in brackets.
+
+One widget draws them all (a move between items redraws one line, not a widget per item);
+when they do not fit, the window of numbers keeps the current one in view, with ‹ › at the
+clipped ends. A click on a number goes to that item."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.content import Content
 from textual.events import Click
 from textual.message import Message
 from textual.widgets import Static
 
 MARKS = {"acked": "✓", "pending": "…", None: " "}
+CELL = 6  # a number's width with the gap after it
+STYLES = {"acked": "on $success", "pending": "bold $warning on $panel", None: "on $panel"}
 
 
 def cell_text(number: int, state: str | None, current: bool) -> str:
@@ -20,34 +25,11 @@ def cell_text(number: int, state: str | None, current: bool) -> str:
     return f"[{text}]" if current else f" {text} "
 
 
-class PaletteCell(Static):
-    DEFAULT_CSS = """
-    PaletteCell { width: 5; height: 1; margin-right: 1; background: $panel; }
-    PaletteCell:hover { background: $boost; }
-    PaletteCell.-acked { background: $success; color: $text; }
-    PaletteCell.-pending { background: $panel; color: $warning; text-style: bold; }
-    PaletteCell.-current { text-style: bold reverse; }
-    """
-
-    def __init__(self, index: int, **kwargs):
-        super().__init__(cell_text(index + 1, None, False), markup=False, **kwargs)
-        self.index = index
-        self.look: tuple[str | None, bool] = (None, False)  # what it shows now: (state, current)
-
-    def on_mount(self) -> None:
-        if isinstance(self.parent, Palette):
-            self.parent.style_cell(self)
-
-    def on_click(self, event: Click) -> None:
-        event.stop()
-        self.post_message(Palette.Selected(self.index))
-
-
-class Palette(Horizontal):
+class Palette(Static):
     """Item numbers 1..n of the current subject; click one to go there."""
 
     DEFAULT_CSS = """
-    Palette { height: 1; width: 1fr; overflow-x: auto; scrollbar-size-horizontal: 0; }
+    Palette { height: 1; width: 1fr; }
     """
 
     @dataclass
@@ -55,33 +37,47 @@ class Palette(Horizontal):
         index: int
 
     def __init__(self, count: int, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__("", **kwargs)
         self.count = count
-        self._shown: tuple[int, list] = (0, [])
-
-    def compose(self) -> ComposeResult:
-        for index in range(self.count):
-            yield PaletteCell(index)
+        self.current = 0
+        self.states: list[str | None] = [None] * count
+        self.first = 0  # the first number in view
 
     def on_mount(self) -> None:
-        self.show(*self._shown)
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
 
     def show(self, current: int, states: list[str | None]) -> None:
         """states: "acked", "pending" (being saved) or None per item."""
-        self._shown = (current, list(states))
-        for cell in self.query(PaletteCell):
-            self.style_cell(cell)
+        if (current, list(states)) == (self.current, self.states):
+            return  # nothing to draw again
+        self.current, self.states = current, list(states)
+        self._draw()
 
-    def style_cell(self, cell: PaletteCell) -> None:
-        current, states = self._shown
-        state = states[cell.index] if cell.index < len(states) else None
-        look = (state, cell.index == current)
-        if look == cell.look:
-            return  # unchanged: nothing to draw again
-        cell.look = look
-        cell.update(cell_text(cell.index + 1, state, cell.index == current))
-        cell.set_class(state == "acked", "-acked")
-        cell.set_class(state == "pending", "-pending")
-        cell.set_class(cell.index == current, "-current")
-        if cell.index == current and cell.is_mounted:
-            self.scroll_to_widget(cell, animate=False)
+    def cell(self, index: int) -> str:
+        """What the number of item `index` shows now (its symbol and brackets)."""
+        state = self.states[index] if index < len(self.states) else None
+        return cell_text(index + 1, state, index == self.current)
+
+    def _draw(self) -> None:
+        fits = max(1, ((self.size.width or 80) - 2) // CELL)
+        if self.count <= fits:
+            self.first = 0
+        elif not self.first <= self.current < self.first + fits:
+            self.first = max(0, min(self.current - fits // 2, self.count - fits))
+        last = min(self.count, self.first + fits)
+        parts = [Content("‹" if self.first else " ")]
+        for index in range(self.first, last):
+            state = self.states[index] if index < len(self.states) else None
+            style = STYLES.get(state, STYLES[None]) + (" bold reverse" if index == self.current else "")
+            parts += [Content.styled(self.cell(index).ljust(CELL - 1), style), Content(" ")]
+        parts.append(Content("›" if last < self.count else " "))
+        self.update(Content("").join(parts))
+
+    def on_click(self, event: Click) -> None:
+        event.stop()
+        index = self.first + (event.x - 1) // CELL
+        if event.x >= 1 and self.first <= index < min(self.count, self.first + max(1, (self.size.width - 2) // CELL)):
+            self.post_message(self.Selected(index))

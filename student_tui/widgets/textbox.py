@@ -28,7 +28,8 @@ class TextBox(Static):
         self._show()
 
     def on_resize(self) -> None:
-        self._show()
+        if self.content_region.width != self._shown_width:
+            self._show()
 
     def take_key(self, key: str, character: str | None) -> bool:
         """Applies one key; True when the field used it."""
@@ -78,8 +79,11 @@ class TextBox(Static):
         self.cursor = len(self.value)
         self._show()
 
+    _shown_width = 0
+
     def _show(self) -> None:
         width = max(4, self.content_region.width or 58)
+        self._shown_width = self.content_region.width
         self.set_class(not self.value, "-empty")
         if not self.value:
             shown = Text("▏", style="reverse")

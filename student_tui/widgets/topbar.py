@@ -46,8 +46,10 @@ class TimeLeft(Static):
 
     def show_ms(self, label: str, ms: int) -> None:
         level = time_level(ms)
-        self.shown = ("⚠ " if level else "") + f"{label} {clock_text(ms)}"
-        self.update(self.shown)
+        shown = ("⚠ " if level else "") + f"{label} {clock_text(ms)}"
+        if shown != self.shown:
+            self.shown = shown
+            self.update(shown)
         self.set_class(level == "warn", "-warn")
         self.set_class(level == "danger", "-danger")
 
@@ -65,8 +67,10 @@ class SaveState(Static):
     shown = ""
 
     def show_state(self, text: str, state: str) -> None:
-        self.shown = f"{self.SYMBOLS.get(state, '')} {text}".strip()
-        self.update(self.shown)
+        shown = f"{self.SYMBOLS.get(state, '')} {text}".strip()
+        if shown != self.shown:
+            self.shown = shown
+            self.update(shown)
         for name in ("saved", "saving", "offline"):
             self.set_class(state == name, f"-{name}")
 
@@ -111,4 +115,7 @@ class TopBar(Horizontal):
             return
         used = sum(cell_len(widget.shown) + 2 for widget in (self.time, self.save))
         name = min(cell_len(self._name_text) + 2, NAME_MOST)
-        self.query_one("#subject", Static).styles.max_width = max(8, self.size.width - used - name)
+        width = max(8, self.size.width - used - name)
+        subject = self.query_one("#subject", Static)
+        if subject.styles.max_width is None or subject.styles.max_width.value != width:
+            subject.styles.max_width = width  # set only when it changes: a change means a new layout
