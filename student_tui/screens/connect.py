@@ -75,6 +75,7 @@ class ConnectScreen(StudentScreen):
             listing.display = False
             self.query_one("#address", Input).focus()
             return
+        self.query_one("#connect-error", Static).update("")  # rooms found: an old address's trouble is past
         for room in rooms:
             text = self.t("School {school}, room {room}, grade {grade}", school=room.school or "-",
                           room=room.room or "-", grade=room.grade or "-")
