@@ -63,10 +63,13 @@ class Frames:
         self.seen: list[tuple[float, object, object]] = []
         self.counted: list[tuple[object, str]] = []  # (frame, the text it must show)
         self.app = None
+        self.arrived: asyncio.Event | None = None
 
     def record(self, app, renderable) -> None:
         self.app = app
         self.seen.append((time.perf_counter(), self.showing(app), renderable))
+        if self.arrived is not None:
+            self.arrived.set()  # wakes the waiting bench: no polling loop beside the app
 
     def text(self, renderable) -> str:
         return "".join(segment.text for segment in self.app.console.render(renderable))
@@ -74,14 +77,20 @@ class Frames:
     async def first(self, showing, marker: str, after: float, timeout: float = 10.0) -> float:
         """When the first frame after `after` showing `showing` was drawn (`showing` None:
         read each frame's text for `marker`, for an app whose state moves before its frame)."""
+        if self.arrived is None:
+            self.arrived = asyncio.Event()
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
+            self.arrived.clear()
             for at, shown, renderable in self.seen:
                 if at >= after and (showing is None or shown == showing) and marker in self.text(renderable):
                     self.counted.append((renderable, marker))
                     self.seen = [entry for entry in self.seen if entry[0] >= at]
                     return at
-            await asyncio.sleep(0.001)
+            try:
+                await asyncio.wait_for(self.arrived.wait(), max(0.001, deadline - time.perf_counter()))
+            except asyncio.TimeoutError:
+                break
         raise RuntimeError(f"no frame showed {marker!r}")
 
     def wrong(self) -> int:
