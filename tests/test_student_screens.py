@@ -270,6 +270,7 @@ async def test_choosing_a_room_highlight_down_enter_and_a_way_back(room, seats, 
                        what="the login of the room chosen")
         assert app.client.address == room.address
         assert Settings.load(tmp_path).address == ""  # nothing remembered before a login works there
+        assert "(F9)" in str(app.screen.query_one("#change-room", Button).label)  # the way back says its key
         await pilot.press("f9")  # the way back
         await wait_screen(pilot, app, "ConnectScreen")
         assert app.client is None

@@ -7,7 +7,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from ..i18n import N_
 from .base import StudentScreen
@@ -16,7 +16,8 @@ LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English
 
 
 class LoginScreen(StudentScreen):
-    BINDINGS = [Binding("f9", "change_room", N_("Another room"), id="change_room")]
+    # No footer here: the first screen draws fast; the button says its key.
+    BINDINGS = [Binding("f9", "change_room", N_("Another room"), id="change_room", show=False)]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -46,8 +47,7 @@ class LoginScreen(StudentScreen):
                                      classes="lang -current" if code == self.sapp.t.language else "lang")
                 yield Button(t("Log in"), id="login-button", variant="primary")
                 yield Static("", id="login-error", classes="error")
-                yield Button(t("Another room"), id="change-room", compact=True)
-        yield Footer()
+                yield Button(t("Another room") + " (F9)", id="change-room", compact=True)
 
     def room_text(self) -> str:
         hello = self.sapp.hello
