@@ -16,6 +16,7 @@ from student_tui.clock import FrozenClock
 from student_tui.widgets.document import DocumentView
 from student_tui.widgets.keybar import KeyBar
 from student_tui.widgets.topbar import TopBar
+from conftest import centre_questionnaires
 from test_student_support import (ServerThread, free_port, log_in, make_app, room, screen_name, screen_text,  # noqa: F401
                                   seats, shows, to_test, wait_for, wait_screen)
 
@@ -218,6 +219,7 @@ async def make_grade4_room(data) -> None:
     demo_roster(roster, 5)
     roster.write_text(roster.read_text(encoding="utf-8-sig").replace(";9;", ";4;"), encoding="utf-8-sig")
     made = await init_room(data, roster, [str(p) for p in shipped_packs() if p.name in ("g4-kk", "g4-ru")],
+                           questionnaire_paths=centre_questionnaires(data.parent / "centre"),
                            school="Demo school No. 2", room="4")
     with open(data / "demo-logins.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
