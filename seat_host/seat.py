@@ -90,8 +90,11 @@ class SeatApp(StudentApp):
         if isinstance(driver, WebDriver):
             driver.write_meta({"type": "seat", **facts})
 
-    def action_quit(self) -> None:
+    def action_request_quit(self) -> None:
         """Ctrl+Q would end the seat and leave the tab blank; a browser seat is closed by its tab."""
+
+    def action_quit(self) -> None:
+        """The same for Textual's own quit action."""
 
 
 def preload() -> None:

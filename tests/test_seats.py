@@ -132,6 +132,19 @@ async def test_a_tab_that_comes_back_within_the_grace_gets_the_same_process_and_
     await again.close()
 
 
+async def test_ctrl_q_does_not_end_a_browser_seat(seats):
+    """A seat is closed by its tab; Ctrl+Q (which quits the terminal app) would leave it blank."""
+    seat = new_seat()
+    tab = await FakeTab(seats.session, seats.base, seat).open()
+    await tab.wait(LOGIN_SCREEN)
+    pid = seats.registry.seats[seat].process.pid
+    await tab.keys("\x11")  # Ctrl+Q, as the browser's terminal sends it
+    await tab.keys("abc")
+    await tab.wait("abc")  # still the login screen, still taking keys
+    assert alive(pid) and tab.closed_code is None
+    await tab.close()
+
+
 async def test_a_second_tab_of_the_same_seat_takes_it_over(seats):
     seat = new_seat()
     first = await FakeTab(seats.session, seats.base, seat).open()
