@@ -99,6 +99,25 @@ async def test_a_focused_nav_button_keeps_its_label(room, seats, tmp_path):
         assert app.client.latest_by_item[app.screen.item.id].value == ["B"]
 
 
+async def test_a_focused_login_button_keeps_its_line_so_the_card_does_not_move_under_the_mouse(room, tmp_path):
+    app = make_app(room, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: screen_name(app) == "LoginScreen" and app.hello is not None, pilot=pilot,
+                       what="the login screen")
+        login_button = app.screen.query_one("#login-button", Button).region
+        for selector in ("#change-room", "#lang-ru"):  # compact buttons (focused after a refusal, a language)
+            app.screen.query_one(selector, Button).focus()
+            await pilot.pause()
+            assert app.screen.query_one(selector, Button).region.height == 1, selector
+            assert app.screen.query_one("#login-button", Button).region == login_button, selector
+        # Clicking "Log in" from there is a click (press and release on the same button).
+        app.screen.query_one("#change-room", Button).focus()
+        await pilot.pause()
+        await pilot.click("#login-button")
+        await wait_for(lambda: shows(app, app.t("Type your login and password from the slip.")), pilot=pilot,
+                       what="the click answered")
+
+
 @pytest.mark.parametrize("language", ["kk", "ru"])
 async def test_ten_and_five_minutes_left_are_said_in_words_on_a_monochrome_screen(room, seats, tmp_path, monkeypatch,
                                                                                  language):
