@@ -127,6 +127,11 @@ class StudentClient(RoomLink):
             login_ok = await self.request(p.Login(login, password, "MODO", device))
         except ServerError as exc:
             self.awaiting_approval = exc.code == ErrorCode.AWAITING_APPROVAL
+            if not self.awaiting_approval:
+                # Refused (a wrong password, another stream's slip): never tried again behind
+                # the student's back when the link comes back; only a login waiting for the
+                # administrator's approval is.
+                self.credentials = None
             raise
         self._logged_in(login_ok)
         return login_ok
@@ -170,7 +175,7 @@ class StudentClient(RoomLink):
         login_ok = await self.request(p.Login(c.login, c.password, "MODO", c.device))
         self._logged_in(login_ok)
         self._emit(login_ok)
-        if login_ok.attempt.state in IN_TEST:
+        if isinstance(login_ok, p.LoginOk) and login_ok.attempt.state in IN_TEST:  # staff_ok has no attempt
             test = await self.request(p.Start())
             self._took_test(test)
             if self.position and self.position != test.current_item:

@@ -24,14 +24,13 @@ from room_client.i18n import Translator
 
 from .clock import FrozenClock, LiveClock
 from .pushes import RoomPushes
+from .session import RoomSession
 from .settings import Settings, default_state_dir, setup_logging
 
 log = logging.getLogger("synaq.student")
 
-CLIENT_NAME = "synaq-student/1"
 
-
-class StudentApp(RoomPushes, App):
+class StudentApp(RoomSession, RoomPushes, App):
     """One student's app. Every time a screen shows comes from `clock` (a `LiveClock` by
     default); `frozen_ms` shows that time left everywhere and never moves (snapshots)."""
 
@@ -161,114 +160,7 @@ class StudentApp(RoomPushes, App):
     def remaining_ms(self) -> int:
         return self.clock.remaining_ms(self.client)
 
-    # ------------------------------------------------------------------ connecting and logging in
-
-    @work(exclusive=True, group="connect")
-    async def connect_to(self, address: str) -> None:
-        from room_client import Offline, ServerError, StudentClient
-        from .screens.login import LoginScreen
-
-        try:
-            client = StudentClient(address, journal_dir=self.state_dir, client_name=CLIENT_NAME,
-                                   headers=self.client_headers, monotonic=self.clock.monotonic)
-        except ValueError as exc:
-            self.log_problem(f"bad address {address!r}", exc)
-            self.connect_failed(address, self.t("This address is not right. It looks like 192.168.1.10:8765."))
-            return
-        try:
-            self.hello = await client.connect()
-        except (Offline, ServerError, asyncio.TimeoutError, OSError) as exc:
-            self.log_problem(f"cannot connect to {address}", exc)
-            await client.close()
-            self.connect_failed(address, self.t("The room's computer does not answer at this address. Check the address and the cable, or ask the teacher."))
-            return
-        if self.client is not None:
-            await self.client.close()
-        self.client = client
-        self.address = address  # remembered once a login here succeeds, not before
-        log.info("connected to %s (%s, room %s)", address, self.hello.school, self.hello.room)
-        self.pump_events()
-        self.connected.set()
-        login = self.find_screen(LoginScreen)
-        if login is not None:
-            login.show_room()
-        else:
-            self.show(LoginScreen())
-
-    @work(exclusive=True, group="connect")
-    async def change_room(self) -> None:
-        """Back from the login form to choosing the room (the address is forgotten)."""
-        from .screens.connect import ConnectScreen
-        client, self.client = self.client, None
-        self.connected.clear()
-        self.hello = None
-        self.settings.address = ""
-        self.settings.save(self.state_dir)
-        self.show(ConnectScreen(""))
-        if client is not None:
-            await client.close()
-
-    def connect_failed(self, address: str, text: str) -> None:
-        from .screens.connect import ConnectScreen
-        screen = self.find_screen(ConnectScreen)
-        if screen is None:
-            screen = ConnectScreen(address, error=text)
-            self.show(screen)
-        else:
-            screen.show_error(text)
-
-    @work(exclusive=True, group="login")
-    async def log_in(self, login: str, password: str) -> None:
-        from room_client import Offline, ServerError
-        from room_protocol import ErrorCode
-        from .screens.login import LoginScreen
-
-        screen = self.find_screen(LoginScreen)
-        try:
-            await asyncio.wait_for(self.connected.wait(), 15)
-        except asyncio.TimeoutError:
-            if screen:
-                screen.show_error(self.explain(Offline("not connected yet")))
-            return
-        try:
-            login_ok = await self.client.login(login, password, self.settings.device)
-        except ServerError as exc:
-            log.info("login refused: %s %s", exc.code, exc.reason)
-            if screen is None:
-                return
-            if exc.code == ErrorCode.BAD_LOGIN:
-                wait = exc.retry_after_s or 0
-                text = self.t("The login or password is not right. Look at your slip and type the password again.")
-                if wait:
-                    text += " " + self.t.plural("Please wait {n} second before the next try.",
-                                                "Please wait {n} seconds before the next try.", int(wait + 0.99))
-                screen.show_error(text, clear_password=True, wait_s=wait)
-            elif exc.code == ErrorCode.SLOW_DOWN:
-                wait = exc.retry_after_s or 5
-                screen.show_error(self.t.plural("Too many wrong tries. Please wait {n} second and try again.",
-                                                "Too many wrong tries. Please wait {n} seconds and try again.",
-                                                int(wait + 0.99)), clear_password=True, wait_s=wait)
-            elif exc.code == ErrorCode.AWAITING_APPROVAL:
-                screen.show_awaiting()  # the client keeps the login: the approval logs it in
-            else:
-                screen.show_error(self.explain(exc))
-            return
-        except (Offline, asyncio.TimeoutError) as exc:
-            self.log_problem("login failed", exc)
-            if screen:
-                screen.show_error(self.explain(exc))
-            return
-        self.logged_in_as(login, login_ok)
-
-    def logged_in_as(self, login: str, login_ok) -> None:
-        self.login_ok = login_ok
-        self.student = login_ok.student
-        self.logged_in = True
-        if getattr(self, "address", None) and self.settings.address != self.address:
-            self.settings.address = self.address  # the right room: next start comes straight here
-            self.settings.save(self.state_dir)
-        log.info("logged in as %s; attempt %s", login, login_ok.attempt.state)
-        self.route(login_ok.attempt.state)
+    # ------------------------------------------------------------------ where the attempt is
 
     def route(self, state: str) -> None:
         """Shows the screen for the attempt's state (after login, or a step forward)."""
@@ -375,30 +267,6 @@ class StudentApp(RoomPushes, App):
     def show_problem(self, text: str) -> None:
         from .screens.message import MessageScreen
         self.show(MessageScreen(self.t("Please raise your hand"), text))
-
-    # ------------------------------------------------------------------ words for failures
-
-    def explain(self, exc: BaseException) -> str:
-        """A sentence a child understands for any failure (the detail goes to the log)."""
-        from room_client import Offline, ServerError
-        from room_protocol import ErrorCode
-
-        self.log_problem("a request failed", exc)
-        if isinstance(exc, (Offline, asyncio.TimeoutError, ConnectionError)):
-            return self.t("The room's computer does not answer. Your answers are kept on this computer. Wait a moment and try again, or raise your hand.")
-        if isinstance(exc, ServerError):
-            texts = {
-                ErrorCode.NOT_OPEN: self.t("The test has not started yet. Please wait."),
-                ErrorCode.CLOSED: self.t("The test in this room is closed. Raise your hand."),
-                ErrorCode.PAUSED: self.t("The administrator has paused the test. Please wait."),
-                ErrorCode.TIME_OVER: self.t("The time is over."),
-                ErrorCode.REMOVED: self.t("The administrator has ended your test."),
-                ErrorCode.ABSENT: self.t("You are marked absent. Raise your hand."),
-                ErrorCode.SUBJECT_CLOSED: self.t("This subject is finished and cannot be opened again."),
-                ErrorCode.REFUSED: self.t("The administrator did not allow this login. Raise your hand."),
-            }
-            return texts.get(exc.code, self.t("The room's computer could not do this. Raise your hand."))
-        return self.t("Something went wrong on this computer. Raise your hand; your saved answers are safe.")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:

@@ -1,6 +1,6 @@
 """What the room server pushes to the student app, and what the app does with it: answers
 saved, the link lost and back, the clock (breaks, the pause), the sitting opening, the
-result, the end of the test (a part of StudentApp)."""
+result, the end of the test, another stream made live (a part of StudentApp)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ class RoomPushes:
                 test_screen.refresh_states()
         elif isinstance(event, Connection):
             log.info("connection %s %s", "online" if event.online else "offline", event.reason)
+            if event.online:
+                self.link_back()
             if test_screen:
                 test_screen.refresh_states()
             rules = self.find_screen(RulesScreen)
@@ -76,6 +78,8 @@ class RoomPushes:
                 self.show_problem(self.t("You have logged in on another computer, so this one has stopped. Raise your hand if this is a mistake."))
             elif event.code == ErrorCode.REFUSED:
                 self.show_problem(self.t("The administrator did not allow this login. Raise your hand."))
+            elif event.code == ErrorCode.STREAM_CHANGED:
+                self.stream_changed()
         elif isinstance(event, ServerError):
             self.server_error(event)
 
@@ -84,6 +88,8 @@ class RoomPushes:
         log.warning("the server refused: %s %s", exc.code, exc.reason)
         if exc.code == ErrorCode.REMOVED:
             self.ended()
+        elif exc.code == ErrorCode.NOT_YOUR_STREAM:  # logged in again after a switch of streams
+            self.stream_refused(self.explain(exc))
         elif exc.code == ErrorCode.AWAITING_APPROVAL:
             self.show_problem(self.t("You are already logged in on another computer. Raise your hand: the administrator must allow this computer."))
         elif exc.code in (ErrorCode.TIME_OVER, ErrorCode.WRONG_STATE) and self.test is not None:

@@ -19,8 +19,9 @@ class LoginScreen(StudentScreen):
     # No footer here: the first screen draws fast; the button says its key.
     BINDINGS = [Binding("f9", "change_room", N_("Another room"), id="change_room", show=False)]
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, error: str = "", **kwargs):
         super().__init__(**kwargs)
+        self.error = error  # why the student is back here (another stream made live)
         self.wait_until = 0.0  # slowed retries: the Log in button waits until then
         self.awaiting = False
         self.checking = False
@@ -66,6 +67,8 @@ class LoginScreen(StudentScreen):
     def on_mount(self) -> None:
         self.query_one("#login", Input).focus()
         self.set_interval(0.5, self._tick)
+        if self.error:
+            self.show_error(self.error)
 
     @on(Button.Pressed, ".lang")
     async def _language(self, event: Button.Pressed) -> None:

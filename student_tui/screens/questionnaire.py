@@ -20,7 +20,53 @@ from ..texts import CONFIDENTIAL
 from ..widgets.answers import AnswerChanged, ChoiceAnswer
 from ..widgets.topbar import TimeLeft
 from .base import StudentScreen
+from .personal import TEST_LANGUAGES
 from .test import ItemScroll
+
+
+# A teacher's or principal's questionnaire, named before its language is chosen.
+AUDIENCE_TITLES = {"teacher": N_("Teacher's questionnaire"), "principal": N_("School principal's questionnaire")}
+
+
+class QuestionnaireLanguageScreen(StudentScreen):
+    """A teacher's or principal's first screen (no personal data, no test): the language of
+    their questionnaire, among those the analysis centre sent."""
+
+    def __init__(self, audience: str, languages: list[str], **kwargs):
+        super().__init__(**kwargs)
+        self.audience = audience
+        self.languages = list(languages)
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        with Center():
+            with Vertical(id="q-language-box", classes="card"):
+                yield Static(t(AUDIENCE_TITLES[self.audience]) if self.audience in AUDIENCE_TITLES
+                             else t("Questionnaire"), classes="title")
+                yield Static(t("Choose the language of the questionnaire."))
+                with Horizontal(classes="buttons"):
+                    for code in self.languages:
+                        name = t(TEST_LANGUAGES[code]) if code in TEST_LANGUAGES else code
+                        yield Button(name, name=code, classes="q-language", variant="primary")
+                yield Static("", id="q-language-error", classes="error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        buttons = list(self.query(".q-language").results(Button))
+        same = [button for button in buttons if button.name == self.sapp.t.language]  # the interface's, if offered
+        (same or buttons)[0].focus()
+
+    @on(Button.Pressed, ".q-language")
+    def _chosen(self, event: Button.Pressed) -> None:
+        for button in self.query(".q-language").results(Button):
+            button.disabled = True
+        self.sapp.start_questionnaire(event.button.name or "")
+
+    def show_error(self, text: str) -> None:
+        """The questionnaire did not come (the link, the room): say so and let them try again."""
+        self.query_one("#q-language-error", Static).update(text)
+        for button in self.query(".q-language").results(Button):
+            button.disabled = False
 
 
 class QuestionnaireIntroScreen(StudentScreen):
