@@ -1,7 +1,8 @@
 """Snapshots of the student app's screens at 80×24 (the main ones also at 120×40), in Kazakh
 and Russian (and English where its words differ): login, data, rules, the test, the aids,
 reading mode, a number answer's note, the break offer, the break, a paused room, the room
-choice, the result, the questionnaire, the top bar offline.
+choice, the result, the questionnaire, a principal choosing the questionnaire's language,
+the top bar offline.
 
 A real room server serves fixed demo students (fixed names). Every time a screen shows comes
 from one frozen clock (`FrozenClock`), so a slow machine draws the same picture; the break
@@ -92,6 +93,12 @@ async def room_action(server, message) -> None:
         await admin.close()
 
 
+def staff_slip(room, audience: str) -> dict:
+    import csv
+    with open(room.data / "staff-slips.csv", encoding="utf-8") as f:
+        return next(row for row in csv.DictReader(f) if row["audience"] == audience)
+
+
 def build(room, tmp_path, language: str, screen: str):
     """The app and the steps that bring it to `screen`."""
     seats = SEAT.get(language, SEAT["kk"])
@@ -105,6 +112,9 @@ def build(room, tmp_path, language: str, screen: str):
         if screen == "login":
             await wait_screen(pilot, app, "LoginScreen")
             await wait_for(lambda: app.hello is not None, pilot=pilot, what="the room's name")
+        elif screen == "staff":  # a principal's slip: the questionnaire's language first
+            await log_in(pilot, app, staff_slip(room, "principal"))
+            await wait_screen(pilot, app, "QuestionnaireLanguageScreen")
         elif screen == "data":
             await log_in(pilot, app, row)
             await wait_screen(pilot, app, "DataScreen")
@@ -150,7 +160,7 @@ def build(room, tmp_path, language: str, screen: str):
 
 
 MAIN = ["login", "data", "rules", "test", "aids", "result"]
-SMALL_ONLY = ["questionnaire", "solubility", "reading", "number"]  # after the main ones: they move the item
+SMALL_ONLY = ["questionnaire", "staff", "solubility", "reading", "number"]  # after the main ones: they move the item
 OWN_ROOM = {"offer": "break_room", "break": "break_room", "paused": "paused_room"}
 CASES = [(lang, screen, size) for lang in ("kk", "ru") for screen in MAIN for size in SIZES] + \
         [(lang, screen, "80x24") for lang in ("kk", "ru") for screen in SMALL_ONLY + list(OWN_ROOM)] + \

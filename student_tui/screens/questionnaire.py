@@ -49,7 +49,6 @@ class QuestionnaireLanguageScreen(StudentScreen):
                         name = t(TEST_LANGUAGES[code]) if code in TEST_LANGUAGES else code
                         yield Button(name, name=code, classes="q-language", variant="primary")
                 yield Static("", id="q-language-error", classes="error")
-        yield Footer()
 
     def on_mount(self) -> None:
         buttons = list(self.query(".q-language").results(Button))
