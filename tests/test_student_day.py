@@ -110,6 +110,60 @@ async def test_a_teacher_chooses_russian_answers_and_the_room_holds_only_the_sea
         assert error_text(again, "#message-text") == "Анкета по этому листку уже заполнена."
 
 
+async def test_finishing_with_questions_unanswered_says_how_many_first(staffed, tmp_path):
+    slip = staffed.slips[0]
+    app = new_app(staffed.address, tmp_path / "state", language="ru")
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slip(pilot, app, slip["login"], slip["password"])
+        await wait_screen(pilot, app, "QuestionnaireLanguageScreen")
+        await pilot.click(next(b for b in app.screen.query(".q-language").results(Button) if b.name == "ru"))
+        await wait_screen(pilot, app, "QuestionnaireIntroScreen")
+        await pilot.click("#begin")
+        await wait_screen(pilot, app, "QuestionnaireScreen")
+        questions = app.screen.q.questions
+        first = questions[0]
+        assert first.kind == "choice"
+        await pilot.press("b", "f10")
+        await wait_screen(pilot, app, "ConfirmDialog")
+        missing = len(questions) - 1
+        assert app.screen.text.startswith(f"{missing} вопросов без ответа.")  # ru plural: 14 вопросов
+        await pilot.press("escape")  # back to the questions: nothing sent
+        await wait_screen(pilot, app, "QuestionnaireScreen")
+        assert not db_rows(staffed.dir, "SELECT 1 FROM questionnaire_responses")
+        await pilot.press("f10")
+        await wait_screen(pilot, app, "ConfirmDialog")
+        await pilot.click("#yes")
+        await wait_screen(pilot, app, "ThanksScreen")
+    sealed = db_rows(staffed.dir, "SELECT sealed FROM questionnaire_responses")[0]["sealed"]
+    assert open_response(centre_private_key(staffed.centre), sealed)["answers"] == {first.id: 1}
+
+
+async def test_at_time_over_what_was_answered_is_sent_typed_text_included(staffed, tmp_path):
+    from student_tui.app import StudentApp
+    from student_tui.clock import LiveClock
+    now = [1000.0]
+    slip = staffed.slips[0]
+    app = StudentApp(server=staffed.address, language="kk", state_dir=tmp_path / "state", safe=False,
+                     clock=LiveClock(lambda: now[0]))  # the screens' one time source, moved by hand
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slip(pilot, app, slip["login"], slip["password"])
+        await wait_screen(pilot, app, "QuestionnaireLanguageScreen")
+        await pilot.click(next(b for b in app.screen.query(".q-language").results(Button) if b.name == "kk"))
+        await wait_screen(pilot, app, "QuestionnaireIntroScreen")
+        await pilot.click("#begin")
+        await wait_screen(pilot, app, "QuestionnaireScreen")
+        q = app.screen.q
+        text_question = next(i for i, question in enumerate(q.questions) if question.kind == "text")
+        await app.screen.show(text_question)
+        await pilot.pause()
+        app.screen.query_one(Input).value = "Уақыт бітті"  # typed, Enter never pressed
+        now[0] += q.remaining_ms / 1000  # the questionnaire's time runs out
+        await wait_screen(pilot, app, "ThanksScreen")
+    sealed = db_rows(staffed.dir, "SELECT sealed FROM questionnaire_responses")[0]["sealed"]
+    assert open_response(centre_private_key(staffed.centre), sealed)["answers"] == {
+        q.questions[text_question].id: "Уақыт бітті"}
+
+
 async def test_a_teachers_link_comes_back_logged_in_after_the_room_restarts(staffed):
     from room_client import Connection, StudentClient
     slip = staffed.slips[0]

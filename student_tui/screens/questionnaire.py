@@ -1,10 +1,10 @@
 """The questionnaire: a first screen (no right or wrong answers, confidential), the questions
 with their own timer, then "Thank you". The answers stay on this computer until "Finish"
-(or the time is over): then they are sealed here to the analysis centre's key and sent once."""
+(said first how many questions are left unanswered, if any) or the time is over: then they
+are sealed here to the analysis centre's key and sent once. A teacher or principal first
+chooses the questionnaire's language when the centre sent it in more than one."""
 
 from __future__ import annotations
-
-import time
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,6 +13,8 @@ from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Markdown, Static
 
 import room_protocol as p
+from room_client import ServerError
+from room_protocol import ErrorCode
 from room_protocol.rules import MAX_QUESTIONNAIRE_TEXT
 
 from ..i18n import N_
@@ -72,6 +74,7 @@ class QuestionnaireIntroScreen(StudentScreen):
     def __init__(self, questionnaire: p.QuestionnaireOut, **kwargs):
         super().__init__(**kwargs)
         self.questionnaire = questionnaire
+        self.arrived = self.sapp.clock.monotonic()  # its time runs from here, as the server's does
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -91,7 +94,7 @@ class QuestionnaireIntroScreen(StudentScreen):
 
     @on(Button.Pressed, "#begin")
     def _begin(self) -> None:
-        self.app.switch_screen(QuestionnaireScreen(self.questionnaire))
+        self.app.switch_screen(QuestionnaireScreen(self.questionnaire, arrived=self.arrived))
 
 
 class QuestionText(Vertical):
@@ -128,12 +131,13 @@ class QuestionnaireScreen(StudentScreen):
         Binding("f10", "done", N_("Finish the questionnaire"), id="done"),
     ]
 
-    def __init__(self, questionnaire: p.QuestionnaireOut, **kwargs):
+    def __init__(self, questionnaire: p.QuestionnaireOut, *, arrived: float | None = None, **kwargs):
         super().__init__(**kwargs)
         self.q = questionnaire
         self.index = 0
         self.values: dict[str, object] = {}
-        self.anchor = time.monotonic()
+        self.anchor = self.sapp.clock.monotonic() if arrived is None else arrived
+        self.sending = False  # sealed and on its way: sent once
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -158,14 +162,21 @@ class QuestionnaireScreen(StudentScreen):
     def remaining_ms(self) -> int:
         if self.sapp.frozen_ms is not None:
             return self.sapp.frozen_ms
-        return max(0, self.q.remaining_ms - int((time.monotonic() - self.anchor) * 1000))
+        return max(0, self.q.remaining_ms - int((self.sapp.clock.monotonic() - self.anchor) * 1000))
 
     def tick(self) -> None:
-        self.query_one("#q-time", TimeLeft).show_ms(self.t("Time left"), self.remaining_ms())
+        left = self.remaining_ms()
+        self.query_one("#q-time", TimeLeft).show_ms(self.t("Time left"), left)
+        if left <= 0 and not self.sending:
+            self._commit()  # the time is over: what was answered goes, typed text included
+            self.finish()
 
     def _commit(self) -> None:
+        """Typed text counts as answered now (not when its message arrives: Finish reads it next)."""
         for box in self.query(QuestionText):
             box.commit()
+            if box.id:
+                self.values[box.id] = box.saved or None
 
     async def show(self, index: int) -> None:
         self._commit()
@@ -218,15 +229,34 @@ class QuestionnaireScreen(StudentScreen):
 
     @on(Button.Pressed, "#done")
     def action_done(self) -> None:
+        """Finish: with questions left unanswered, only after saying how many."""
+        from .dialogs import ConfirmDialog
         self._commit()
-        self.finish()
+        missing = sum(1 for question in self.q.questions if self.values.get(question.id) is None)
+        if not missing:
+            self.finish()
+            return
+        text = self.tn("{n} question is not answered.", "{n} questions are not answered.", missing) + " " + \
+            self.t("Finish the questionnaire now?")
+        self.app.push_screen(ConfirmDialog(text, self.t("Finish the questionnaire"), self.t("Back to the questions")),
+                             lambda yes: self.finish() if yes else None)
 
     @work(exclusive=True, group="net")
     async def finish(self) -> None:
+        if self.sending:
+            return
+        self.sending = True
         answers = {question: value for question, value in self.values.items() if value is not None}
         try:
             await self.sapp.client.questionnaire_submit(self.q, answers)
+        except ServerError as exc:
+            if exc.code == ErrorCode.ALREADY_DONE:  # it arrived before; its reply was lost with the link
+                self.sapp.questionnaire_finished()
+                return
+            self.query_one("#q-error", Static).update(self.sapp.explain(exc))  # refused: again would not help
+            return
         except Exception as exc:
+            self.sending = False  # not sent (the link): sent again at the next Finish, or tick at time over
             self.query_one("#q-error", Static).update(self.sapp.explain(exc))
             return
         self.sapp.questionnaire_finished()
