@@ -127,10 +127,10 @@ class StudentClient(RoomLink):
             login_ok = await self.request(p.Login(login, password, "MODO", device))
         except ServerError as exc:
             self.awaiting_approval = exc.code == ErrorCode.AWAITING_APPROVAL
-            if not self.awaiting_approval:
-                # Refused (a wrong password, another stream's slip): never tried again behind
-                # the student's back when the link comes back; only a login waiting for the
-                # administrator's approval is.
+            if exc.code not in (ErrorCode.AWAITING_APPROVAL, ErrorCode.NOT_YOUR_STREAM):
+                # A wrong password and the like: never sent again behind the student's back
+                # when the link comes back. A login waiting for the administrator's approval,
+                # or for its stream (every link comes back when another stream goes live), is.
                 self.credentials = None
             raise
         self._logged_in(login_ok)

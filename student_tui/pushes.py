@@ -66,7 +66,7 @@ class RoomPushes:
             if not event.approved and login is not None:
                 login.show_error(self.t("The administrator did not allow this login. Raise your hand."))
         elif isinstance(event, p.LoginOk):
-            if not self.logged_in and self.client.credentials:  # approved by the administrator
+            if not self.logged_in and self.client.credentials:  # approved, or its stream made live
                 self.logged_in_as(self.client.credentials.login, event)
             else:
                 self.resync(event)

@@ -164,8 +164,9 @@ class RoomSession:
     def stream_changed(self) -> None:
         """The administrator made another stream live: every connection was closed and this
         one comes back by itself. Before a login the form says so (and the room line shows
-        the new stream once back); a logged-in student learns where they stand from the
-        login made again (`not_your_stream`: see `stream_refused`)."""
+        the new stream once back); a slip refused earlier as that stream's is logged in by
+        the link; a logged-in student learns where they stand from the login made again
+        (`not_your_stream`: see `stream_refused`)."""
         from room_protocol import ErrorCode
         from .screens.login import LoginScreen
         login = self.find_screen(LoginScreen)
@@ -173,15 +174,20 @@ class RoomSession:
             login.show_error(explain(self.t, ErrorCode.STREAM_CHANGED))
 
     def stream_refused(self, text: str) -> None:
-        """This student's stream is not the live one any more: back to the login form with
-        the sentence that says why (a student who has finished keeps their last screen)."""
+        """The login made again after a switch of streams was refused: this slip's stream is
+        not the live one. Waiting at the login, the form says so again; logged in, back to
+        the login form with the sentence (a student who has finished keeps their last
+        screen). The link logs the slip in by itself once its stream is live."""
         from .screens.login import LoginScreen
         from .screens.message import LeaveScreen
         from .screens.questionnaire import ThanksScreen
+        login = self.find_screen(LoginScreen)
+        if not self.logged_in:
+            if login is not None:
+                login.show_error(text)
+            return
         if isinstance(self.screen, (ThanksScreen, LeaveScreen)):
             return  # nothing left to do here: a stream switched behind them changes nothing
-        if self.client is not None:
-            self.client.credentials = None  # no login again with this slip until it is typed
         self.logged_in, self.login_ok, self.student, self.test, self.result = False, None, {}, None, None
         self.show(LoginScreen(error=text))
 

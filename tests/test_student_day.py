@@ -223,29 +223,62 @@ def sentence(language: str, code: str) -> str:
     return text
 
 
+async def make_live(live, number: int) -> None:
+    """The administrator makes stream `number` live: every connection closes and comes back."""
+    proctor = ProctorClient(live.address, live.key, reconnect=False)
+    live.clients.append(proctor)
+    await proctor.connect()
+    await proctor.switch_stream(number)
+
+
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
-async def test_a_slip_of_the_next_stream_is_told_to_wait_and_logs_in_once_it_is_live(day, tmp_path, language):
+async def test_a_slip_of_the_next_stream_is_told_to_wait_and_let_in_when_it_goes_live(day, tmp_path, language):
     live, nine, four = day
     app = new_app(live.address, tmp_path / "state", language)
     async with app.run_test(size=SIZE) as pilot:
         await type_slip(pilot, app, four[0]["login"], four[0]["password"])
         await wait_for(lambda: error_text(app) == sentence(language, "not_your_stream"), pilot=pilot,
                        what="the other stream's sentence")
-        assert screen_name(app) == "LoginScreen" and app.screen.query_one("#password", Input).value  # kept
-        # The administrator makes stream 2 live: every connection closes and comes back.
-        proctor = ProctorClient(live.address, live.key, reconnect=False)
-        live.clients.append(proctor)
-        await proctor.connect()
-        await proctor.switch_stream(2)
+        assert screen_name(app) == "LoginScreen" and not app.logged_in
+        await make_live(live, 2)
+        await wait_screen(pilot, app, "DataScreen", timeout=20)  # waited at the door: in, by itself
+        assert app.student.grade == 4
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+async def test_a_switch_of_streams_is_said_on_the_login_form_which_then_names_the_new_stream(day, tmp_path,
+                                                                                             language):
+    live, nine, four = day
+    app = new_app(live.address, tmp_path / "state", language)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: screen_name(app) == "LoginScreen" and app.hello is not None, pilot=pilot,
+                       what="the login screen, connected")
+        await make_live(live, 2)
         await wait_for(lambda: error_text(app) == sentence(language, "stream_changed"), pilot=pilot,
                        what="the switch said in words")
         grade_4 = app.t("School {school}, room {room}, grade {grade}", school="Школа №7", room="12", grade=4)
         await wait_for(lambda: error_text(app, "#room-line") == grade_4, timeout=15, pilot=pilot,
                        what="the login screen naming the new stream's room")
-        assert screen_name(app) == "LoginScreen" and not app.logged_in  # the refused slip was not tried again by itself
-        await pilot.click("#login-button")  # the same slip, typed before: its stream is live now
+        await type_slip(pilot, app, four[1]["login"], four[1]["password"])
         await wait_screen(pilot, app, "DataScreen")
-        assert app.student.grade == 4
+
+
+async def test_a_wrong_password_is_not_sent_again_when_the_link_comes_back(day):
+    from room_client import Connection, ServerError, StudentClient
+    live, nine, four = day
+    client = StudentClient(live.address)  # reconnects, as the app's client does
+    live.clients.append(client)
+    await client.connect()
+    with pytest.raises(ServerError) as wrong:
+        await client.login(four[0]["login"], "not-the-password", "pc-1")  # stream 2's slip: checked after
+    assert wrong.value.code == "not_your_stream"
+    with pytest.raises(ServerError) as wrong:
+        await client.login(nine[0]["login"], "not-the-password", "pc-1")
+    assert wrong.value.code == "bad_login"
+    await live.restart()
+    await next_event(client, lambda e: isinstance(e, Connection) and e.online, timeout=15)
+    failed = db_rows(live.dir / "stream-1", "SELECT COUNT(*) AS n FROM audit WHERE kind = 'login_failed'")
+    assert failed[0]["n"] == 1  # the one the student made, no other behind their back
 
 
 async def test_a_student_waiting_when_the_administrator_switches_streams_is_told_why_on_the_login(day, tmp_path):
@@ -256,15 +289,11 @@ async def test_a_student_waiting_when_the_administrator_switches_streams_is_told
         await wait_screen(pilot, app, "DataScreen")
         await pilot.click("#correct")
         await wait_screen(pilot, app, "RulesScreen")
-        proctor = ProctorClient(live.address, live.key, reconnect=False)
-        live.clients.append(proctor)
-        await proctor.connect()
-        await proctor.switch_stream(2)  # stream 1 had not opened: the administrator may switch
+        await make_live(live, 2)  # stream 1 had not opened: the administrator may switch
         await wait_for(lambda: screen_name(app) == "LoginScreen" and
                        error_text(app) == sentence("ru", "not_your_stream"), timeout=15, pilot=pilot,
                        what="back on the login with the sentence")
-        assert not app.logged_in and app.client.credentials is None  # the slip is not tried again by itself
-        assert "поток" in error_text(app)
+        assert not app.logged_in and app.student == {}
 
 
 def test_the_stream_sentences_name_the_stream_in_each_language():
