@@ -65,7 +65,6 @@ async def by_activity() -> dict:
                 await tab.shows(f"тапсырманың {number}-сі")
                 await asyncio.sleep(1.0)
                 if kind in bs.KEYS:
-                    await tab.until(tab.options_focused)
                     answers.append(await measured(answer(number, bs.KEYS[kind])))
                 if number < len(kinds):
                     moves.append(await measured(bs.next_item(tab, number + 1)))
