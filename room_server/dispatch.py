@@ -56,13 +56,15 @@ def require_student(room: Room, conn: Peer, message_type: str) -> tuple[Student,
     a = room.attempts[student.id]
     if a.state == State.REMOVED:
         raise ProtocolError(ErrorCode.REMOVED, "the administrator has ended this test")
-    allowed = ALLOWED.get(message_type)
-    if allowed is not None and a.state not in allowed:
-        raise ProtocolError(ErrorCode.WRONG_STATE, f"{message_type} is not allowed while the attempt is {a.state}")
+    # A pause and a break come first: "not now" (docs/protocol.md), never wrong_state, which
+    # counts as a bad frame although the request is one the test allows.
     if a.state in (State.TESTING, State.ON_BREAK) and message_type in REFUSED_WHILE_PAUSED and room.paused:
         raise ProtocolError(ErrorCode.PAUSED, "the administrator has paused the room; please wait")
     if a.state == State.ON_BREAK and message_type in REFUSED_ON_BREAK:
         raise ProtocolError(ErrorCode.ON_BREAK, "you are on a break; return to the test first")
+    allowed = ALLOWED.get(message_type)
+    if allowed is not None and a.state not in allowed:
+        raise ProtocolError(ErrorCode.WRONG_STATE, f"{message_type} is not allowed while the attempt is {a.state}")
     return student, a
 
 

@@ -1,0 +1,352 @@
+"""A model-based test of the whole room: random sequences of what students, the proctor and
+faults do, against real parts, with the room's promises checked after every step.
+
+The parts are real: the room server as a process (tests/room_process.py: SIGKILL, SIGSTOP and
+SIGCONT, restarted on the same port and folder), the client library (StudentClient with a
+journal folder per student computer, ProctorClient), and a cuttable link per student desk
+(tests/link_proxy.py), so link faults never depend on iptables or namespaces. The room file
+is read with sqlite3 the way another process would (tests/room_file.py).
+
+Hypothesis' stateful rules are synchronous. One asyncio loop runs in a background thread for
+the whole run (tests/room_world.py, LoopThread) and the rules hand it coroutines: the clients
+go on living between steps (reconnecting, sending their journal, receiving pushes) while the
+main thread kills, freezes or restarts the server, as a room would.
+
+Rules (what happens, in any order): answer, change or clear an item of the current subject;
+goto; next subject; the proctor announces a room break, a student takes and ends it, the
+proctor ends it; pause and resume; extra time; a second computer approved by the proctor; the
+app killed (its connection torn down, its journal left on disk) and relaunched (a new client on
+the same journal folder logs in again); server SIGKILL and restart; SIGSTOP and SIGCONT; a
+desk's link down and up; the deadline passing (the server killed, the attempt's start and
+last-seen times moved back together, the server started again: the deadline comes while the
+app is cut off, or ten seconds later while it is online); finish with the arithmetic check
+(at once after an answer, or after it was saved); get_result; closing the sitting; probing a
+refusal with a raw request; an export.
+
+Invariants checked after every step (docs/architecture.md lists the same four):
+
+1. Nothing lost, and all views agree: every answer the app showed as saved (ack) is in the
+   file as acknowledged; every answer the app wrote to its journal is in the file or still in
+   that computer's journal on disk. At each settle point (server running, link up, app ready,
+   its journal sent within 10 s) the file's latest counted value per item is the app's; the
+   proctor's `seat.answered` is what the file gives (rules.is_answered per item kind); the
+   sealed result (attempt.result, and every result an app was shown) is the score of the
+   file's answers (content.scoring over the room's pack copy); and at the end of each
+   sequence `results.csv` of an export agrees too.
+2. The remaining time the app tells the student (client.clock) equals the records (started_ms,
+   pauses, extra_time rows; room_server.sitting.Clock) within 2 s.
+3. Nothing is accepted while paused, on a break, after the seal or after the close: a raw
+   request gets the documented code (`paused`, `on_break`, `sealed`, `wrong_state`); no
+   counted answer row was received inside a pause (a late answer, made before the deadline,
+   may arrive during one), after the seal or after the close; an answer counted after the end
+   is flagged late and came within the grace window; and an answer made in time while cut
+   off, arriving within that bound, counts.
+4. Never stuck: after the link or the server returns, the app is logged in again and ready
+   within 10 s, has sent what it holds (unless the room is paused), and shows the server's
+   state (the attempt's state, the pause, the sealed result).
+
+CI runs a fixed, seeded budget (CI_SETTINGS); `make soak` runs a long random one. A failing
+sequence prints as `state = RoomMachine()`, `state.open_room()`, `state.answer(...)`...: paste
+it into a test taking the `room_machine` fixture to keep it as a regression test.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+
+import room_protocol as p
+from room_file import RoomFile
+from room_model_checks import IN_TEST, Made, Seat
+from room_model_faults import FaultAndEndRules
+from room_world import LoopThread, RoomWorld, make_template
+
+STUDENTS = 2
+students = st.integers(0, STUDENTS - 1)
+items = st.integers(0, 9)
+picks = st.integers(0, 3)
+
+CI_SETTINGS = settings(max_examples=8, stateful_step_count=30, deadline=None, derandomize=True, database=None,
+                       suppress_health_check=list(HealthCheck), print_blob=False)
+SOAK_SETTINGS = settings(max_examples=120, stateful_step_count=60, deadline=None, database=None,
+                         suppress_health_check=list(HealthCheck), print_blob=True)
+
+
+def value_for(item: p.TestItem, pick: int):
+    """One of four answers of the item's shape (some of them blank: saved, not answered)."""
+    if item.kind == "single":
+        return p.rules.option_letter(pick % len(item.options))
+    if item.kind == "multiple":
+        return [["A"], ["A", "C"], ["B", "D"], []][pick]
+    if item.kind == "matching":
+        return [{"1": "A"}, {"1": "B", "2": "C"}, {"2": "A", "3": "D"}, {}][pick]
+    return ["12", "2,5", "ә", " "][pick]
+
+
+class RoomMachine(FaultAndEndRules, RuleBasedStateMachine):
+    """The room as a small reference (each student's state, subject, the answers made, the
+    pause and the room break) beside the real one; the checks compare them."""
+
+    loop: LoopThread  # set by the room_machine fixture
+    template = None
+    run_folder = None
+    sequences = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        RoomMachine.sequences += 1
+        self.world = RoomWorld(self.loop, self.template, self.run_folder / f"seq-{self.sequences}", STUDENTS)
+        self.file = RoomFile(self.world.data)
+        self.seats: list[Seat] = []
+        self.paused = False
+        self.closed = False
+        self.room_break: int | None = None  # the announcement now on
+        self.announcements = 0
+        self.steps = 0
+        self.exported_at = 0
+        self.healthy = False  # the last step and its checks ran to the end
+
+    # ---------------------------------------------------------------- the model's words
+
+    def seat(self, student: int, ok) -> Seat | None:
+        """The student if the rule applies to them now (else the step does nothing)."""
+        seat = self.seats[student]
+        return seat if ok(seat) else None
+
+    def can_answer(self, seat: Seat) -> bool:
+        return seat.state == "testing" and seat.app is not None and seat.app.logged_in
+
+    def working(self, seat: Seat) -> bool:
+        """Online, in the test, the room running: navigation and breaks go through."""
+        return self.online(seat) and seat.state == "testing" and not self.paused
+
+    def any_seat(self, ok) -> bool:
+        return any(ok(seat) for seat in self.seats)
+
+    def step(self) -> None:
+        self.steps += 1
+        self.healthy = False
+
+    def make(self, seat: Seat, item: p.TestItem, value) -> Made:
+        def answer():
+            state = seat.app.client.answer(item.id, value)
+            return state.seq, state.made_ms
+        seq, made_ms = self.world.loop.call(answer)
+        made = Made(seat.computer, seq, item.id, value, made_ms, offline=not self.reachable(seat))
+        seat.made.append(made)
+        return made
+
+    def answered_here(self, seat: Seat) -> list[p.TestItem]:
+        made = {m.item for m in seat.made}
+        return [item for item in seat.current_items() if item.id in made]
+
+    # ---------------------------------------------------------------- the start
+
+    @initialize()
+    def open_room(self) -> None:
+        self.world.start()
+        self.world.proctor(lambda proctor: proctor.open_sitting())
+        ids = {a.login: a.sid for a in self.file.read().attempts.values()}
+        for index, login in enumerate(self.world.logins):
+            app = self.world.app(index, "A")
+            assert self.run(app.log_in()) == "ready"
+            subjects = [subject.items for subject in app.client.test.subjects]
+            self.seats.append(Seat(index, ids[login["login"]], login["login"], subjects, app=app, apps=[app]))
+
+    @invariant()
+    def promises_kept(self) -> None:
+        if not self.seats:
+            return
+        self.healthy = False
+        self.check_promises()
+        self.healthy = True
+
+    def teardown(self) -> None:
+        try:
+            if self.healthy:
+                self.final_check()
+        finally:
+            self.world.close([app for seat in self.seats for app in seat.apps])
+
+    def final_check(self) -> None:
+        """The end of the sequence: everything comes back, then the export must agree."""
+        if self.world.server_state == "frozen":
+            self.world.thaw_server()
+        if self.world.server_state == "down":
+            self.world.restart_server()
+        for seat in self.seats:
+            if not seat.link_up:
+                self.world.set_link(seat.index, True)
+                seat.link_up = True
+        self.check_promises()
+        self.check_export(self.world.folder / "export")
+
+    # ---------------------------------------------------------------- the student's answers
+
+    @precondition(lambda self: self.any_seat(self.can_answer))
+    @rule(student=students, item=items, pick=picks)
+    def answer(self, student, item, pick) -> None:
+        self.step()
+        if seat := self.seat(student, self.can_answer):
+            chosen = seat.current_items()[item % len(seat.current_items())]
+            self.make(seat, chosen, value_for(chosen, pick))
+
+    @precondition(lambda self: self.any_seat(lambda s: self.can_answer(s) and self.answered_here(s)))
+    @rule(student=students, item=items, pick=picks)
+    def change_answer(self, student, item, pick) -> None:
+        self.step()
+        if seat := self.seat(student, lambda s: self.can_answer(s) and self.answered_here(s)):
+            chosen = self.answered_here(seat)[item % len(self.answered_here(seat))]
+            self.make(seat, chosen, value_for(chosen, pick))
+
+    @precondition(lambda self: self.any_seat(lambda s: self.can_answer(s) and self.answered_here(s)))
+    @rule(student=students, item=items)
+    def clear_answer(self, student, item) -> None:
+        self.step()
+        if seat := self.seat(student, lambda s: self.can_answer(s) and self.answered_here(s)):
+            self.make(seat, self.answered_here(seat)[item % len(self.answered_here(seat))], None)
+
+    @precondition(lambda self: self.any_seat(self.working))
+    @rule(student=students, item=items)
+    def goto(self, student, item) -> None:
+        self.step()
+        if seat := self.seat(student, self.working):
+            chosen = seat.current_items()[item % len(seat.current_items())]
+            assert isinstance(self.run(seat.app.client.request(p.Goto(chosen.id))), p.Ok)
+
+    @precondition(lambda self: self.any_seat(lambda s: self.working(s) and s.subject < len(s.subjects) - 1))
+    @rule(student=students)
+    def next_subject(self, student) -> None:
+        self.step()
+        if seat := self.seat(student, lambda s: self.working(s) and s.subject < len(s.subjects) - 1):
+            now = self.run(seat.app.client.next_subject())
+            assert now.subject_index == seat.subject + 1, now
+            seat.subject += 1
+
+    # ---------------------------------------------------------------- breaks, pauses, extra time
+
+    @precondition(lambda self: self.world.server_state == "up" and not self.closed and self.room_break is None)
+    @rule()
+    def announce_break(self) -> None:
+        self.step()
+        self.world.proctor(lambda proctor: proctor.announce_break())
+        self.announcements += 1
+        self.room_break = self.announcements
+
+    def may_take_break(self, seat: Seat) -> bool:
+        return self.working(seat) and self.room_break is not None and self.room_break not in seat.breaks
+
+    @precondition(lambda self: self.any_seat(self.may_take_break))
+    @rule(student=students)
+    def take_break(self, student) -> None:
+        self.step()
+        if seat := self.seat(student, self.may_take_break):
+            self.run(seat.app.client.take_break())
+            seat.state = "on_break"
+            seat.breaks.add(self.room_break)
+
+    @precondition(lambda self: self.any_seat(lambda s: self.online(s) and s.state == "on_break"))
+    @rule(student=students)
+    def end_break(self, student) -> None:
+        self.step()
+        if seat := self.seat(student, lambda s: self.online(s) and s.state == "on_break"):
+            self.run(seat.app.client.end_break())
+            seat.state = "testing"
+
+    @precondition(lambda self: self.world.server_state == "up" and self.room_break is not None)
+    @rule()
+    def end_room_break(self) -> None:
+        self.step()
+        self.world.proctor(lambda proctor: proctor.end_room_break())
+        self.room_break = None
+        for seat in self.seats:
+            if seat.state == "on_break":
+                seat.state = "testing"
+
+    @precondition(lambda self: self.world.server_state == "up" and not self.paused and not self.closed)
+    @rule(reason=st.sampled_from(["power", "network"]))
+    def pause_room(self, reason) -> None:
+        self.step()
+        self.world.proctor(lambda proctor: proctor.pause(reason))
+        self.paused = True
+
+    @precondition(lambda self: self.world.server_state == "up" and self.paused)
+    @rule()
+    def resume_room(self) -> None:
+        self.step()
+        self.world.proctor(lambda proctor: proctor.resume())
+        self.paused = False
+
+    @precondition(lambda self: self.world.server_state == "up" and self.any_seat(lambda s: s.state in IN_TEST))
+    @rule(student=students, minutes=st.sampled_from([1, 5, 30]))
+    def extra_time(self, student, minutes) -> None:
+        self.step()
+        if seat := self.seat(student, lambda s: s.state in IN_TEST):
+            self.world.proctor(lambda proctor: proctor.extra_time(seat.sid, minutes, "the computer froze"))
+
+
+# ---------------------------------------------------------------- the runs
+
+@pytest.fixture
+def room_machine(tmp_path):
+    """RoomMachine wired to a loop thread and a template room for this test's sequences."""
+    loop = LoopThread()
+    try:
+        RoomMachine.loop = loop
+        RoomMachine.template = make_template(loop, tmp_path / "template", STUDENTS)
+        RoomMachine.run_folder = tmp_path
+        yield RoomMachine
+    finally:
+        loop.close()
+
+
+@pytest.mark.timeout(1200)  # a failure shrinks for up to 5 more minutes, so its sequence prints short
+def test_the_room_keeps_its_promises_under_any_sequence(room_machine):
+    run_state_machine_as_test(room_machine, settings=CI_SETTINGS)
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(3 * 3600)
+def test_the_room_keeps_its_promises_soak(room_machine):
+    run_state_machine_as_test(room_machine, settings=SOAK_SETTINGS)
+
+
+# ---------------------------------------------------------------- sequences it found, kept
+
+def test_on_a_break_navigation_and_finishing_get_on_break_not_wrong_state(room_machine):
+    """Found by the model: on a break, goto / next_subject / finish_request got `wrong_state`
+    (a bad frame) where docs/protocol.md promises `on_break`."""
+    state = room_machine()
+    try:
+        state.open_room()
+        state.announce_break()
+        state.take_break(student=0)
+        state.promises_kept()
+        for message in ("finish_request", "goto", "next_subject", "answer"):
+            state.probe(message=message, student=0)
+        state.pause_room(reason="power")
+        state.probe(message="goto", student=0)  # paused and on a break: the pause is said first
+        state.promises_kept()
+    finally:
+        state.teardown()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "The result is sealed from memory while an answer the server already counted (it arrived "
+    "before `finish`, in the test) is still on its way to the disk: the sealed result and "
+    "finish_check leave out a counted answer. Needs the seal to wait for answers received "
+    "before it, and answers arriving meanwhile to be decided against the finished state."))
+def test_finishing_right_after_an_answer_seals_a_result_with_that_answer(room_machine):
+    """Found by the model: answer, then finish at once (before the answer's ack). The race is
+    lost about 9 times in 10; four students in two rooms make a miss all but impossible."""
+    for _ in range(2):
+        state = room_machine()
+        try:
+            state.open_room()
+            state.promises_kept()
+            for student in range(STUDENTS):
+                state.finish(at_once=True, student=student)
+                state.promises_kept()
+        finally:
+            state.teardown()
