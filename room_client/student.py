@@ -146,6 +146,8 @@ class StudentClient(RoomLink):
         self.awaiting_approval = False
         attempt = login_ok.attempt
         self.clock.update(attempt.elapsed_ms, attempt.remaining_ms, attempt.state not in IN_TEST)
+        if attempt.state not in IN_TEST:
+            self._held = False  # the test is over: no pause or break to wait for
         if attempt.journal_key:
             self._load_journal(attempt.journal_key)
         self._ready.set()
@@ -198,6 +200,12 @@ class StudentClient(RoomLink):
                 asyncio.get_running_loop().create_task(self.flush_answers())
         elif isinstance(msg, p.LoginOk):  # the proctor approved a waiting login
             self._logged_in(msg)
+        elif isinstance(msg, p.Result) and self._held:
+            # The test is over (the deadline, or the sitting closed, which ends a pause too):
+            # held answers go now and get their verdict, instead of waiting for a clock that
+            # never comes.
+            self._held = False
+            asyncio.get_running_loop().create_task(self.flush_answers())
         await super()._push(msg)
 
     async def close(self) -> None:

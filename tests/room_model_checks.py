@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import room_protocol as p
+from room_client import SENT
 from room_file import AttemptRow, FileState, RoomFile, journal_on_disk, sealed_result
-from room_world import READY_S, App, RoomWorld, wait_for
+from room_world import READY_S, App, RoomWorld, result_of, wait_for
 
 CLOCK_TOLERANCE_MS = 2_000
 IN_TEST = ("testing", "on_break")
@@ -46,7 +47,7 @@ class Seat:
     subject: int = 0
     breaks: set[int] = field(default_factory=set)  # room breaks taken (announcement numbers)
     made: list[Made] = field(default_factory=list)
-    sealed: bool = False  # the model knows the result is sealed (finish, get_result, close, online deadline)
+    sealed: bool = False  # the model knows the result is sealed (finish, get_result, close, the app back)
     shown: tuple | None = None  # the first result the student was shown
 
     def current_items(self) -> list[p.TestItem]:
@@ -59,6 +60,14 @@ class ClientView:
     at_ms: int  # server wall time of that moment
     waiting: int  # answers not yet acknowledged
     latest: dict[str, Any]  # item -> the value the app shows
+
+
+def quiet(client, held_ok: bool) -> bool:
+    """Nothing on its way: every answer acknowledged, or, in a paused room, held back by the
+    client (refused with `paused`, kept for after the pause) and none still in flight."""
+    if not client.waiting_count():
+        return True
+    return held_ok and client._held and not any(a.state == SENT for a in client.answers.values())
 
 
 class PromiseChecks:
@@ -86,7 +95,8 @@ class PromiseChecks:
     def settle(self, seat: Seat) -> None:
         """Invariant 4: an app that can reach the server is logged in again and ready within
         10 s, has sent what it holds (unless the room is paused: held), and shows the
-        server's state."""
+        server's state. Back on a finished attempt with no result shown, the app asks for it
+        (student_tui routes there): the result is sealed then."""
         app = seat.app
         if not app.logged_in:
             outcome = self.run(app.log_in(), READY_S + 5, "logging in again")
@@ -98,7 +108,7 @@ class PromiseChecks:
             client = app.client
             if not (client.online and client._ready.is_set()):  # logged in on a live link
                 return False
-            if client.waiting_count() and not held_ok:
+            if not quiet(client, held_ok):
                 return False
             if app.state != seat.state or (seat.sealed and app.result is None):
                 return False
@@ -114,6 +124,10 @@ class PromiseChecks:
                     f"ready={client._ready.is_set()} waiting={client.waiting_count()} shows {app.state!r} "
                     f"(paused={app.paused}), the server has {seat.state!r} (paused={self.paused})") from None
         self.run(wait(), READY_S + 5, "settling")
+        if seat.state == "finished":
+            if app.result is None:  # as the app does: send what it holds, then ask (the seal)
+                app.result = result_of(self.run(app.client.result(), READY_S + 5, "the result"))
+            seat.sealed = True
 
     # ---------------------------------------------------------------- all invariants, every step
 
@@ -201,9 +215,11 @@ class PromiseChecks:
         for app in seat.apps:
             assert app.result in (None, sealed), (
                 f"invariant 1: student {seat.index} was shown {app.result}, the sealed result is {sealed}")
+        if seat.shown is None:
+            seat.shown = next((app.result for app in seat.apps if app.result is not None), None)
         if seat.shown is not None:
             assert seat.shown == sealed, f"student {seat.index} was first shown {seat.shown}, now {sealed} is sealed"
-        if self.online(seat) and seat.app.client.online:
+        if seat.sealed and self.online(seat):
             assert seat.app.result == sealed, (
                 f"invariant 4: student {seat.index}'s app shows no result, {sealed} is sealed")
 

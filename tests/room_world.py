@@ -236,7 +236,7 @@ class RoomWorld:
         try:
             self.loop.run(close_clients(), 30, what="closing the clients")
         finally:
-            self.server.stop()
+            self.server.kill()  # the sequence is over: its room is thrown away
 
 
 def make_template(loop: LoopThread, folder: Path, students: int) -> Template:

@@ -67,7 +67,7 @@ students = st.integers(0, STUDENTS - 1)
 items = st.integers(0, 9)
 picks = st.integers(0, 3)
 
-CI_SETTINGS = settings(max_examples=8, stateful_step_count=30, deadline=None, derandomize=True, database=None,
+CI_SETTINGS = settings(max_examples=20, stateful_step_count=50, deadline=None, derandomize=True, database=None,
                        suppress_health_check=list(HealthCheck), print_blob=False)
 SOAK_SETTINGS = settings(max_examples=120, stateful_step_count=60, deadline=None, database=None,
                          suppress_health_check=list(HealthCheck), print_blob=True)
@@ -191,6 +191,16 @@ class RoomMachine(FaultAndEndRules, RuleBasedStateMachine):
         if seat := self.seat(student, self.can_answer):
             chosen = seat.current_items()[item % len(seat.current_items())]
             self.make(seat, chosen, value_for(chosen, pick))
+
+    @precondition(lambda self: self.any_seat(self.can_answer))
+    @rule(student=students, item=items, count=st.integers(2, 5), pick=picks)
+    def answer_some(self, student, item, count, pick) -> None:
+        """A few items in a row, as fast as the student types."""
+        self.step()
+        if seat := self.seat(student, self.can_answer):
+            chosen = seat.current_items()
+            for index in range(item, item + count):
+                self.make(seat, chosen[index % len(chosen)], value_for(chosen[index % len(chosen)], (pick + index) % 4))
 
     @precondition(lambda self: self.any_seat(lambda s: self.can_answer(s) and self.answered_here(s)))
     @rule(student=students, item=items, pick=picks)
@@ -350,3 +360,20 @@ def test_finishing_right_after_an_answer_seals_a_result_with_that_answer(room_ma
                 state.promises_kept()
         finally:
             state.teardown()
+
+
+def test_answers_held_in_a_pause_are_sent_once_the_sitting_is_closed(room_machine):
+    """Found by the model: answers the client held back while the room was paused (refused
+    with `paused`) were never sent after the proctor closed the sitting (which ends the pause):
+    only a clock push released them, and a finished attempt gets none. The app waited with
+    them forever and result() waited out its timeout."""
+    state = room_machine()
+    try:
+        state.open_room()
+        state.pause_room(reason="power")
+        state.answer(item=0, pick=0, student=0)
+        state.promises_kept()
+        state.close_sitting()
+        state.promises_kept()
+    finally:
+        state.teardown()
