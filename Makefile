@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 DEMO   ?= demo-room
 
-.PHONY: demo test test-fast soak bench lint clean
+.PHONY: demo test test-fast model soak bench lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Synaq needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -29,6 +29,10 @@ test: $(VENV)/.installed
 
 test-fast: $(VENV)/.installed      # the inner loop: unit tests only, under a minute
 	$(PY) -m pytest -q -m unit
+
+MODEL_EXAMPLES ?= 200
+model: $(VENV)/.installed          # the model-based test, longer and random: MODEL_EXAMPLES=500 make model
+	MODEL_EXAMPLES=$(MODEL_EXAMPLES) $(PY) -m pytest -q -s tests/test_room_model.py -k under_any_sequence
 
 soak: $(VENV)/.installed
 	$(PY) -m pytest -q -m soak --run-soak tests/

@@ -366,9 +366,11 @@ UNIT = {  # pure code, files and SQLite: no server port, no process, no terminal
     "test_proctor_model", "test_qti_results", "test_results_sheet", "test_bundle_verify", "test_paperwork_forms",
     "test_paperwork_pdf", "test_logins", "test_room_school_codes", "test_centre_docs",
 }
-E2E = {  # installed commands in tmux, network namespaces, a browser, built wheels, FAT images
+E2E = {  # installed commands in tmux, network namespaces, a browser, built wheels, FAT images,
+    # server processes killed and frozen for minutes (the model-based test)
     "test_student_tmux", "test_proctor_tmux", "test_zeroconf", "test_faults", "test_packaging", "test_bench_smoke",
     "test_paperwork_fat", "test_centre_bench_smoke", "test_centre_spark", "test_browser_seats", "test_kit",
+    "test_room_model",
 }
 
 

@@ -1,10 +1,13 @@
 """The room as its file says it is: room.sqlite read with sqlite3 the way another process
-would (one read transaction, so one moment), the room's copy of the packs, and the student
-computers' journals read back from their disks. What the model-based test compares the
-clients, the proctor's view and the export against."""
+would (one read transaction, so one moment), the room's copy of the packs, the student
+computers' journals read back from their disks, and an exported bundle opened as the
+analysis centre opens it. What the model-based test compares the clients, the proctor's view
+and the export against."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 import time
@@ -19,6 +22,8 @@ from content.model import TestPack
 from content.scoring import score_attempt
 from room_client.journal import Journal, journal_path
 from room_protocol.rules import is_answered
+from room_protocol.seal import open_sealed
+from room_server.bundle import SEALED_SUFFIX, sealed_info
 from room_server.sitting import Clock, Pause
 
 
@@ -196,3 +201,19 @@ def journal_on_disk(folder: Path, login: str, key: bytes | None) -> dict[int, di
     journal = Journal(path, login)
     journal.unlock(key)
     return {entry["seq"]: entry for entry in journal.pending()}
+
+
+def exported_answers(bundle: Path) -> dict[tuple[str, int], dict]:
+    """The bundle's answers.jsonl (not sealed: it names no one), (login, seq) -> row."""
+    rows = {}
+    for line in (bundle / "answers.jsonl").read_text("utf-8").splitlines():
+        row = json.loads(line)
+        rows[(row["login"], row["seq"])] = row
+    return rows
+
+
+def exported_results(bundle: Path, centre_key: bytes) -> dict[str, dict]:
+    """The bundle's results.csv as the analysis centre opens it with its key: login -> row."""
+    name = "results.csv"
+    text = open_sealed(centre_key, (bundle / (name + SEALED_SUFFIX)).read_bytes(), sealed_info(name)).decode("utf-8-sig")
+    return {row["login"]: row for row in csv.DictReader(io.StringIO(text), delimiter=";")}

@@ -1,22 +1,39 @@
 """The invariants of the model-based test (test_room_model.py), checked after every step.
-Each message names its invariant (1-4 as listed in that module's docstring) and what was
-seen, so a failing sequence says which promise broke."""
+Each message names its invariant (1-6, as docs/architecture.md lists them, "What the model
+test checks") and what was seen, so a failing sequence says which promise broke."""
 
 from __future__ import annotations
 
-import csv
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hypothesis import strategies as st
+
 import room_protocol as p
 from room_client import SENT
-from room_file import AttemptRow, FileState, RoomFile, journal_on_disk, sealed_result
+from room_file import (AnswerRow, AttemptRow, FileState, RoomFile, exported_answers, exported_results, journal_on_disk,
+                       sealed_result)
 from room_world import READY_S, App, RoomWorld, result_of, wait_for
 
 CLOCK_TOLERANCE_MS = 2_000
 IN_TEST = ("testing", "on_break")
+STUDENTS = 2  # two desks: enough for one to differ from the other, few enough to shrink fast
+students = st.integers(0, STUDENTS - 1)
+items = st.integers(0, 9)  # an item of the current subject, by position (wrapped)
+picks = st.integers(0, 3)  # one of value_for's four answers
+
+
+def value_for(item: p.TestItem, pick: int):
+    """One of four answers of the item's shape (some of them blank: saved, not answered)."""
+    if item.kind == "single":
+        return p.rules.option_letter(pick % len(item.options))
+    if item.kind == "multiple":
+        return [["A"], ["A", "C"], ["B", "D"], []][pick]
+    if item.kind == "matching":
+        return [{"1": "A"}, {"1": "B", "2": "C"}, {"2": "A", "3": "D"}, {}][pick]
+    return ["12", "2,5", "ә", " "][pick]
 
 
 @dataclass
@@ -79,6 +96,7 @@ class PromiseChecks:
     seats: list[Seat]
     paused: bool
     closed: bool
+    rows_seen: dict[tuple[int, int], AnswerRow]  # (student, seq) -> the row as first read
 
     def run(self, coro, timeout: float = 60.0, what: str = "a step"):
         return self.world.loop.run(coro, timeout, what)
@@ -90,7 +108,7 @@ class PromiseChecks:
     def online(self, seat: Seat) -> bool:
         return self.reachable(seat) and seat.app.logged_in
 
-    # ---------------------------------------------------------------- invariant 4: never stuck
+    # ---------------------------------------------------------------- invariant 6: never stuck
 
     def settle(self, seat: Seat) -> None:
         """Invariant 4: an app that can reach the server is logged in again and ready within
@@ -100,7 +118,7 @@ class PromiseChecks:
         app = seat.app
         if not app.logged_in:
             outcome = self.run(app.log_in(), READY_S + 5, "logging in again")
-            assert outcome == "ready", f"invariant 4: student {seat.index} logging in again got {outcome}"
+            assert outcome == "ready", f"invariant 6: student {seat.index} logging in again got {outcome}"
         held_ok = self.paused and seat.state in IN_TEST
 
         def settled() -> bool:
@@ -120,7 +138,7 @@ class PromiseChecks:
             except AssertionError:
                 client = app.client
                 raise AssertionError(
-                    f"invariant 4: student {seat.index}'s app is not back within {READY_S:.0f} s: online={client.online} "
+                    f"invariant 6: student {seat.index}'s app is not back within {READY_S:.0f} s: online={client.online} "
                     f"ready={client._ready.is_set()} waiting={client.waiting_count()} shows {app.state!r} "
                     f"(paused={app.paused}), the server has {seat.state!r} (paused={self.paused})") from None
         self.run(wait(), READY_S + 5, "settling")
@@ -132,9 +150,12 @@ class PromiseChecks:
     # ---------------------------------------------------------------- all invariants, every step
 
     def check_promises(self) -> None:
+        delivered = set()  # seats whose computer must have sent all it journaled by now
         for seat in self.seats:
             if self.reachable(seat):
                 self.settle(seat)
+                if not (self.paused and seat.state in IN_TEST):
+                    delivered.add(seat.sid)
         keys = {a.sid: a.journal_key for a in self.file.read().attempts.values()}
         journals = {(seat.sid, computer): journal_on_disk(self.world.folder / f"pc-{seat.index}{computer}", seat.login,
                                                           keys[seat.sid])
@@ -146,6 +167,9 @@ class PromiseChecks:
             a = f.attempts[seat.sid]
             assert a.state == seat.state, f"the server has student {seat.index} {a.state!r}, the model {seat.state!r}"
             self.check_nothing_lost(seat, a, journals)
+            self.check_nothing_rewritten(seat, a)
+            if seat.sid in delivered:
+                self.check_journal_arrived(seat, a)
             self.check_result(seat, a)
             self.check_accepted_only_when_open(seat, a, f)
             view = views.get(seat.sid)
@@ -194,12 +218,34 @@ class PromiseChecks:
                 f"invariant 1: student {seat.index}'s answer #{m.seq} {m.item}={m.value!r} (computer {m.computer}) "
                 f"is neither in the file (it has {row}) nor in the journal on disk; refusals seen: {refusals}")
 
+    def check_nothing_rewritten(self, seat: Seat, a: AttemptRow) -> None:
+        """A stored answer never changes: no later frame (a replay, a late or back-dated
+        answer, one after the deadline) rewrites a row or its counted flag."""
+        for row in a.answers:
+            before = self.rows_seen.setdefault((seat.sid, row.seq), row)
+            assert row == before, (
+                f"invariant 2: student {seat.index}'s answer #{row.seq} was stored as {before}, the file now has {row}")
+        for (sid, seq) in self.rows_seen:
+            assert sid != seat.sid or a.row(seq) is not None, (
+                f"invariant 2: student {seat.index}'s answer #{seq} was in the file, it is gone")
+
+    def check_journal_arrived(self, seat: Seat, a: AttemptRow) -> None:
+        """The app is back and settled: every answer made on this computer (also by an app
+        killed before, whose journal this one read at its launch) has arrived in the file."""
+        for m in seat.made:
+            if m.computer != seat.computer:
+                continue
+            row = a.row(m.seq)
+            assert row is not None and (row.item, row.value) == (m.item, m.value), (
+                f"invariant 1: student {seat.index}'s app is back, but answer #{m.seq} {m.item}={m.value!r} made "
+                f"on computer {m.computer} never arrived (the file has {row})")
+
     def check_client_agrees(self, seat: Seat, a: AttemptRow, mine: dict[str, Any]) -> None:
         """At a settle point the app's latest answer per item is the file's latest counted one."""
         latest = a.latest()
         for item in set(latest) | set(mine):
             assert mine.get(item) == latest.get(item), (
-                f"invariant 1: student {seat.index}'s app shows {item}={mine.get(item)!r}, "
+                f"invariant 5: student {seat.index}'s app shows {item}={mine.get(item)!r}, "
                 f"the file's latest counted is {latest.get(item)!r}")
 
     def check_result(self, seat: Seat, a: AttemptRow) -> None:
@@ -207,21 +253,22 @@ class PromiseChecks:
         sealed = sealed_result(a)
         if sealed is None:
             for app in seat.apps:
-                assert app.result is None, f"invariant 1: student {seat.index} was shown {app.result}, nothing is sealed"
+                assert app.result is None, f"invariant 4: student {seat.index} was shown {app.result}, nothing is sealed"
             return
         assert sealed[:2] + sealed[3:] == self.file.score(a), (
-            f"invariant 1: student {seat.index}'s sealed result {sealed} is not the score of the file's "
+            f"invariant 4: student {seat.index}'s sealed result {sealed} is not the score of the file's "
             f"answers {self.file.score(a)}")
         for app in seat.apps:
             assert app.result in (None, sealed), (
-                f"invariant 1: student {seat.index} was shown {app.result}, the sealed result is {sealed}")
+                f"invariant 4: student {seat.index} was shown {app.result}, the sealed result is {sealed}")
         if seat.shown is None:
             seat.shown = next((app.result for app in seat.apps if app.result is not None), None)
         if seat.shown is not None:
-            assert seat.shown == sealed, f"student {seat.index} was first shown {seat.shown}, now {sealed} is sealed"
+            assert seat.shown == sealed, (
+                f"invariant 4: student {seat.index} was first shown {seat.shown}, now {sealed} is sealed")
         if seat.sealed and self.online(seat):
             assert seat.app.result == sealed, (
-                f"invariant 4: student {seat.index}'s app shows no result, {sealed} is sealed")
+                f"invariant 6: student {seat.index}'s app shows no result, {sealed} is sealed")
 
     def check_proctor_agrees(self, f: FileState) -> None:
         """The proctor's counts are the file's (taken while nothing is on its way)."""
@@ -229,34 +276,51 @@ class PromiseChecks:
         for view in room.seats:
             a = f.attempts[view.student]
             assert view.answered == self.file.answered(a), (
-                f"invariant 1: the proctor sees {view.answered} answered for {a.login}, "
+                f"invariant 5: the proctor sees {view.answered} answered for {a.login}, "
                 f"the file gives {self.file.answered(a)}")
 
     def check_export(self, to: Path) -> None:
-        """results.csv of an export agrees with the file: sealed results, counts."""
+        """The export agrees with the file, as the analysis centre reads it: every answer any
+        app showed saved is in `answers.jsonl` with the same item, value and counted flag;
+        every exported answer is the file's row; `results.csv` (opened with the centre's key)
+        gives each student the sealed total, or the file's score, and the file's count."""
+        shown = {(seat.login, seq): saved for seat in self.seats for app in seat.apps
+                 for seq, saved in app.acked.items()}
         to.mkdir(exist_ok=True)
         exported = self.world.proctor(lambda proctor: proctor.export(str(to)), 60)
         f = self.file.read()
-        with open(Path(exported.bundle) / "results.csv", encoding="utf-8-sig") as stream:
-            rows = {r["login"]: r for r in csv.DictReader(stream, delimiter=";")}
+        bundle = Path(exported.bundle)
+        rows = exported_answers(bundle)
+        for (login, seq), (item, value, counted) in shown.items():
+            row = rows.get((login, seq))
+            assert row is not None and (row["item"], row["value"], row["counted"]) == (item, value, counted), (
+                f"invariant 5: {login}'s answer #{seq} {item}={value!r} was shown saved (counted={counted}), "
+                f"the export's answers.jsonl has {row}")
+        by_login = {a.login: a for a in f.attempts.values()}
+        for (login, seq), row in rows.items():
+            stored = by_login[login].row(seq)
+            assert stored is not None and (stored.item, stored.value, stored.counted, stored.late) == (
+                row["item"], row["value"], row["counted"], row["late"]), (
+                f"invariant 5: the export has {login}'s answer #{seq} as {row}, the file as {stored}")
+        results = exported_results(bundle, self.world.centre_key())
         for seat in self.seats:
-            a, row = f.attempts[seat.sid], rows[seat.login]
+            a, row = f.attempts[seat.sid], results[seat.login]
             sealed = sealed_result(a)
             total = sealed[0] if sealed else self.file.score(a)[0]
             assert float(row["total"].replace(",", ".")) == total, (
-                f"invariant 1: results.csv gives {seat.login} {row['total']}, the file {total}")
+                f"invariant 5: results.csv gives {seat.login} {row['total']}, the file {total}")
             assert int(row["answered"]) == self.file.answered(a), (
-                f"invariant 1: results.csv gives {seat.login} {row['answered']} answered, "
+                f"invariant 5: results.csv gives {seat.login} {row['answered']} answered, "
                 f"the file {self.file.answered(a)}")
 
-    # ---------------------------------------------------------------- invariant 2: the clock
+    # ---------------------------------------------------------------- invariant 3: the clock
 
     def check_clock(self, seat: Seat, a: AttemptRow, f: FileState, told_ms: int, at_ms: int) -> None:
         records = self.file.remaining_ms(a, f, at_ms)
         assert abs(told_ms - records) <= CLOCK_TOLERANCE_MS, (
-            f"invariant 2: student {seat.index} is told {told_ms} ms remain, the records give {records} ms")
+            f"invariant 3: student {seat.index} is told {told_ms} ms remain, the records give {records} ms")
 
-    # ---------------------------------------------------------------- invariant 3: nothing accepted
+    # ---------------------------------------------------------------- invariant 3: nothing accepted when the server says no
 
     def check_accepted_only_when_open(self, seat: Seat, a: AttemptRow, f: FileState) -> None:
         """No counted answer was received inside a pause, after the seal or the close; one

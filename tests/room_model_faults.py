@@ -1,7 +1,7 @@
-"""The model-based test's rules for faults and for the end of the test (test_room_model.py
-holds the students' and the proctor's everyday rules and the machine itself): apps killed and
-relaunched, a second computer, the server killed, frozen and restarted, links cut, the
-deadline passing, finishing, the result, closing the sitting, probing refusals, exporting."""
+"""The model-based test's rules for faults (test_room_model.py holds the students' and the
+proctor's everyday rules and the machine itself): apps killed and relaunched, a second
+computer, the server killed, frozen and restarted, links cut, the deadline passing while the
+app is online or cut off."""
 
 from __future__ import annotations
 
@@ -10,24 +10,17 @@ import time
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
-import room_protocol as p
-from room_client import Offline, ServerError
-from room_model_checks import IN_TEST, Made, PromiseChecks, Seat
-from room_tools.sim import solve
+from room_client import Offline
+from room_model_checks import IN_TEST, PromiseChecks, students
 from room_file import sealed_result
-from room_world import READY_S, result_of, wait_for
+from room_world import READY_S, wait_for
 
-students = st.integers(0, 1)
 DEADLINE_ONLINE_LEAD_MS = 10_000  # the deadline this long after the restart: the app is back before it
 DEADLINE_OFFLINE_LEAD_MS = 1_000
-# Finishing right after an answer, before its ack, seals a result without an answer the server
-# counted (test_room_model.py::test_finishing_right_after_an_answer_...): st.booleans() once fixed.
-FINISH_AT_ONCE = st.just(False)
 ENDING_AFTER = 10  # steps before a test may end (finish, deadline): a sequence first builds up a test
-CLOSING_AFTER = 20
 
 
-class FaultAndEndRules(PromiseChecks):
+class FaultRules(PromiseChecks):
     """Rules mixed into RoomMachine (which supplies `step`, `seat`, `make`, `working`...)."""
 
     # ---------------------------------------------------------------- the app and its computer
@@ -165,100 +158,3 @@ class FaultAndEndRules(PromiseChecks):
         # the model learns it only from the student's own steps, so the rules it enables never
         # depend on timing (hypothesis replays them).
         seat.state = "finished"
-
-    # ---------------------------------------------------------------- finishing and the result
-
-    @precondition(lambda self: self.steps >= ENDING_AFTER and self.any_seat(self.working))
-    @rule(student=students, at_once=FINISH_AT_ONCE)
-    def finish(self, student, at_once) -> None:
-        """Finish with the arithmetic check; `at_once`: right after an answer, before its ack."""
-        self.step()
-        seat = self.seat(student, self.working)
-        if seat is None:
-            return
-        client, item = seat.app.client, seat.current_items()[0]
-
-        async def finish():
-            made = None
-            if at_once:
-                state = client.answer(item.id, "A" if item.kind == "single" else None)
-                made = Made(seat.computer, state.seq, item.id, state.value, state.made_ms, offline=False)
-            check = await client.finish_request()
-            return made, check, await client.finish(solve(check.question))
-        made, check, result = self.run(finish())
-        if made is not None:
-            seat.made.append(made)
-        else:
-            a = self.file.read().attempts[seat.sid]
-            latest = a.latest()
-            pack = self.file.pack(a.language).variant(a.variant)
-            for block in pack.subjects:
-                left = sum(1 for i in block.items if not p.rules.is_answered(i.kind, latest.get(i.id)))
-                assert check.unanswered[block.subject] == left, (check.unanswered, block.subject, left)
-        seat.app.state, seat.app.result = "finished", result_of(result)
-        seat.state, seat.sealed = "finished", True
-
-    @precondition(lambda self: self.any_seat(lambda s: self.online(s) and s.state == "finished"))
-    @rule(student=students)
-    def get_result(self, student) -> None:
-        """The app asks for the result (after sending what it holds): sealed now, or the
-        same sealed result again."""
-        self.step()
-        if seat := self.seat(student, lambda s: self.online(s) and s.state == "finished"):
-            shown = result_of(self.run(seat.app.client.result()))
-            assert seat.shown is None or shown == seat.shown, f"a result once shown changed: {seat.shown} -> {shown}"
-            seat.app.result = shown
-            seat.sealed = True
-
-    @precondition(lambda self: self.world.server_state == "up" and not self.closed and self.steps >= CLOSING_AFTER)
-    @rule()
-    def close_sitting(self) -> None:
-        self.step()
-        self.world.proctor(lambda proctor: proctor.close_sitting())
-        self.closed, self.paused = True, False
-        for seat in self.seats:
-            seat.state, seat.sealed = "finished", True
-
-    # ---------------------------------------------------------------- probing refusals
-
-    def refusal_due(self, seat: Seat) -> str | None:
-        """The code a request from this student must get now, if one must be refused."""
-        if not self.online(seat):
-            return None
-        if seat.state in IN_TEST and self.paused:
-            return "paused"
-        if seat.state == "on_break":
-            return "on_break"
-        if seat.state == "finished" and seat.sealed:
-            return "sealed"
-        return None
-
-    @precondition(lambda self: self.any_seat(self.refusal_due))
-    @rule(student=students, message=st.sampled_from(["answer", "goto", "next_subject", "finish_request"]))
-    def probe(self, student, message) -> None:
-        """A raw request where nothing may be accepted: it gets the documented code."""
-        self.step()
-        seat = self.seat(student, self.refusal_due)
-        if seat is None:
-            return
-        expected = self.refusal_due(seat)
-        if expected == "sealed" and message != "answer":
-            expected = "wrong_state"  # the test is over: no navigation, no finishing
-        client, item = seat.app.client, seat.current_items()[0]
-        request = {"answer": lambda: p.Answer(client.next_seq + 500, item.id, None, client.clock.now_elapsed_ms()),
-                   "goto": lambda: p.Goto(item.id), "next_subject": p.NextSubject,
-                   "finish_request": p.FinishRequest}[message]()
-        try:
-            reply = self.run(client.request(request))
-        except ServerError as exc:
-            assert exc.code == expected, f"invariant 3: {message} got {exc.code!r}, the documented code is {expected!r}"
-        else:
-            raise AssertionError(f"invariant 3: {message} was accepted ({reply}) where {expected!r} is due")
-
-    @precondition(lambda self: self.world.server_state == "up" and self.steps >= self.exported_at + 10)
-    @rule()
-    def export_results(self) -> None:
-        """The proctor exports mid-sitting (at most every tenth step: it takes a second)."""
-        self.step()
-        self.exported_at = self.steps
-        self.check_export(self.world.folder / "export")

@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import room_protocol as p
-from conftest import make_room
+from conftest import centre_private_key, make_room
 from link_proxy import LinkProxy
 from room_client import Acked, Offline, ProctorClient, ServerError, StudentClient
 from room_process import RoomProcess
 from room_protocol import ErrorCode
 from room_protocol.rules import IN_TEST
 
-READY_S = 10.0  # invariant 4: logged in again and ready this long after the link or server returns
+READY_S = 10.0  # invariant 6: logged in again and ready this long after the link or server returns
 
 
 class LoopThread:
@@ -188,6 +188,10 @@ class RoomWorld:
                 await proxy.start()
             return made
         self.proxies = self.loop.run(proxies(), what="starting the link proxies")
+
+    def centre_key(self) -> bytes:
+        """The trial analysis centre's private key (made with the template room)."""
+        return centre_private_key(self.folder / "centre")
 
     def app(self, index: int, computer: str) -> App:
         folder = self.folder / f"pc-{index}{computer}"

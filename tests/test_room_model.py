@@ -52,39 +52,41 @@ it into a test taking the `room_machine` fixture to keep it as a regression test
 
 from __future__ import annotations
 
+import ast
+import os
+import random
+import time
+from pathlib import Path
+
 import pytest
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, seed, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
 import room_protocol as p
 from room_file import RoomFile
-from room_model_checks import IN_TEST, Made, Seat
-from room_model_faults import FaultAndEndRules
+from room_model_checks import IN_TEST, STUDENTS, Made, Seat, items, picks, students, value_for
+from room_model_ending import EndRules
+from room_model_faults import FaultRules
 from room_world import LoopThread, RoomWorld, make_template
 
-STUDENTS = 2
-students = st.integers(0, STUDENTS - 1)
-items = st.integers(0, 9)
-picks = st.integers(0, 3)
-
-CI_SETTINGS = settings(max_examples=20, stateful_step_count=50, deadline=None, derandomize=True, database=None,
-                       suppress_health_check=list(HealthCheck), print_blob=False)
-SOAK_SETTINGS = settings(max_examples=120, stateful_step_count=60, deadline=None, database=None,
-                         suppress_health_check=list(HealthCheck), print_blob=True)
-
-
-def value_for(item: p.TestItem, pick: int):
-    """One of four answers of the item's shape (some of them blank: saved, not answered)."""
-    if item.kind == "single":
-        return p.rules.option_letter(pick % len(item.options))
-    if item.kind == "multiple":
-        return [["A"], ["A", "C"], ["B", "D"], []][pick]
-    if item.kind == "matching":
-        return [{"1": "A"}, {"1": "B", "2": "C"}, {"2": "A", "3": "D"}, {}][pick]
-    return ["12", "2,5", "ә", " "][pick]
+# `make test`: a fixed budget, derandomized, so every run (CI's too) tries the same sequences.
+# `make model` (README, "Testing"): MODEL_EXAMPLES sequences of MODEL_STEPS steps, random
+# unless MODEL_SEED repeats a run; MODEL_REPLAY=FILE runs one printed sequence step by step.
+CI_EXAMPLES, CI_STEPS = 12, 40
+LONG_RUN = "MODEL_EXAMPLES" in os.environ
+EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", CI_EXAMPLES))
+STEPS = int(os.environ.get("MODEL_STEPS", CI_STEPS))
+SEED = int(os.environ["MODEL_SEED"]) if os.environ.get("MODEL_SEED") else random.randrange(2**32)
+REPLAY = os.environ.get("MODEL_REPLAY")
+SOAK_EXAMPLES, SOAK_STEPS = 120, 60
 
 
-class RoomMachine(FaultAndEndRules, RuleBasedStateMachine):
+def run_settings(examples: int, steps: int, *, fixed: bool) -> settings:
+    return settings(max_examples=examples, stateful_step_count=steps, deadline=None, derandomize=fixed,
+                    database=None, suppress_health_check=list(HealthCheck), print_blob=not fixed)
+
+
+class RoomMachine(EndRules, FaultRules, RuleBasedStateMachine):
     """The room as a small reference (each student's state, subject, the answers made, the
     pause and the room break) beside the real one; the checks compare them."""
 
@@ -99,6 +101,7 @@ class RoomMachine(FaultAndEndRules, RuleBasedStateMachine):
         self.world = RoomWorld(self.loop, self.template, self.run_folder / f"seq-{self.sequences}", STUDENTS)
         self.file = RoomFile(self.world.data)
         self.seats: list[Seat] = []
+        self.rows_seen = {}
         self.paused = False
         self.closed = False
         self.room_break: int | None = None  # the announcement now on
@@ -311,15 +314,46 @@ def room_machine(tmp_path):
         loop.close()
 
 
-@pytest.mark.timeout(1200)  # a failure shrinks for up to 5 more minutes, so its sequence prints short
+# A failure shrinks for up to 5 more minutes (hypothesis' limit), so its sequence prints short.
+@pytest.mark.timeout(1200 if not (LONG_RUN or REPLAY) else EXAMPLES * STEPS * 5 + 1200)
 def test_the_room_keeps_its_promises_under_any_sequence(room_machine):
-    run_state_machine_as_test(room_machine, settings=CI_SETTINGS)
+    """`make test` runs CI_EXAMPLES sequences of CI_STEPS steps, the same ones every time;
+    with MODEL_EXAMPLES (`make model`) a longer random run; with MODEL_REPLAY one sequence."""
+    if REPLAY:
+        replay(room_machine, Path(REPLAY))
+    elif LONG_RUN:
+        print(f"model run: {EXAMPLES} sequences of up to {STEPS} steps, MODEL_SEED={SEED} repeats them", flush=True)
+        run_state_machine_as_test(seed(SEED)(lambda: room_machine()), settings=run_settings(EXAMPLES, STEPS, fixed=False))
+    else:
+        run_state_machine_as_test(room_machine, settings=run_settings(CI_EXAMPLES, CI_STEPS, fixed=True))
 
 
 @pytest.mark.soak
 @pytest.mark.timeout(3 * 3600)
 def test_the_room_keeps_its_promises_soak(room_machine):
-    run_state_machine_as_test(room_machine, settings=SOAK_SETTINGS)
+    run_state_machine_as_test(room_machine, settings=run_settings(SOAK_EXAMPLES, SOAK_STEPS, fixed=False))
+
+
+def replay(machine: type[RoomMachine], printed: Path) -> None:
+    """Runs a sequence as hypothesis printed it (`state.answer(item=1, pick=2, student=0)`, one
+    call a line; other lines are ignored), the checks after every step as in a generated run,
+    and prints each step with the time it took: a failure that comes and goes with timing
+    shows where it happens, without a new test file."""
+    steps = []
+    for number, line in enumerate(printed.read_text(encoding="utf-8").splitlines(), 1):
+        call = ast.parse(line.strip()).body[0].value if line.strip().startswith("state.") else None
+        if not isinstance(call, ast.Call) or call.func.attr in ("promises_kept", "teardown"):
+            continue
+        steps.append((number, call.func.attr, {k.arg: ast.literal_eval(k.value) for k in call.keywords}))
+    state = machine()
+    try:
+        for number, name, kwargs in steps:
+            started = time.monotonic()
+            getattr(state, name)(**kwargs)
+            state.promises_kept()
+            print(f"line {number}: {name}({kwargs}) and the checks, {time.monotonic() - started:.2f} s", flush=True)
+    finally:
+        state.teardown()
 
 
 # ---------------------------------------------------------------- sequences it found, kept
