@@ -12,42 +12,16 @@ the whole run (tests/room_world.py, LoopThread) and the rules hand it coroutines
 go on living between steps (reconnecting, sending their journal, receiving pushes) while the
 main thread kills, freezes or restarts the server, as a room would.
 
-Rules (what happens, in any order): answer, change or clear an item of the current subject;
-goto; next subject; the proctor announces a room break, a student takes and ends it, the
-proctor ends it; pause and resume; extra time; a second computer approved by the proctor; the
-app killed (its connection torn down, its journal left on disk) and relaunched (a new client on
-the same journal folder logs in again); server SIGKILL and restart; SIGSTOP and SIGCONT; a
-desk's link down and up; the deadline passing (the server killed, the attempt's start and
-last-seen times moved back together, the server started again: the deadline comes while the
-app is cut off, or ten seconds later while it is online); finish with the arithmetic check
-(at once after an answer, or after it was saved); get_result; closing the sitting; probing a
-refusal with a raw request; an export.
+The rules (what happens, in any order) and the six invariants checked after every step are
+listed in docs/architecture.md, "What the model test checks"; the students' and the
+proctor's everyday rules are here, the faults in room_model_faults.py, the end of the test and
+the frames that must change nothing in room_model_ending.py, the invariants in
+room_model_checks.py (each failure message names its invariant by that list's number).
 
-Invariants checked after every step (docs/architecture.md lists the same four):
-
-1. Nothing lost, and all views agree: every answer the app showed as saved (ack) is in the
-   file as acknowledged; every answer the app wrote to its journal is in the file or still in
-   that computer's journal on disk. At each settle point (server running, link up, app ready,
-   its journal sent within 10 s) the file's latest counted value per item is the app's; the
-   proctor's `seat.answered` is what the file gives (rules.is_answered per item kind); the
-   sealed result (attempt.result, and every result an app was shown) is the score of the
-   file's answers (content.scoring over the room's pack copy); and at the end of each
-   sequence `results.csv` of an export agrees too.
-2. The remaining time the app tells the student (client.clock) equals the records (started_ms,
-   pauses, extra_time rows; room_server.sitting.Clock) within 2 s.
-3. Nothing is accepted while paused, on a break, after the seal or after the close: a raw
-   request gets the documented code (`paused`, `on_break`, `sealed`, `wrong_state`); no
-   counted answer row was received inside a pause (a late answer, made before the deadline,
-   may arrive during one), after the seal or after the close; an answer counted after the end
-   is flagged late and came within the grace window; and an answer made in time while cut
-   off, arriving within that bound, counts.
-4. Never stuck: after the link or the server returns, the app is logged in again and ready
-   within 10 s, has sent what it holds (unless the room is paused), and shows the server's
-   state (the attempt's state, the pause, the sealed result).
-
-CI runs a fixed, seeded budget (CI_SETTINGS); `make soak` runs a long random one. A failing
-sequence prints as `state = RoomMachine()`, `state.open_room()`, `state.answer(...)`...: paste
-it into a test taking the `room_machine` fixture to keep it as a regression test.
+`make test` runs a fixed, derandomized budget (CI_EXAMPLES, CI_STEPS); `make model` a longer
+random one, `make soak` one more. A failing sequence prints as `state = RoomMachine()`,
+`state.open_room()`, `state.answer(...)`...: MODEL_REPLAY=FILE runs it again step by step, or
+paste it into a test taking the `room_machine` fixture to keep it as a regression test.
 """
 
 from __future__ import annotations
