@@ -17,7 +17,7 @@ from room_world import result_of
 # Finishing right after an answer, before its ack, seals a result without an answer the server
 # counted (test_room_model.py::test_finishing_right_after_an_answer_...): st.booleans() once fixed.
 FINISH_AT_ONCE = st.just(False)
-CLOSING_AFTER = 20
+CLOSING_AFTER = 15
 REFUSED_AFTER_TEST = ("sealed", "closed", "time_over")  # an answer after the end that does not count
 
 

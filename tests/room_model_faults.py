@@ -17,7 +17,7 @@ from room_world import READY_S, wait_for
 
 DEADLINE_ONLINE_LEAD_MS = 10_000  # the deadline this long after the restart: the app is back before it
 DEADLINE_OFFLINE_LEAD_MS = 1_000
-ENDING_AFTER = 10  # steps before a test may end (finish, deadline): a sequence first builds up a test
+ENDING_AFTER = 5  # steps before a test may end (finish, deadline): a sequence first builds up a test
 
 
 class FaultRules(PromiseChecks):
