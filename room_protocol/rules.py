@@ -65,6 +65,10 @@ ITEM_KINDS = ("single", "multiple", "matching", "short")
 MAX_SHORT_ANSWER = 200
 MAX_SEQ = 1_000_000  # answer numbers per attempt: far above any test (a few hundred changes)
 MAX_SEQ_AHEAD = 10_000  # how far past the highest stored number a new one may jump
+# A computer the student moves to numbers its answers from this far above the server's next
+# number: the computer left behind may hold answers in its journal under the numbers just
+# above, and the same number must never name two answers (docs/protocol.md, "Saving answers").
+NEW_COMPUTER_SEQ_GAP = 1_000
 
 
 def option_letter(index: int) -> str:

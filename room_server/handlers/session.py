@@ -8,7 +8,7 @@ from typing import Any
 
 import room_protocol as p
 from room_protocol import ErrorCode, ProtocolError
-from room_protocol.rules import State
+from room_protocol.rules import NEW_COMPUTER_SEQ_GAP, State
 
 from .. import views
 from ..dispatch import Call, handles
@@ -119,6 +119,8 @@ async def bind(room: Room, peer: Peer, student_id: int, device: str) -> p.LoginO
     room.online[student_id] = peer
     room.peer_student[id(peer)] = student_id
     a.offline_since_ms = None
+    if a.device is not None and a.device != device:
+        a.next_seq += NEW_COMPUTER_SEQ_GAP  # the computer left behind may still send its journal
     changes: dict[str, Any] = {"device": device, "last_seen_ms": now_ms()}
     if a.state == State.NOT_LOGGED_IN:
         changes["state"] = State.CONFIRMING
