@@ -22,7 +22,7 @@ from room_process import RoomProcess
 from room_server.demo import make_demo_room
 from room_tools.sim import solve
 from student_tui.app import StudentApp
-from student_tui.widgets.palette import PaletteCell
+from student_tui.widgets.palette import Palette
 from test_student_support import log_in, to_test, wait_for, wait_screen
 
 
@@ -36,7 +36,8 @@ def stored(data, item: str) -> list:
 
 
 def acked_cells(app) -> list[bool]:
-    return [cell.has_class("-acked") for cell in app.screen.query(PaletteCell)]
+    """Each item number of the subject on screen: shown saved (✓) or not."""
+    return [state == "acked" for state in app.screen.query_one(Palette).states]
 
 
 # --- 1. answers kept on the student's computer are sent after a relaunch -----------------
