@@ -67,6 +67,7 @@ class Config:
     groups: int = 4
     think: float = 1.5
     netns: bool = True
+    iptables: bool = True  # False: run as on a machine without it (no half-open drops)
     seed: int = 1
     long_outage: bool = False  # one restart after more than 10 s down (an outage pause)
     timeout_s: float = 900.0
@@ -178,9 +179,10 @@ class Harness(FaultScenarios, FinalChecks):
         reason = netns_unavailable() if cfg.netns else "turned off (--no-netns)"
         if reason is None:
             self.net = NetLab()
+            self.net.iptables = self.net.iptables and cfg.iptables
             notes = []
             if not self.net.iptables:
-                notes.append("iptables missing: half-open drops skipped")
+                notes.append("without iptables: half-open drops skipped")
             if not self.net.tc:
                 notes.append("tc missing: bandwidth squeeze skipped")
             self.summary.netns_note = "; ".join(notes) or f"{cfg.groups + 1} namespaces joined by veth pairs"
@@ -357,12 +359,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=4.0, help="seconds between a student's answers")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-netns", action="store_true", help="everything on loopback")
+    parser.add_argument("--no-iptables", action="store_true", help="as on a machine without iptables")
     parser.add_argument("--long-outage", action="store_true", help="one restart after more than 10 s down")
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--keep", type=Path, help="keep the room and logs in this folder")
     args = parser.parse_args(argv)
     cfg = Config(students=args.students, kills=args.kills, cuts=args.cuts, groups=args.groups, think=args.think,
-                 netns=not args.no_netns, seed=args.seed, long_outage=args.long_outage, timeout_s=args.timeout,
+                 netns=not args.no_netns, iptables=not args.no_iptables, seed=args.seed, long_outage=args.long_outage, timeout_s=args.timeout,
                  keep=args.keep)
     summary = run_harness(cfg)
     print(summary.text(), flush=True)

@@ -23,9 +23,12 @@ def _run(capsys, cfg: Config):
 
 
 @pytest.mark.timeout(400)
-def test_faults_fast(capsys):
-    """40 students, 3 server kills, link cuts of each kind, a killed app, a second computer."""
-    summary = _run(capsys, Config(students=40, kills=3, cuts=3, groups=4, think=1.5, seed=7, timeout_s=300))
+@pytest.mark.parametrize("iptables", [True, False], ids=["with-iptables", "without-iptables"])
+def test_faults_fast(capsys, iptables):
+    """40 students, 3 server kills, link cuts of each kind, a killed app, a second computer; and
+    the same without iptables (other faults in the mix: a check must not rely on one tool)."""
+    summary = _run(capsys, Config(students=40, kills=3, cuts=3, groups=4, think=1.5, seed=7, timeout_s=300,
+                                  iptables=iptables))
     assert summary.kills == 3
     assert summary.app_kills == 1 and summary.second_device
     assert summary.finished == summary.students
