@@ -23,7 +23,7 @@ from room_client.journal import Journal, journal_path
 from test_seat_origin import CONFIRM_SCREEN, browser_tab, log_in
 from test_seats import LOGIN_SCREEN, FakeTab, seat_room
 
-OFFLINE_ONE_WAITING = "Байланыс жоқ: 1 жауап күтуде"  # "Offline: 1 waiting"
+OFFLINE_ONE_WAITING = "Желі жоқ: 1 жауап күтуде"  # "Offline: 1 waiting"
 SAVED = "Сақталды"
 ITEMS = "Тапсырмалар:"
 
@@ -69,7 +69,7 @@ def second_logins(room) -> list:
 async def answer_b_with_the_room_cut_off(room, link: LinkProxy, tab: FakeTab, seat) -> str:
     """Cuts the seat's link to the room, answers B on item 1; returns the item's id."""
     link.cut()
-    await tab.wait("Байланыс жоқ")
+    await tab.wait("Желі жоқ")
     await tab.keys("b")
     await tab.wait("(•) B.")
     await tab.wait(OFFLINE_ONE_WAITING)
