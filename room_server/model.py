@@ -84,6 +84,7 @@ class Attempt:
     next_seq: int = 1
     late_answers: int = 0
     check: str | None = None  # the expected answer of the finish example
+    ending: bool = False  # the test is being ended: answers from now on are judged as after it
     position_dirty: bool = False
 
 

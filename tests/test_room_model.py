@@ -350,11 +350,6 @@ def test_on_a_break_navigation_and_finishing_get_on_break_not_wrong_state(room_m
         state.teardown()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The result is sealed from memory while an answer the server already counted (it arrived "
-    "before `finish`, in the test) is still on its way to the disk: the sealed result and "
-    "finish_check leave out a counted answer. Needs the seal to wait for answers received "
-    "before it, and answers arriving meanwhile to be decided against the finished state."))
 def test_finishing_right_after_an_answer_seals_a_result_with_that_answer(room_machine):
     """Found by the model: answer, then finish at once (before the answer's ack). The race is
     lost about 9 times in 10; four students in two rooms make a miss all but impossible."""

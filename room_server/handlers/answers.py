@@ -52,7 +52,7 @@ async def answer(room: Room, call: Call, msg: p.Answer) -> p.Ack:
     if shape:
         raise ProtocolError(ErrorCode.BAD_FIELD, f"the answer to {item.id} must be {shape}")
     refusal = None
-    if a.state in IN_TEST:
+    if a.state in IN_TEST and not a.ending:
         subject_id = variant.subject_of(item.id)
         index = [s.subject for s in variant.subjects].index(subject_id)
         if subject_id in a.closed_subjects:
@@ -62,7 +62,7 @@ async def answer(room: Room, call: Call, msg: p.Answer) -> p.Ack:
     else:
         refusal = await late_refusal(room, student.id, msg, now_ms())
     record = AnswerRecord(student.id, msg.seq, msg.item, msg.value, msg.made_ms, refusal is None, student.login,
-                          late=a.state not in IN_TEST and refusal is None)
+                          late=(a.state not in IN_TEST or a.ending) and refusal is None)
     stored = await room.answers.save(record)
     if not stored.is_new and (stored.item != msg.item or stored.value != msg.value):
         raise ProtocolError(ErrorCode.BAD_FIELD, f"answer number {msg.seq} was already used for another answer")

@@ -141,12 +141,19 @@ async def finish_attempt(room: Room, student_id: int, reason: str, actor: str, *
     app cut off at the deadline gets its grace window first (see handlers/answers.py)."""
     a = room.attempts[student_id]
     a.finish_reason = reason
-    if seal:
-        changes["result"] = compute_result(room, student_id)
-    await room.change_attempt(student_id, actor, "finished",
-                              {"reason": reason, **({"total": changes["result"].total} if seal else {})},
-                              state=State.FINISHED, finished_ms=now_ms(), finish_reason=reason,
-                              break_started_ms=None, **changes)
+    a.ending = True  # an answer arriving from here on is judged as after the test
+    try:
+        # Answers that arrived before the end may still be on their way to the disk: the
+        # result counts them (memory follows the file at their commit).
+        await room.answers.settled()
+        if seal:
+            changes["result"] = compute_result(room, student_id)
+        await room.change_attempt(student_id, actor, "finished",
+                                  {"reason": reason, **({"total": changes["result"].total} if seal else {})},
+                                  state=State.FINISHED, finished_ms=now_ms(), finish_reason=reason,
+                                  break_started_ms=None, **changes)
+    finally:
+        a.ending = False
     a.check = None
 
 

@@ -59,6 +59,7 @@ class AnswerWriter:
         self.on_stored = on_stored
         self._queue: asyncio.Queue[tuple[AnswerRecord, asyncio.Future]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
+        self._pending: set[asyncio.Future] = set()
         self.commits = 0  # transactions committed (for the benchmark)
 
     def start(self) -> None:
@@ -78,8 +79,16 @@ class AnswerWriter:
         """Resolves once the answer is committed to disk, with what the file now holds for
         its (student, seq): this answer if new, else the earlier one under that number."""
         future = asyncio.get_running_loop().create_future()
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
         await self._queue.put((record, future))
         return await future
+
+    async def settled(self) -> None:
+        """Until every answer queued so far is committed (or refused) and in the room's memory:
+        a result computed after this counts every answer that arrived before it."""
+        if self._pending:
+            await asyncio.wait(list(self._pending))
 
     async def _run(self) -> None:
         while True:
