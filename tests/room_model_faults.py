@@ -145,7 +145,7 @@ class FaultRules(PromiseChecks):
                      READY_S + 5)
             ready_ms = int(time.time() * 1000)
         self.run(wait_for(lambda: self.file.read().attempts[seat.sid].state == "finished", lead / 1000 + 10,
-                          "the server to end the attempt at its deadline"), lead / 1000 + 15)
+                          "invariant 3: the server ending the attempt at its deadline"), lead / 1000 + 15)
         a = self.file.read().attempts[seat.sid]
         if ready_ms is not None and ready_ms < now + lead - 1_000:
             assert not a.offline_at_deadline, "the app was online at the deadline; the server says it was cut off"
