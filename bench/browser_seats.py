@@ -1,6 +1,6 @@
 """Browser seats against textual-serve run plainly, in the same run, on the same machine.
 
-    .venv/bin/python bench/browser_seats.py [--seats 30] [--think 1.0] [--json]
+    .venv/bin/python bench/browser_seats.py [--seats 30] [--think 1.0] [--lockstep] [--json]
 
 Both serve the same student app to tabs speaking textual.js's protocol (a tab here is a
 WebSocket client with a terminal emulator, pyte, reading what a browser would draw):
@@ -15,7 +15,12 @@ For each:
    proportional memory (PSS) of the server, the fork server and every seat;
 3. key → green: all N log in and take the test; each answers an item, moves on, and the time
    from the key to the item's number turning green in the palette (only after the server's
-   acknowledgement) is measured; `--think` seconds between a student's answers.
+   acknowledgement) is measured. A student reads an item for a time drawn around `--think`
+   seconds (log-normal, its median `--think`, σ 0.5: the quickest reader of a room takes about
+   a third of the median, the slowest about three times it; the same draws in every run), answers,
+   waits half as long and moves on. `--lockstep`: every student reads exactly `--think` seconds,
+   so 30 answers and 30 item changes land within the same fraction of a second (a storm no room
+   makes, kept to measure the worst case).
 Targets (ours): all N login screens within 5 s; USS per seat <= 40 MB; room <= 1.5 GB;
 key → green p95 <= 150 ms.
 Where the time goes (seat_costs.py): CPU seconds of each part in the burst and while
@@ -29,6 +34,7 @@ import asyncio
 import csv
 import json
 import os
+import random
 import re
 import secrets
 import signal
@@ -39,6 +45,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import aiohttp
 import psutil
@@ -318,16 +325,28 @@ async def start_test(tab: Tab, login: dict) -> None:
     await tab.shows(PALETTE)
 
 
-async def answer_items(tab: Tab, kinds: list[str], think: float, latencies: list[float]) -> None:
+READING_SIGMA = 0.5  # of log reading time: a room's readers differ about threefold either way
+
+
+def reading_times(student: int, think: float, lockstep: bool) -> Callable[[], float]:
+    """Seconds a student reads an item: `think` in lockstep, else drawn around it (the same
+    draws for the same student in every run, so both systems get the same room)."""
+    if lockstep:
+        return lambda: think
+    draw = random.Random(student)
+    return lambda: think * draw.lognormvariate(0.0, READING_SIGMA)
+
+
+async def answer_items(tab: Tab, kinds: list[str], reading: Callable[[], float], latencies: list[float]) -> None:
     for number, kind in enumerate(kinds, 1):
         await tab.shows(f"тапсырманың {number}-сі")
-        await asyncio.sleep(think)  # the student reads the item
+        await asyncio.sleep(reading())  # the student reads the item
         if kind in KEYS:  # the test screen hands every key to the item shown: no focus to wait for
             sent, sent_wall = time.perf_counter(), time.time()
             await tab.keys(KEYS[kind])
             latencies.append(await tab.until(lambda n=number: tab.palette_green(n), 30) - sent)
             tab.answered.append((sent_wall, sent_wall + latencies[-1]))
-            await asyncio.sleep(think / 2)
+            await asyncio.sleep(reading() / 2)  # looks the answer over
         if number < len(kinds):
             await next_item(tab, number + 1)
 
@@ -345,7 +364,7 @@ async def next_item(tab: Tab, number: int) -> None:
     raise RuntimeError(f"item {number} never showed after 5 PageDowns:\n{tab.text()}")
 
 
-async def measure(system: System, count: int, think: float) -> dict:
+async def measure(system: System, count: int, think: float, lockstep: bool) -> dict:
     from content.loader import shipped_pack
     kinds = [item.kind for item in shipped_pack(9, "kk").variant("A").subjects[0].items]
     meter, lag = CpuMeter(system.parts), LoopLag()
@@ -360,8 +379,9 @@ async def measure(system: System, count: int, think: float) -> dict:
         failures = await asyncio.gather(*(run_step(tab, start_test(tab, row)) for tab, row in zip(tabs, kk)))
         meter.start()  # from here on, only answering (the logins' password checks are not in it)
         lag.start()
-        failures += await asyncio.gather(*(run_step(tab, answer_items(tab, kinds, think, latencies))
-                                           for tab, failure in zip(tabs, failures) if not failure))
+        failures += await asyncio.gather(*(run_step(tab, answer_items(tab, kinds, reading_times(n, think, lockstep),
+                                                                      latencies))
+                                           for n, (tab, failure) in enumerate(zip(tabs, failures)) if not failure))
         costs["answering"] = {**meter.stop(), "benchmark_loop_lag": lag.stop(),
                               **split_at_commit(system.folder / "room",
                                                 {row["login"]: tab.answered for tab, row in zip(tabs, kk)})}
@@ -391,12 +411,13 @@ def targets_met(ours: dict) -> bool:
             and ours.get("tabs_lost_while_answering") == 0)
 
 
-def run(kind, count: int, think: float) -> dict:
+def run(kind, count: int, think: float, lockstep: bool) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         system = kind(Path(folder), count)
         system.start()
         try:
-            return {"system": system.name, **asyncio.run(measure(system, count, think))}
+            return {"system": system.name, "pace": "lockstep" if lockstep else f"reading, sigma {READING_SIGMA}",
+                    **asyncio.run(measure(system, count, think, lockstep))}
         finally:
             system.stop()
 
@@ -405,14 +426,17 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still stop the servers (finally)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seats", type=int, default=30)
-    parser.add_argument("--think", type=float, default=1.0, help="seconds a student reads an item before answering")
+    parser.add_argument("--think", type=float, default=1.0, help="seconds a student reads an item before answering "
+                        "(the median: reading times differ between students)")
+    parser.add_argument("--lockstep", action="store_true", help="every student reads exactly --think seconds: "
+                        "all answer and move on at the same moment")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    ours = run(Ours, args.seats, args.think)
+    ours = run(Ours, args.seats, args.think, args.lockstep)
     print(json.dumps({"ours": ours}, ensure_ascii=False), file=sys.stderr, flush=True)
     load_between = os.getloadavg()[0]
-    baseline = run(TextualServe, args.seats, args.think)
+    baseline = run(TextualServe, args.seats, args.think, args.lockstep)
     report = {"machine": {"cpus": os.cpu_count(), "load_avg_1min_before": round(load_before, 2),
                           "load_avg_1min_between": round(load_between, 2),
                           "load_avg_1min_after": round(os.getloadavg()[0], 2)},

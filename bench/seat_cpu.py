@@ -4,10 +4,12 @@ with a 150x45 tab, alone on the room.
 
     .venv/bin/python bench/seat_cpu.py             # the seat's CPU by activity
     .venv/bin/python bench/seat_cpu.py --profile   # where an item change goes in the app
+    .venv/bin/python bench/seat_cpu.py --profile answers   # where an answer goes
 
 `--profile` runs the student app headless (same size) against a room server in this process,
-under cProfile, for nine item changes, and prints the functions with the most cumulative time
-and how many full layout refreshes there were.
+under cProfile, for nine item changes (`--profile answers`: for the answers to the single- and
+multiple-choice items of the first subject, key to green), and prints the functions with the
+most cumulative time and how many full layout refreshes there were.
 """
 
 from __future__ import annotations
@@ -77,22 +79,35 @@ async def by_activity() -> dict:
             "next_item_cpu_s_max": round(max(moves), 3)}
 
 
-async def profile() -> str:
+async def profile(what: str) -> str:
     sys.path.insert(0, str(ROOT / "tests"))
-    from test_student_support import ServerThread, make_app, to_test
+    from content.loader import shipped_pack
+    from test_student_support import ServerThread, make_app, to_test, wait_for
 
+    kinds = [item.kind for item in shipped_pack(9, "kk").variant("A").subjects[0].items]
+    profiler = cProfile.Profile()
     with tempfile.TemporaryDirectory() as folder:
         server = ServerThread(Path(folder) / "room", students=5).start()
         try:
             app = make_app(server, Path(folder) / "state")
             async with app.run_test(size=(150, 45)) as pilot:
                 await to_test(pilot, app, server.login_for_seat(1))
-                profiler = cProfile.Profile()
-                profiler.enable()
-                for _ in range(9):
+                counted = 0
+                for index, kind in enumerate(kinds):
+                    if what == "answers" and kind in bs.KEYS:
+                        profiler.enable()
+                        await pilot.press(bs.KEYS[kind])
+                        await wait_for(lambda i=index: app.screen.query_one("Palette").states[i] == "acked", pilot=pilot)
+                        await pilot.pause(0.1)
+                        profiler.disable()
+                        counted += 1
+                    if what == "moves":
+                        profiler.enable()
                     await pilot.press("pagedown")
                     await pilot.pause(0.3)
-                profiler.disable()
+                    if what == "moves":
+                        profiler.disable()
+                        counted += 1
         finally:
             server.stop()
     out = io.StringIO()
@@ -100,15 +115,15 @@ async def profile() -> str:
     stats.sort_stats("cumulative").print_stats(r"textual|student_tui", 30)
     layouts = sum(calls for (path, _, name), (calls, *_rest) in stats.stats.items()
                   if name == "_refresh_layout" and path.endswith("screen.py"))
-    return f"full layout refreshes for 9 item changes: {layouts}\n" + out.getvalue()
+    return f"full layout refreshes for {counted} {'answers' if what == 'answers' else 'item changes'}: {layouts}\n" + out.getvalue()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", nargs="?", const="moves", choices=["moves", "answers"])
     args = parser.parse_args()
     if args.profile:
-        print(asyncio.run(profile()))
+        print(asyncio.run(profile(args.profile)))
     else:
         print(asyncio.run(by_activity()))
     return 0

@@ -195,7 +195,6 @@ async def deadline_passes_offline(live, index: int) -> tuple[StudentClient, list
     sid = live.student_id(index)
     await live.close_clients()
     await live.stop()
-    row = db_rows(live.dir, "SELECT started_ms, last_seen_ms FROM attempts WHERE student_id = ?", (sid,))[0]
     shift = -(LIMIT_MS - 2_000) - 60_000  # the deadline 2 s after the last word from the app, a minute ago
     db_write(live.dir, "UPDATE attempts SET started_ms = started_ms + ?, last_seen_ms = last_seen_ms + ? "
                        "WHERE student_id = ?", (shift, shift, sid))

@@ -7,7 +7,6 @@ import asyncio
 
 import pytest
 
-import room_protocol as p
 from room_server.demo import make_demo_room
 from test_student_support import ServerThread, log_in, make_app, screen_name, solve, to_test, wait_for, wait_screen
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from room_client import ProctorClient, StudentClient
+from room_client import ProctorClient
 
 
 def free_port() -> int:
@@ -188,6 +188,10 @@ async def log_in(pilot, app, row: dict, password: str | None = None) -> None:
     await pilot.pause()
     app.screen.query_one("#login", Input).value = row["login"]
     app.screen.query_one("#password", Input).value = password if password is not None else row["password"]
+    # Textual's Button ignores a click while its press effect (0.2 s) still shows: a reply
+    # faster than that to the last try would swallow this one.
+    button = app.screen.query_one("#login-button")
+    await wait_for(lambda: not button.has_class("-active"), pilot=pilot, what="the last press's effect to end")
     await pilot.click("#login-button")
 
 

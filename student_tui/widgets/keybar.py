@@ -58,7 +58,7 @@ class KeyBar(Static):
             self._append(line, self.last)
         if line.plain != self._drawn:
             self._drawn = line.plain
-            self.update(line)  # only when it changes: most moves keep the same keys
+            self.update(line, layout=False)  # only when it changes; one docked line: no new layout
 
     @staticmethod
     def _append(line: Text, hint: KeyHint) -> None:

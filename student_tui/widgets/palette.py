@@ -74,7 +74,7 @@ class Palette(Static):
             style = STYLES.get(state, STYLES[None]) + (" bold reverse" if index == self.current else "")
             parts += [Content.styled(self.cell(index).ljust(CELL - 1), style), Content(" ")]
         parts.append(Content("›" if last < self.count else " "))
-        self.update(Content("").join(parts))
+        self.update(Content("").join(parts), layout=False)  # one line, sized by its CSS: no new layout
 
     def on_click(self, event: Click) -> None:
         event.stop()

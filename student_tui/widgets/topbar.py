@@ -32,6 +32,14 @@ def time_level(ms: int) -> str | None:
     return None
 
 
+def update_auto_width(widget: "TimeLeft | SaveState", shown: str) -> None:
+    """New text for a widget as wide as its text: the screen is laid out again only when the
+    width changes (a layout costs a whole-screen pass, and the clock changes every second)."""
+    widen = cell_len(shown) != cell_len(widget.shown)
+    widget.shown = shown
+    widget.update(shown, layout=widen)
+
+
 class TimeLeft(Static):
     """Remaining time; from 10 minutes left it also says so with "⚠" (and `-warn`, then
     `-danger` at 5 minutes, for the colour)."""
@@ -48,8 +56,7 @@ class TimeLeft(Static):
         level = time_level(ms)
         shown = ("⚠ " if level else "") + f"{label} {clock_text(ms)}"
         if shown != self.shown:
-            self.shown = shown
-            self.update(shown)
+            update_auto_width(self, shown)
         self.set_class(level == "warn", "-warn")
         self.set_class(level == "danger", "-danger")
 
@@ -69,8 +76,7 @@ class SaveState(Static):
     def show_state(self, text: str, state: str) -> None:
         shown = f"{self.SYMBOLS.get(state, '')} {text}".strip()
         if shown != self.shown:
-            self.shown = shown
-            self.update(shown)
+            update_auto_width(self, shown)
         for name in ("saved", "saving", "offline"):
             self.set_class(state == name, f"-{name}")
 
