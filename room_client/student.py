@@ -261,7 +261,12 @@ class StudentClient(RoomLink):
     async def end_break(self) -> None:
         await self.request(p.EndBreak())
 
-    async def finish_request(self) -> p.FinishCheck:
+    async def finish_request(self, timeout: float = 5.0) -> p.FinishCheck:
+        """The finish check (how many items are left unanswered), asked only once the answers
+        this computer holds are acknowledged (`timeout` s at most): an answer given a moment
+        before Finish is still on its way, and the count must include it."""
+        if self.online:
+            await self.deliver_answers(timeout)
         return await self.request(p.FinishRequest())
 
     async def finish(self, check: str) -> p.Result:
@@ -270,14 +275,19 @@ class StudentClient(RoomLink):
     async def result(self, timeout: float = 30.0) -> p.Result:
         """The result of a finished attempt, once every answer this computer holds was sent
         (the server seals the result when it is asked for)."""
+        await self.deliver_answers(timeout)
+        return await self.request(p.GetResult())
+
+    async def deliver_answers(self, timeout: float) -> None:
+        """Sends every answer this computer holds and waits for their acknowledgements, for
+        `timeout` s at most; not while the room holds them (a pause or a break)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         await self.flush_answers()
-        while self.waiting_count() and loop.time() < deadline:
+        while self.waiting_count() and not self._held and loop.time() < deadline:
             await asyncio.sleep(0.05)
             if not any(a.state == SENT for a in self.answers.values()):
                 await self.flush_answers()
-        return await self.request(p.GetResult())
 
     # ------------------------------------------------------------------ answers
 
