@@ -38,7 +38,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,30 +50,18 @@ import aiohttp
 import psutil
 import pyte
 
-from seat_costs import CpuMeter, LoopLag, split_at_commit
-
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.load import free_port, wait_listening  # noqa: E402
+from seat_costs import CpuMeter, LoopLag, split_at_commit  # noqa: E402
+
 BIN = Path(sys.executable).parent
 LOGIN_SCREEN = "Тестке кіру"
 PALETTE = "Тапсырмалар:"
 KEYS = {"single": "b", "multiple": "a"}  # one key answers these; other kinds are skipped
 PAGE_DOWN = "\x1b[6~"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 # ---------------------------------------------------------------------------------- a tab
@@ -169,7 +156,7 @@ class System:
         self.procs.append(subprocess.Popen([str(BIN / "room-server"), "demo", "--data", str(data), "--port", str(port),
                                             "--host", "127.0.0.1", "--no-zeroconf", *extra],
                                            stdout=log, stderr=subprocess.STDOUT))
-        wait_port(port)
+        wait_listening(port, self.procs[-1])
         with open(data / "demo-logins.csv", encoding="utf-8") as f:
             self.logins = list(csv.DictReader(f))
         return data
@@ -248,7 +235,7 @@ class TextualServe(System):
         log = open(self.folder / "serve.log", "w")
         self.procs.append(subprocess.Popen([sys.executable, "-c", code, command, str(self.port)],
                                            stdout=log, stderr=subprocess.STDOUT))
-        wait_port(self.port)
+        wait_listening(self.port, self.procs[-1])
 
     async def new_tab(self, session) -> Tab:
         tab = Tab(session, f"ws://127.0.0.1:{self.port}/ws")

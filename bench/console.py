@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from bench.load import free_port, sleep_until, wait_listening  # noqa: E402
 
 PY = sys.executable
 SIZE = (120, 36)
@@ -75,12 +76,6 @@ def slope_per_hour(points: list[tuple[float, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
 
 
-async def until(wall: float) -> None:
-    delay = wall - time.time()
-    if delay > 0:
-        await asyncio.sleep(delay)
-
-
 # ---------------------------------------------------------------------------------------
 # The simulated students (worker processes)
 
@@ -112,7 +107,7 @@ async def students(args) -> None:
     seqs = [test.next_seq for test in tests]
 
     async def answering(i: int) -> None:
-        await until(args.answer_from + rng.random() * args.every)
+        await sleep_until(args.answer_from + rng.random() * args.every)
         while time.time() < args.answer_until:
             item, value = plans[i][seqs[i] % len(plans[i])]
             try:
@@ -124,7 +119,7 @@ async def students(args) -> None:
 
     if args.answer_from:
         await asyncio.gather(*(answering(i) for i in range(len(clients))))
-    await until(args.until)
+    await sleep_until(args.until)
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
 
 
@@ -144,9 +139,9 @@ def run_baseline(args) -> dict:
             yield Static("Synaq")
 
     async def pilot(pilot) -> None:
-        await until(args.start)
+        await sleep_until(args.start)
         for mark in args.marks:
-            await until(mark)
+            await sleep_until(mark)
             out["samples"].append(sample())
         pilot.app.exit()
 
@@ -246,15 +241,15 @@ def run_console(args) -> dict:
         if args.speed:  # the replayed sitting, sampled as it goes
             async def sampler() -> None:
                 for mark in args.marks:
-                    await until(mark)
+                    await sleep_until(mark)
                     out["samples"].append(sample())
             sampling = asyncio.create_task(sampler())
-            await until(args.marks[0])
+            await sleep_until(args.marks[0])
             await warp(args.marks[-1], screen)
             await sampling
         else:
             for index, mark in enumerate(args.marks):
-                await until(mark)
+                await sleep_until(mark)
                 out["samples"].append(sample())
                 if args.keys_from and abs(mark - args.keys_from) < 0.01:
                     await keys_until(args.marks[index + 1], screen)
@@ -266,25 +261,6 @@ def run_console(args) -> dict:
 
 # ---------------------------------------------------------------------------------------
 # The orchestrator
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the room server exited")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the room server did not listen")
 
 
 def spawn(role: str, *args: str) -> subprocess.Popen:
