@@ -101,6 +101,8 @@ async def profile(what: str) -> str:
                         await pilot.pause(0.1)
                         profiler.disable()
                         counted += 1
+                    if index == len(kinds) - 1:
+                        break  # the last item: no next one to move to
                     if what == "moves":
                         profiler.enable()
                     await pilot.press("pagedown")
